@@ -1,0 +1,54 @@
+//! Command-line surface of `whirl`: the subcommand tree and the dispatch to each subcommand's module.
+
+pub mod log;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Whirl: a Function-as-a-Service platform with an event-sourced core.
+#[derive(Debug, Parser)]
+#[command(name = "whirl", version, about)]
+pub struct Cli {
+    /// Log more (repeat for even more); `RUST_LOG` overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit tooling over the event log: verify, replay, history, export, stats, retention.
+    Log(log::LogArgs),
+}
+
+/// Where Whirl keeps its data unless told otherwise.
+pub const DEFAULT_DATA_DIR: &str = "./whirl-data";
+
+/// The `--data-dir` flag shared by every subcommand that reads Whirl's data.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataDir {
+    /// Directory holding Whirl's event log and projections.
+    #[arg(long = "data-dir", env = "WHIRL_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub path: PathBuf,
+}
+
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Log(args) => log::run(args),
+    }
+}
