@@ -1,0 +1,345 @@
+//! One launcher's ActionLoop connection: writes request lines on the container's socket,
+//! reads answers back from it (fd 3 on the launcher's side), and splits the stdout/stderr
+//! logs per activation at the sentinels. Concurrent containers tag every line with the
+//! activation id; single-activation containers are matched in order.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use tokio::io::{AsyncRead, AsyncWriteExt};
+use tokio::net::unix::OwnedWriteHalf;
+use tokio::net::UnixStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::actionloop::{split_tag, SENTINEL};
+use crate::logs::{ActivationLogs, LogLine, LogStream};
+use crate::process::lines::BoundedLines;
+
+/// Slack above the result limit for the activation tag.
+const TAG_SLACK: usize = 512;
+
+/// The Rust side of a started launcher: its socket (requests out, answers in) and the read
+/// ends of its stdout and stderr.
+pub(crate) struct LauncherIo {
+    pub socket: UnixStream,
+    pub stdout: Box<dyn AsyncRead + Send + Unpin>,
+    pub stderr: Box<dyn AsyncRead + Send + Unpin>,
+}
+
+/// The launcher's answer to one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Answer {
+    Line(String),
+    TooLarge {
+        size: usize,
+    },
+    /// The launcher closed its end: it died.
+    Closed,
+}
+
+/// What one request/answer exchange produced. `answer` is `None` when the timeout passed.
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    pub answer: Option<Answer>,
+    pub logs: ActivationLogs,
+}
+
+struct Pending {
+    key: String,
+    answer_tx: Option<oneshot::Sender<Answer>>,
+    logs: ActivationLogs,
+    stdout_done: bool,
+    stderr_done: bool,
+    logs_done_tx: Option<oneshot::Sender<()>>,
+}
+
+impl Pending {
+    fn done(&self, stream: LogStream) -> bool {
+        match stream {
+            LogStream::Stdout => self.stdout_done,
+            LogStream::Stderr => self.stderr_done,
+        }
+    }
+
+    fn finish(&mut self, stream: LogStream) {
+        match stream {
+            LogStream::Stdout => self.stdout_done = true,
+            LogStream::Stderr => self.stderr_done = true,
+        }
+        if self.stdout_done && self.stderr_done {
+            if let Some(tx) = self.logs_done_tx.take() {
+                let _ = tx.send(());
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct RouterState {
+    pending: Vec<Pending>,
+    answers_closed: bool,
+    stdout_closed: bool,
+    stderr_closed: bool,
+}
+
+struct Router {
+    state: Mutex<RouterState>,
+    tagged: AtomicBool,
+    log_line_max: Arc<AtomicUsize>,
+    answer_max: Arc<AtomicUsize>,
+    container: String,
+}
+
+impl Router {
+    fn lock(&self) -> MutexGuard<'_, RouterState> {
+        // A poisoned lock only means another task panicked mid-update; the state is still usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn route_answer(&self, key: Option<&str>, answer: Answer) {
+        let mut state = self.lock();
+        let target = match key {
+            Some(key) => state.pending.iter_mut().find(|p| p.key == key),
+            None => state.pending.iter_mut().find(|p| p.answer_tx.is_some()),
+        };
+        match target.and_then(|p| p.answer_tx.take()) {
+            Some(tx) => {
+                let _ = tx.send(answer);
+            }
+            None => {
+                tracing::warn!(container = %self.container, "answer with no request waiting for it")
+            }
+        }
+    }
+
+    fn route_log(&self, stream: LogStream, key: Option<&str>, text: &str, time: SystemTime) {
+        let mut state = self.lock();
+        let target = match key {
+            Some(key) => state.pending.iter_mut().find(|p| p.key == key),
+            None => state.pending.iter_mut().find(|p| !p.done(stream)),
+        };
+        let Some(pending) = target else {
+            tracing::trace!(container = %self.container, stream = stream.as_str(), "log line outside any activation");
+            return;
+        };
+        if text == SENTINEL {
+            pending.finish(stream);
+        } else {
+            pending.logs.push(LogLine::new(time, stream, text));
+        }
+    }
+
+    fn close_answers(&self) {
+        let mut state = self.lock();
+        state.answers_closed = true;
+        for pending in &mut state.pending {
+            if let Some(tx) = pending.answer_tx.take() {
+                let _ = tx.send(Answer::Closed);
+            }
+        }
+    }
+
+    fn close_stream(&self, stream: LogStream) {
+        let mut state = self.lock();
+        match stream {
+            LogStream::Stdout => state.stdout_closed = true,
+            LogStream::Stderr => state.stderr_closed = true,
+        }
+        for pending in &mut state.pending {
+            pending.finish(stream);
+        }
+    }
+}
+
+/// A launcher's connection; dropping it stops its reader tasks and closes the socket.
+pub(crate) struct LauncherConnection {
+    writer: tokio::sync::Mutex<OwnedWriteHalf>,
+    router: Arc<Router>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl LauncherConnection {
+    /// Starts the reader tasks. `container` names the container in logs.
+    pub fn start(io: LauncherIo, container: &str) -> Self {
+        let router = Arc::new(Router {
+            state: Mutex::new(RouterState::default()),
+            tagged: AtomicBool::new(false),
+            log_line_max: Arc::new(AtomicUsize::new(64 * 1024)),
+            answer_max: Arc::new(AtomicUsize::new(1024 * 1024 + TAG_SLACK)),
+            container: container.to_string(),
+        });
+        let (read_half, write_half) = io.socket.into_split();
+        let tasks = vec![
+            tokio::spawn(read_answers(read_half, router.clone())),
+            tokio::spawn(read_logs(io.stdout, LogStream::Stdout, router.clone())),
+            tokio::spawn(read_logs(io.stderr, LogStream::Stderr, router.clone())),
+        ];
+        LauncherConnection {
+            writer: tokio::sync::Mutex::new(write_half),
+            router,
+            tasks,
+        }
+    }
+
+    /// Applies an action's limits: answers above `result_bytes` are refused, log lines are
+    /// kept up to `log_bytes`, and with `tagged` lines are matched by activation id.
+    pub fn configure(&self, result_bytes: usize, log_bytes: usize, tagged: bool) {
+        self.router
+            .answer_max
+            .store(result_bytes.saturating_add(TAG_SLACK), Ordering::Relaxed);
+        self.router
+            .log_line_max
+            .store(log_bytes.saturating_add(1), Ordering::Relaxed);
+        self.router.tagged.store(tagged, Ordering::Relaxed);
+    }
+
+    /// True once the launcher closed its socket (it died).
+    pub fn is_closed(&self) -> bool {
+        self.router.lock().answers_closed
+    }
+
+    /// Waits for the launcher's start acknowledgement (`{"ok":true}` with `__OW_WAIT_FOR_ACK`).
+    pub async fn await_ack(&self, timeout: Duration) -> Option<Answer> {
+        self.exchange("ack", None, timeout, 64 * 1024, Duration::ZERO)
+            .await
+            .answer
+    }
+
+    /// Sends `line` (if any) and waits up to `timeout` for the answer keyed `key` (the
+    /// activation id), then up to `grace` for both sentinels; returns the answer and this
+    /// exchange's logs.
+    pub async fn exchange(
+        &self,
+        key: &str,
+        line: Option<&str>,
+        timeout: Duration,
+        log_limit: usize,
+        grace: Duration,
+    ) -> Exchange {
+        let (answer_tx, answer_rx) = oneshot::channel();
+        let (logs_tx, logs_rx) = oneshot::channel();
+        {
+            let mut state = self.router.lock();
+            let mut pending = Pending {
+                key: key.to_string(),
+                answer_tx: Some(answer_tx),
+                logs: ActivationLogs::new(log_limit),
+                stdout_done: state.stdout_closed,
+                stderr_done: state.stderr_closed,
+                logs_done_tx: Some(logs_tx),
+            };
+            if state.answers_closed {
+                if let Some(tx) = pending.answer_tx.take() {
+                    let _ = tx.send(Answer::Closed);
+                }
+            }
+            if pending.stdout_done && pending.stderr_done {
+                if let Some(tx) = pending.logs_done_tx.take() {
+                    let _ = tx.send(());
+                }
+            }
+            state.pending.push(pending);
+        }
+        let exchange = async {
+            if let Some(line) = line {
+                let mut framed = String::with_capacity(line.len() + 1);
+                framed.push_str(line);
+                framed.push('\n');
+                if let Err(err) = self.write(&framed).await {
+                    tracing::debug!(container = %self.router.container, error = %err, "cannot write to the launcher");
+                    return Answer::Closed;
+                }
+            }
+            answer_rx.await.unwrap_or(Answer::Closed)
+        };
+        let answer = tokio::time::timeout(timeout, exchange).await.ok();
+        if answer.is_some() {
+            let _ = tokio::time::timeout(grace, logs_rx).await;
+        }
+        let logs = {
+            let mut state = self.router.lock();
+            match state.pending.iter().position(|p| p.key == key) {
+                Some(at) => state.pending.remove(at).logs,
+                None => ActivationLogs::new(log_limit),
+            }
+        };
+        Exchange { answer, logs }
+    }
+
+    async fn write(&self, framed: &str) -> io::Result<()> {
+        let mut writer = self.writer.lock().await;
+        writer.write_all(framed.as_bytes()).await?;
+        writer.flush().await
+    }
+}
+
+impl Drop for LauncherConnection {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+async fn read_answers(socket: tokio::net::unix::OwnedReadHalf, router: Arc<Router>) {
+    let mut lines = BoundedLines::new(socket, router.answer_max.clone());
+    loop {
+        match lines.next_line().await {
+            Ok(Some(line)) => {
+                let tagged = router.tagged.load(Ordering::Relaxed);
+                let (key, text) = if tagged {
+                    split_tag(&line.text)
+                } else {
+                    (None, line.text.as_str())
+                };
+                let answer = if line.was_cut() {
+                    Answer::TooLarge {
+                        size: line.full_len,
+                    }
+                } else {
+                    Answer::Line(text.to_string())
+                };
+                router.route_answer(key, answer);
+            }
+            Ok(None) => break,
+            Err(err) => {
+                tracing::debug!(container = %router.container, error = %err, "reading answers failed");
+                break;
+            }
+        }
+    }
+    router.close_answers();
+}
+
+async fn read_logs(
+    stream: Box<dyn AsyncRead + Send + Unpin>,
+    which: LogStream,
+    router: Arc<Router>,
+) {
+    let mut lines = BoundedLines::new(stream, router.log_line_max.clone());
+    loop {
+        match lines.next_line().await {
+            Ok(Some(line)) => {
+                let now = SystemTime::now();
+                let tagged = router.tagged.load(Ordering::Relaxed);
+                let (key, text) = if tagged {
+                    split_tag(&line.text)
+                } else {
+                    (None, line.text.as_str())
+                };
+                router.route_log(which, key, text, now);
+            }
+            Ok(None) => break,
+            Err(err) => {
+                tracing::debug!(container = %router.container, error = %err, "reading logs failed");
+                break;
+            }
+        }
+    }
+    router.close_stream(which);
+}

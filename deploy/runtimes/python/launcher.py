@@ -1,0 +1,164 @@
+"""Whirl's ActionLoop launcher for the python:3 kind.
+
+Speaks ActionLoop as Whirl's drivers do (see docs/runtimes.md):
+  * with `__OW_WAIT_FOR_ACK` set, the launcher first writes `{"ok": true}` on fd 3 once started;
+  * stdin, first line: the init, `{"value": {"name", "main", "code", "binary", "env"}}`;
+    the answer is `{"ok": true}` or `{"error": "..."}` on fd 3 (an init error ends the process);
+  * stdin, every later line: one run, `{"value": <params>, "activation_id", "namespace", ...}`;
+    every key but `value` becomes the environment variable `__OW_<KEY>` for that run;
+    the answer is the action's result as ONE JSON line on fd 3;
+  * logs go to stdout/stderr; after the init and after each run the launcher writes the
+    sentinel `XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX` on both, then the answer on fd 3.
+
+Python standard library only: the same file runs in the process driver (started directly
+or forked by zygote.py) and in the Docker images.
+"""
+
+import base64
+import io
+import json
+import os
+import sys
+import traceback
+import zipfile
+
+SENTINEL = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
+RESULT_FD = 3
+
+
+def apply_memory_limit(memory_mb):
+    """Caps the address space at the container's memory (plus what is already mapped)."""
+    if not memory_mb:
+        return
+    try:
+        import resource
+
+        with open("/proc/self/statm") as statm:
+            mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = mapped + int(memory_mb) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError, ImportError) as err:
+        print("whirl launcher: cannot apply the memory limit: %s" % err, file=sys.stderr)
+
+
+def write_sentinels():
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.stdout.write(SENTINEL + "\n")
+    sys.stderr.write(SENTINEL + "\n")
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+def answer(out, text):
+    """Writes one answer line on fd 3, after the sentinels."""
+    write_sentinels()
+    out.write(text.encode("utf-8") + b"\n")
+    out.flush()
+
+
+def work_dir():
+    path = os.environ.get("WHIRL_WORK_DIR")
+    if path:
+        os.makedirs(path, exist_ok=True)
+        return path
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="whirl-action-")
+
+
+def load_action(value):
+    """Compiles the action and returns its entry function (raises on any problem)."""
+    for key, val in (value.get("env") or {}).items():
+        os.environ[str(key)] = val if isinstance(val, str) else json.dumps(val)
+    main_name = value.get("main") or "main"
+    code = value.get("code") or ""
+    namespace = {"__name__": "__whirl_action__"}
+    if value.get("binary"):
+        target = work_dir()
+        data = base64.b64decode(code)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            archive.extractall(target)
+        entry = os.path.join(target, "__main__.py")
+        if not os.path.isfile(entry):
+            raise ValueError("zip action has no __main__.py at its root")
+        sys.path.insert(0, target)
+        os.chdir(target)
+        with open(entry, encoding="utf-8") as source:
+            code = source.read()
+        namespace["__file__"] = entry
+    else:
+        namespace["__file__"] = "__main__.py"
+    exec(compile(code, namespace["__file__"], "exec"), namespace)
+    entry_fn = namespace.get(main_name)
+    if not callable(entry_fn):
+        raise ValueError("the action has no function named '%s'" % main_name)
+    return entry_fn
+
+
+def serialize(result):
+    """The result as one JSON line; a value that is not JSON is logged and answered as null."""
+    try:
+        return json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError) as err:
+        print("whirl launcher: the result is not JSON: %s" % err, file=sys.stderr)
+        return "null"
+
+
+def run_one(entry_fn, line):
+    request = json.loads(line)
+    params = request.get("value", {})
+    for key, val in request.items():
+        if key != "value":
+            os.environ["__OW_" + key.upper()] = val if isinstance(val, str) else json.dumps(val)
+    try:
+        return serialize(entry_fn(params))
+    except MemoryError:
+        traceback.print_exc()
+        print("whirl launcher: the action ran out of memory", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(137)
+    except Exception as err:  # the action's own failure becomes its error result
+        traceback.print_exc()
+        return serialize({"error": "%s: %s" % (type(err).__name__, err)})
+
+
+def serve(stdin=None, out=None):
+    """Reads the init line, then one run per line, until stdin closes."""
+    stdin = stdin or sys.stdin.buffer
+    out = out or os.fdopen(RESULT_FD, "wb", buffering=0, closefd=False)
+    try:
+        sys.stdout.reconfigure(line_buffering=True)
+        sys.stderr.reconfigure(line_buffering=True)
+    except AttributeError:
+        pass
+    if os.environ.get("__OW_WAIT_FOR_ACK"):
+        out.write(b'{"ok":true}\n')
+    first = stdin.readline()
+    if not first:
+        return 0
+    try:
+        init = json.loads(first)
+        entry_fn = load_action(init.get("value", init))
+    except Exception as err:
+        traceback.print_exc()
+        answer(out, json.dumps({"error": "%s: %s" % (type(err).__name__, err)}))
+        return 1
+    answer(out, '{"ok":true}')
+    while True:
+        line = stdin.readline()
+        if not line:
+            return 0
+        if not line.strip():
+            continue
+        try:
+            text = run_one(entry_fn, line)
+        except ValueError as err:
+            print("whirl launcher: bad run request: %s" % err, file=sys.stderr)
+            text = json.dumps({"error": "bad run request: %s" % err})
+        answer(out, text)
+
+
+if __name__ == "__main__":
+    apply_memory_limit(os.environ.get("WHIRL_MEMORY_MB"))
+    sys.exit(serve())
