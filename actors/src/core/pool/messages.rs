@@ -1,0 +1,175 @@
+//! What a container pool is told (inputs) and what it asks for (effects).
+
+use crate::core::action::{ActionKey, Kind};
+use crate::core::ids::{ActivationId, ContainerId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One activation for the pool to run.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ActivationRequest {
+    /// The activation.
+    pub activation: ActivationId,
+    /// The action and version; containers are reused only for an equal key.
+    pub action: ActionKey,
+    /// The runtime kind (matches stem cells).
+    pub kind: Kind,
+    /// The action's memory in MB (the container's size).
+    pub memory_mb: u64,
+    /// How many activations one container of this action may run at once (0 is taken as 1).
+    pub concurrency: u32,
+}
+
+/// Inputs of the container pool.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PoolInput {
+    /// Run an activation.
+    Schedule(ActivationRequest),
+    /// The driver finished creating a container the pool asked for with [`PoolEffect::Create`].
+    Created {
+        /// The container.
+        container: ContainerId,
+    },
+    /// The driver could not create the container (the host has cleaned up whatever was left). Its
+    /// activations go back to the head of the queue, or are rejected after too many attempts.
+    CreateFailed {
+        /// The container.
+        container: ContainerId,
+        /// The driver's error, for the rejection message.
+        error: String,
+    },
+    /// An activation ended normally and its container may be reused.
+    RunFinished {
+        /// The container.
+        container: ContainerId,
+        /// The activation.
+        activation: ActivationId,
+    },
+    /// The container is broken (crashed, out of memory, init failed, timed out, developer error):
+    /// the pool removes it, and the next activation gets a fresh one.
+    ContainerFailed {
+        /// The container.
+        container: ContainerId,
+        /// Why, for logs.
+        reason: String,
+    },
+    /// Time passed: pause idle containers, remove expired ones, replenish stem cells.
+    Tick,
+}
+
+/// Why the pool removes a container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RemovalReason {
+    /// Idle longer than the keep-alive policy allows.
+    Expired,
+    /// Idle and evicted (least recently used) to make room for another action.
+    Evicted,
+    /// Reported failed by the host.
+    Failed,
+    /// Found at restart but not reusable (uninitialized, or over the pool's memory).
+    NotAdopted,
+    /// Reported created but the pool did not ask for it (or no longer knows it).
+    Stray,
+}
+
+/// Why the pool refuses an activation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RejectReason {
+    /// The action needs more memory than the whole pool has.
+    MemoryExceedsPool {
+        /// The action's memory in MB.
+        requested_mb: u64,
+        /// The pool's user memory in MB.
+        pool_mb: u64,
+    },
+    /// Creating a container for it failed too many times.
+    ContainerCreateFailed {
+        /// How many creations failed.
+        attempts: u32,
+        /// The last driver error.
+        error: String,
+    },
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RejectReason::MemoryExceedsPool {
+                requested_mb,
+                pool_mb,
+            } => write!(
+                f,
+                "the action needs {requested_mb} MB but the container pool has {pool_mb} MB"
+            ),
+            RejectReason::ContainerCreateFailed { attempts, error } => write!(
+                f,
+                "failed to provision a container after {attempts} attempts: {error}"
+            ),
+        }
+    }
+}
+
+/// Effects of the container pool. The host carries out the effects of one container in the order
+/// given (a `Pause` before a later `Unpause`, an `Init` before its `Run`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PoolEffect {
+    /// Create a container; answer with [`PoolInput::Created`] or [`PoolInput::CreateFailed`].
+    Create {
+        /// The handle the pool chose for it.
+        container: ContainerId,
+        /// The runtime kind (image) to start.
+        kind: Kind,
+        /// Its memory limit in MB.
+        memory_mb: u64,
+        /// The action it is created for, or `None` for a stem cell.
+        for_action: Option<ActionKey>,
+    },
+    /// Initialize the container with the action of `activation` (the first run in this container;
+    /// the host reports the init time for the `initTime` annotation).
+    Init {
+        /// The container.
+        container: ContainerId,
+        /// The activation whose action code to load.
+        activation: ActivationId,
+    },
+    /// Run the activation in the container; answer with [`PoolInput::RunFinished`] or
+    /// [`PoolInput::ContainerFailed`].
+    Run {
+        /// The container.
+        container: ContainerId,
+        /// The activation.
+        activation: ActivationId,
+    },
+    /// Pause the idle container.
+    Pause {
+        /// The container.
+        container: ContainerId,
+    },
+    /// Unpause the container (a `Run` on it follows).
+    Unpause {
+        /// The container.
+        container: ContainerId,
+    },
+    /// Destroy the container.
+    Remove {
+        /// The container.
+        container: ContainerId,
+        /// Why.
+        reason: RemovalReason,
+    },
+    /// The pool will not run the activation: the host records a whisk internal error for it.
+    Reject {
+        /// The activation.
+        activation: ActivationId,
+        /// Why.
+        reason: RejectReason,
+    },
+    /// The activation was running in a container reported failed; the pool forgot it. The host makes
+    /// sure it ends with exactly one record (normally the failure its run already reported).
+    Lost {
+        /// The activation.
+        activation: ActivationId,
+        /// The failed container.
+        container: ContainerId,
+    },
+}
