@@ -1,0 +1,146 @@
+//! Helpers shared by the bridge's integration tests: a process driver in a temporary
+//! directory, and init/run requests with sensible defaults.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bridge::{
+    ActionLimits, ContainerDriver, ContainerId, ContainerSpec, InitRequest, ProcessDriver,
+    ProcessDriverConfig, RunOutput, RunRequest, RuntimeKind,
+};
+
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct TestDriver {
+    pub driver: ProcessDriver,
+    pub dir: tempfile::TempDir,
+}
+
+/// A process driver with no stem cells; `zygote` chooses how python:3 starts.
+pub async fn driver(zygote: bool) -> TestDriver {
+    driver_with(|config| config.python_zygote = zygote).await
+}
+
+pub async fn driver_with(adjust: impl FnOnce(&mut ProcessDriverConfig)) -> TestDriver {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ProcessDriverConfig::new(dir.path().join("runtimes"));
+    config.stem_cells.clear();
+    adjust(&mut config);
+    let driver = ProcessDriver::start(config).await.unwrap();
+    TestDriver { driver, dir }
+}
+
+pub fn init_request(code: &str) -> InitRequest {
+    InitRequest {
+        name: "/guest/test".into(),
+        main: "main".into(),
+        code: code.into(),
+        binary: false,
+        env: BTreeMap::new(),
+        limits: ActionLimits::default(),
+    }
+}
+
+pub fn run_request(activation_id: &str, params: &str) -> RunRequest {
+    RunRequest {
+        params: params.into(),
+        activation_id: activation_id.into(),
+        transaction_id: format!("tx-{activation_id}"),
+        namespace: "guest".into(),
+        action_name: "/guest/test".into(),
+        action_version: "0.0.1".into(),
+        deadline_ms: 4_102_444_800_000,
+        api_key: Some("uuid:secret".into()),
+        extra: BTreeMap::new(),
+        http: None,
+    }
+}
+
+/// Creates a container of `kind` and initializes it with `init`.
+pub async fn ready(driver: &ProcessDriver, kind: RuntimeKind, init: InitRequest) -> ContainerId {
+    let id = driver
+        .create(ContainerSpec::runtime(kind, 256))
+        .await
+        .unwrap();
+    driver.init(&id, init, TIMEOUT).await.unwrap();
+    id
+}
+
+pub async fn run(
+    driver: &ProcessDriver,
+    id: &ContainerId,
+    activation_id: &str,
+    params: &str,
+) -> RunOutput {
+    driver
+        .run(id, run_request(activation_id, params), TIMEOUT)
+        .await
+        .unwrap()
+}
+
+pub fn result_json(output: &RunOutput) -> serde_json::Value {
+    let text = output.result.as_ref().expect("a result");
+    serde_json::from_str(text).unwrap()
+}
+
+pub fn messages(output: &RunOutput) -> Vec<String> {
+    output
+        .logs
+        .iter()
+        .map(|l| format!("{}: {}", l.stream.as_str(), l.message))
+        .collect()
+}
+
+/// A zip archive (base64) holding `files`, built with python3's zipfile.
+pub fn zip_base64(files: &[(&str, &str)]) -> String {
+    let spec = serde_json::to_string(
+        &files
+            .iter()
+            .map(|(n, c)| (n.to_string(), c.to_string()))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let script = r#"
+import base64, io, json, sys, zipfile
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    for name, content in json.loads(sys.argv[1]):
+        z.writestr(name, content)
+print(base64.b64encode(buf.getvalue()).decode())
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(spec)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// True while a process with this pid exists (and is not a zombie).
+pub fn process_alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .split(") ")
+            .nth(1)
+            .is_some_and(|rest| rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Waits up to a second for `pid` to be gone.
+pub async fn wait_gone(pid: i32) -> bool {
+    for _ in 0..100 {
+        if !process_alive(pid) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}

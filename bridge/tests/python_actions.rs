@@ -1,0 +1,419 @@
+//! python:3 actions on the process driver, forked from the zygote and started directly:
+//! results, errors, init failures, timeouts, limits, logs, zips, env vars, lifecycle.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use bridge::logs::truncation_marker;
+use bridge::{
+    ActionLimits, ContainerDriver, ContainerSpec, ContainerState, DriverError, RunFailure,
+    RuntimeKind,
+};
+use common::*;
+
+const HELLO: &str = r#"
+import os
+def main(args):
+    name = args.get("name", "stranger")
+    print("hello to", name)
+    return {"greeting": "Hello " + name}
+"#;
+
+#[tokio::test]
+async fn success_through_the_zygote_with_logs_split_per_activation() {
+    let t = driver(true).await;
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(HELLO)).await;
+    let first = run(&t.driver, &id, "a1", r#"{"name":"Ada"}"#).await;
+    assert_eq!(result_json(&first)["greeting"], "Hello Ada");
+    assert_eq!(messages(&first), vec!["stdout: hello to Ada"]);
+    let second = run(&t.driver, &id, "a2", r#"{"name":"Bob"}"#).await;
+    assert_eq!(result_json(&second)["greeting"], "Hello Bob");
+    assert_eq!(messages(&second), vec!["stdout: hello to Bob"]);
+    assert!(!second.logs_truncated);
+    let line = second.logs[0].to_string();
+    assert!(line.ends_with(" stdout: hello to Bob"), "{line}");
+    assert!(
+        line.contains('T') && line.split(' ').next().unwrap().ends_with('Z'),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn success_with_a_new_interpreter_per_container() {
+    let t = driver(false).await;
+    assert_eq!(t.driver.zygote_pid().await, None);
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(HELLO)).await;
+    let out = run(&t.driver, &id, "a1", r#"{"name":"Ada"}"#).await;
+    assert_eq!(result_json(&out)["greeting"], "Hello Ada");
+}
+
+#[tokio::test]
+async fn returned_error_is_a_result() {
+    let t = driver(true).await;
+    let code = "def main(args):\n    return {\"error\": \"bad input\"}\n";
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
+    let out = run(&t.driver, &id, "a1", "{}").await;
+    assert_eq!(result_json(&out)["error"], "bad input");
+}
+
+#[tokio::test]
+async fn exception_becomes_an_error_result_with_the_traceback_in_stderr() {
+    let t = driver(true).await;
+    let code = "def main(args):\n    return {\"x\": 1 / 0}\n";
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
+    let out = run(&t.driver, &id, "a1", "{}").await;
+    assert_eq!(
+        result_json(&out)["error"],
+        "ZeroDivisionError: division by zero"
+    );
+    let logs = messages(&out).join("\n");
+    assert!(logs.contains("stderr: Traceback"), "{logs}");
+    // The container survives an exception.
+    let again = run(&t.driver, &id, "a2", "{}").await;
+    assert!(again.result.is_ok());
+}
+
+#[tokio::test]
+async fn syntax_error_fails_the_init_and_removes_the_container() {
+    let t = driver(true).await;
+    let id = t
+        .driver
+        .create(ContainerSpec::runtime(RuntimeKind::Python3, 256))
+        .await
+        .unwrap();
+    let err = t
+        .driver
+        .init(&id, init_request("def main(args)\n  return {}\n"), TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(err.is_developer_error());
+    match &err {
+        DriverError::InitFailed { message, logs, .. } => {
+            assert!(message.contains("SyntaxError"), "{message}");
+            assert!(
+                logs.iter().any(|l| l.message.contains("SyntaxError")),
+                "{logs:?}"
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(t.driver.list().await.unwrap().is_empty());
+    assert!(matches!(
+        t.driver.run(&id, run_request("a1", "{}"), TIMEOUT).await,
+        Err(DriverError::UnknownContainer(_))
+    ));
+}
+
+#[tokio::test]
+async fn missing_main_fails_the_init() {
+    let t = driver(true).await;
+    let id = t
+        .driver
+        .create(ContainerSpec::runtime(RuntimeKind::Python3, 256))
+        .await
+        .unwrap();
+    let err = t
+        .driver
+        .init(&id, init_request("def handler(a):\n  return a\n"), TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("no function named 'main'"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn main_is_selectable() {
+    let t = driver(true).await;
+    let mut init = init_request("def handler(a):\n  return {\"via\": \"handler\"}\n");
+    init.main = "handler".into();
+    let id = ready(&t.driver, RuntimeKind::Python3, init).await;
+    assert_eq!(
+        result_json(&run(&t.driver, &id, "a1", "{}").await)["via"],
+        "handler"
+    );
+}
+
+#[tokio::test]
+async fn timeout_kills_the_process_group_and_the_container_is_gone() {
+    let t = driver(true).await;
+    let code = "import time\ndef main(a):\n    print('going to sleep')\n    time.sleep(30)\n    return {}\n";
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
+    let pgid = t.driver.list().await.unwrap()[0].process_group.unwrap();
+    let out = t
+        .driver
+        .run(&id, run_request("a1", "{}"), Duration::from_millis(300))
+        .await
+        .unwrap();
+    let failure = out.result.clone().unwrap_err();
+    assert!(matches!(failure, RunFailure::Timeout { .. }), "{failure:?}");
+    assert!(failure.container_lost());
+    assert!(out.duration >= Duration::from_millis(300));
+    assert!(messages(&out).contains(&"stdout: going to sleep".to_string()));
+    assert!(wait_gone(pgid).await, "process {pgid} still alive");
+    assert!(t.driver.list().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn oversize_result_is_refused_and_the_container_lives_on() {
+    let t = driver(true).await;
+    let code = "def main(a):\n    return {\"blob\": \"x\" * a.get(\"n\", 10)}\n";
+    let mut init = init_request(code);
+    init.limits = ActionLimits {
+        result_bytes: 1000,
+        ..ActionLimits::default()
+    };
+    let id = ready(&t.driver, RuntimeKind::Python3, init).await;
+    let out = run(&t.driver, &id, "a1", r#"{"n": 5000}"#).await;
+    match out.result {
+        Err(RunFailure::ResultTooLarge { size, limit }) => {
+            assert_eq!(limit, 1000);
+            assert!(size > 5000, "{size}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let small = run(&t.driver, &id, "a2", r#"{"n": 3}"#).await;
+    assert_eq!(result_json(&small)["blob"], "xxx");
+}
+
+#[tokio::test]
+async fn non_json_results_are_bad_output() {
+    let t = driver(true).await;
+    let code =
+        "def main(a):\n    if a.get('set'):\n        return {1, 2}\n    return 'just text'\n";
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
+    let out = run(&t.driver, &id, "a1", "{}").await;
+    assert!(
+        matches!(out.result, Err(RunFailure::BadOutput { .. })),
+        "{:?}",
+        out.result
+    );
+    let out = run(&t.driver, &id, "a2", r#"{"set": true}"#).await;
+    assert!(
+        matches!(out.result, Err(RunFailure::BadOutput { .. })),
+        "{:?}",
+        out.result
+    );
+    assert!(messages(&out).join("\n").contains("not JSON"));
+}
+
+#[tokio::test]
+async fn logs_are_cut_at_the_limit_with_a_marker() {
+    let t = driver(true).await;
+    let code =
+        "def main(a):\n    for i in range(100):\n        print('line %03d' % i)\n    return {}\n";
+    let mut init = init_request(code);
+    init.limits = ActionLimits {
+        log_bytes: 80,
+        ..ActionLimits::default()
+    };
+    let id = ready(&t.driver, RuntimeKind::Python3, init).await;
+    let out = run(&t.driver, &id, "a1", "{}").await;
+    assert!(out.logs_truncated);
+    let logs = messages(&out);
+    assert_eq!(logs.len(), 11, "{logs:?}");
+    assert_eq!(logs[0], "stdout: line 000");
+    assert_eq!(logs[9], "stdout: line 009");
+    assert_eq!(logs[10], format!("stderr: {}", truncation_marker(80)));
+    // The next activation starts with a fresh budget.
+    let next = run(&t.driver, &id, "a2", "{}").await;
+    assert_eq!(messages(&next)[0], "stdout: line 000");
+}
+
+#[tokio::test]
+async fn openwhisk_environment_variables_are_set_per_activation() {
+    let t = driver(true).await;
+    let code = r#"
+import os
+def main(a):
+    keys = ["__OW_API_KEY", "__OW_NAMESPACE", "__OW_ACTION_NAME", "__OW_ACTION_VERSION",
+            "__OW_ACTIVATION_ID", "__OW_TRANSACTION_ID", "__OW_DEADLINE", "FROM_INIT", "FROM_SPEC"]
+    return {k: os.environ.get(k) for k in keys}
+"#;
+    let mut init = init_request(code);
+    init.env.insert("FROM_INIT".into(), "init-value".into());
+    let mut spec = ContainerSpec::runtime(RuntimeKind::Python3, 256);
+    spec.env.insert("FROM_SPEC".into(), "spec-value".into());
+    let id = t.driver.create(spec).await.unwrap();
+    t.driver.init(&id, init, TIMEOUT).await.unwrap();
+    let v = result_json(&run(&t.driver, &id, "act-1", "{}").await);
+    assert_eq!(v["__OW_API_KEY"], "uuid:secret");
+    assert_eq!(v["__OW_NAMESPACE"], "guest");
+    assert_eq!(v["__OW_ACTION_NAME"], "/guest/test");
+    assert_eq!(v["__OW_ACTION_VERSION"], "0.0.1");
+    assert_eq!(v["__OW_ACTIVATION_ID"], "act-1");
+    assert_eq!(v["__OW_TRANSACTION_ID"], "tx-act-1");
+    assert_eq!(v["__OW_DEADLINE"], "4102444800000");
+    assert_eq!(v["FROM_INIT"], "init-value");
+    assert_eq!(v["FROM_SPEC"], "spec-value");
+    let v = result_json(&run(&t.driver, &id, "act-2", "{}").await);
+    assert_eq!(v["__OW_ACTIVATION_ID"], "act-2");
+}
+
+#[tokio::test]
+async fn zip_action_runs_its_main_module() {
+    let t = driver(true).await;
+    let zip = zip_base64(&[
+        (
+            "__main__.py",
+            "from helper import shout\ndef main(a):\n    return {\"said\": shout(a['w'])}\n",
+        ),
+        ("helper.py", "def shout(w):\n    return w.upper() + '!'\n"),
+    ]);
+    let mut init = init_request(&zip);
+    init.binary = true;
+    let id = ready(&t.driver, RuntimeKind::Python3, init).await;
+    assert_eq!(
+        result_json(&run(&t.driver, &id, "a1", r#"{"w":"hi"}"#).await)["said"],
+        "HI!"
+    );
+}
+
+#[tokio::test]
+async fn zip_without_main_module_fails_the_init() {
+    let t = driver(true).await;
+    let mut init = init_request(&zip_base64(&[("other.py", "x = 1\n")]));
+    init.binary = true;
+    let id = t
+        .driver
+        .create(ContainerSpec::runtime(RuntimeKind::Python3, 256))
+        .await
+        .unwrap();
+    let err = t.driver.init(&id, init, TIMEOUT).await.unwrap_err();
+    assert!(err.to_string().contains("__main__.py"), "{err}");
+}
+
+#[tokio::test]
+async fn crash_during_a_run_is_reported_and_the_container_removed() {
+    let t = driver(true).await;
+    let code = "import os, sys\ndef main(a):\n    print('dying', file=sys.stderr, flush=True)\n    os._exit(3)\n";
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
+    let out = run(&t.driver, &id, "a1", "{}").await;
+    match out.result {
+        Err(RunFailure::Crashed { detail }) => assert_eq!(detail, "dying"),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(t.driver.list().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn memory_limit_turns_a_memory_error_into_out_of_memory() {
+    let t = driver(true).await;
+    let code =
+        "def main(a):\n    blob = bytearray(400 * 1024 * 1024)\n    return {\"n\": len(blob)}\n";
+    let id = t
+        .driver
+        .create(ContainerSpec::runtime(RuntimeKind::Python3, 128))
+        .await
+        .unwrap();
+    t.driver
+        .init(&id, init_request(code), TIMEOUT)
+        .await
+        .unwrap();
+    let out = run(&t.driver, &id, "a1", "{}").await;
+    assert_eq!(out.result, Err(RunFailure::OutOfMemory));
+}
+
+#[tokio::test]
+async fn one_activation_at_a_time_for_python() {
+    let t = driver(true).await;
+    let mut init = init_request("def main(a):\n    return a\n");
+    init.limits.concurrency = 2;
+    let id = t
+        .driver
+        .create(ContainerSpec::runtime(RuntimeKind::Python3, 256))
+        .await
+        .unwrap();
+    let err = t.driver.init(&id, init, TIMEOUT).await.unwrap_err();
+    assert!(matches!(err, DriverError::InvalidRequest { .. }), "{err:?}");
+    // Two runs sent at once on a concurrency-1 container are served one after the other,
+    // each with its own result and logs.
+    let code = "import time\ndef main(a):\n    print('start', a['n'])\n    time.sleep(0.1)\n    return {'n': a['n']}\n";
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
+    let (a, b) = tokio::join!(
+        run(&t.driver, &id, "a1", r#"{"n":1}"#),
+        run(&t.driver, &id, "a2", r#"{"n":2}"#)
+    );
+    assert_eq!(result_json(&a)["n"], 1);
+    assert_eq!(result_json(&b)["n"], 2);
+    assert_eq!(messages(&a), vec!["stdout: start 1"]);
+    assert_eq!(messages(&b), vec!["stdout: start 2"]);
+}
+
+#[tokio::test]
+async fn pause_unpause_list_and_remove() {
+    let t = driver(true).await;
+    let mut spec = ContainerSpec::runtime(RuntimeKind::Python3, 256);
+    spec.labels
+        .insert("whirl.invoker".into(), "invoker0".into());
+    let id = t.driver.create(spec).await.unwrap();
+    let listed = t.driver.list().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].state, ContainerState::Stem);
+    assert_eq!(listed[0].labels["whirl.invoker"], "invoker0");
+    let pgid = listed[0].process_group.unwrap();
+    assert!(matches!(
+        t.driver.pause(&id).await,
+        Err(DriverError::WrongState { .. })
+    ));
+    t.driver
+        .init(&id, init_request(HELLO), TIMEOUT)
+        .await
+        .unwrap();
+    t.driver.pause(&id).await.unwrap();
+    assert_eq!(
+        t.driver.list().await.unwrap()[0].state,
+        ContainerState::Paused
+    );
+    let mut stopped = false;
+    for _ in 0..100 {
+        let stat = std::fs::read_to_string(format!("/proc/{pgid}/stat")).unwrap();
+        if stat.split(") ").nth(1).unwrap().starts_with('T') {
+            stopped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(stopped, "process {pgid} was not stopped");
+    assert!(matches!(
+        t.driver.run(&id, run_request("a1", "{}"), TIMEOUT).await,
+        Err(DriverError::WrongState { .. })
+    ));
+    t.driver.unpause(&id).await.unwrap();
+    assert!(run(&t.driver, &id, "a1", "{}").await.result.is_ok());
+    t.driver.remove(&id).await.unwrap();
+    assert!(wait_gone(pgid).await);
+    assert!(t.driver.list().await.unwrap().is_empty());
+    // Removing twice is fine.
+    t.driver.remove(&id).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_zygote_is_restarted_when_it_dies() {
+    let t = driver(true).await;
+    let zygote = t.driver.zygote_pid().await.unwrap();
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(i32::try_from(zygote).unwrap()).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(HELLO)).await;
+    assert!(run(&t.driver, &id, "a1", "{}").await.result.is_ok());
+    let restarted = t.driver.zygote_pid().await.unwrap();
+    assert_ne!(restarted, zygote);
+}
+
+#[tokio::test]
+async fn dropping_the_driver_kills_its_containers() {
+    let t = driver(true).await;
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(HELLO)).await;
+    let pgid = t.driver.list().await.unwrap()[0].process_group.unwrap();
+    assert!(process_alive(pgid));
+    let _ = id;
+    drop(t.driver);
+    assert!(wait_gone(pgid).await);
+}
