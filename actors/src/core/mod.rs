@@ -13,6 +13,7 @@
 //! `docs/cores.md` describes the contracts for hosts; the rustdoc of each input and effect is normative.
 
 pub mod action;
+pub mod controller;
 pub mod dispatcher;
 pub mod error;
 pub mod hashing;
