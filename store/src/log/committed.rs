@@ -1,0 +1,29 @@
+//! What the log hands back: receipts for appends and committed records for readers.
+
+use crate::envelope::RecordHash;
+use crate::event::Event;
+
+/// The acknowledgement of one appended event: it is durable at this seq.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt {
+    pub seq: u64,
+    pub time_ms: u64,
+    pub hash: RecordHash,
+}
+
+/// A durable record of the log, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    pub seq: u64,
+    pub time_ms: u64,
+    pub schema_version: u16,
+    /// This record's hash (blake3 of its bytes).
+    pub hash: RecordHash,
+    pub event: Event,
+}
+
+impl Committed {
+    pub fn receipt(&self) -> Receipt {
+        Receipt { seq: self.seq, time_ms: self.time_ms, hash: self.hash }
+    }
+}

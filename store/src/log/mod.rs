@@ -1,0 +1,53 @@
+//! The event log: the `EventLog` trait and its two implementations, `SledEventLog` (durable, one
+//! writer thread with group commit) and `InMemoryEventLog` (for the simulator, with a crash model).
+
+mod clock;
+mod committed;
+mod head;
+mod memory;
+pub(crate) mod meta;
+mod raw;
+pub(crate) mod record;
+mod retention;
+mod shared;
+mod sled_log;
+mod subscription;
+mod ticket;
+mod writer;
+
+pub use clock::{Clock, SystemClock};
+pub use committed::{Committed, Receipt};
+pub use memory::{CommitMode, InMemoryEventLog};
+pub use meta::LOG_FORMAT_VERSION;
+pub use raw::{RawLog, DEFAULT_CACHE_BYTES};
+pub use retention::RetentionReport;
+pub use sled_log::{LogOptions, SledEventLog};
+pub use subscription::{CommittedRecords, RecordIter, Subscription};
+pub use ticket::AppendTicket;
+
+use crate::error::Result;
+use crate::event::Event;
+
+/// An append-only, hash-chained log of events.
+///
+/// Appends are acknowledged only once durable; readers and subscribers only ever see durable
+/// records, in seq order.
+pub trait EventLog: Send + Sync {
+    /// Appends `events` (in order, contiguous seqs). The ticket resolves once they are durable:
+    /// `.await` it from async code, or call `wait()` from a plain thread.
+    fn append(&self, events: Vec<Event>) -> AppendTicket;
+
+    /// Appends and blocks the calling thread until durable (not for async runtime threads).
+    fn append_blocking(&self, events: Vec<Event>) -> Result<Vec<Receipt>> {
+        self.append(events).wait()
+    }
+
+    /// The last durable record, if any.
+    fn head(&self) -> Option<Receipt>;
+
+    /// Durable records with seq >= `seq`, read lazily.
+    fn read_from(&self, seq: u64) -> RecordIter;
+
+    /// Durable records from `from_seq` on, including those committed later.
+    fn subscribe(&self, from_seq: u64) -> Subscription;
+}

@@ -1,0 +1,61 @@
+//! `SledLogShared`: what the writer thread and the readers of a sled log share: the database, the
+//! current generation tree and the committed head.
+
+use super::head::HeadSignal;
+use super::record::{decode_record, key_of_seq, seq_of_key};
+use super::subscription::CommittedRecords;
+use super::Committed;
+use crate::error::{Error, Result};
+use std::path::PathBuf;
+use std::sync::{PoisonError, RwLock};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The current generation and its tree.
+pub(crate) struct CurrentGeneration {
+    pub(crate) generation: u64,
+    pub(crate) tree: sled::Tree,
+}
+
+pub(crate) struct SledLogShared {
+    pub(crate) path: PathBuf,
+    pub(crate) db: sled::Db,
+    pub(crate) current: RwLock<CurrentGeneration>,
+    pub(crate) head: HeadSignal,
+}
+
+impl SledLogShared {
+    pub(crate) fn generation(&self) -> u64 {
+        self.current.read().unwrap_or_else(PoisonError::into_inner).generation
+    }
+}
+
+impl CommittedRecords for SledLogShared {
+    fn head_seq(&self) -> u64 {
+        self.head.seq()
+    }
+
+    fn read_committed(&self, from: u64, max: usize) -> Result<Vec<Committed>> {
+        let head = self.head.seq();
+        if from > head || max == 0 {
+            return Ok(Vec::new());
+        }
+        // Held while reading so retention cannot drop the tree under the reader.
+        let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        let mut records = Vec::with_capacity(max.min(4096));
+        for entry in current.tree.range(key_of_seq(from)..=key_of_seq(head)).take(max) {
+            let (key, value) = entry.map_err(Error::storage("read the log", &self.path))?;
+            let seq = seq_of_key(&self.path, &key)?;
+            records.push(decode_record(&self.path, seq, &value)?);
+        }
+        Ok(records)
+    }
+
+    fn wait_for_head(&self, seq: u64, timeout: Duration) -> u64 {
+        self.head.wait_for(seq, timeout)
+    }
+
+    fn watch_head(&self) -> watch::Receiver<u64> {
+        self.head.watch()
+    }
+}

@@ -1,0 +1,167 @@
+//! `SledEventLog`: the event log on sled, with one writer thread doing group commit.
+
+use super::head::HeadSignal;
+use super::raw::{RawLog, DEFAULT_CACHE_BYTES};
+use super::record::decode_record;
+use super::retention::RetentionReport;
+use super::shared::{CurrentGeneration, SledLogShared};
+use super::subscription::{CommittedRecords, RecordIter, Subscription};
+use super::ticket::AppendTicket;
+use super::writer::{ChainEnd, Writer, WriterRequest};
+use super::{Clock, EventLog, Receipt, SystemClock};
+use crate::error::{Error, Result};
+use crate::event::Event;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex, PoisonError, RwLock};
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+
+/// How to open a [`SledEventLog`].
+#[derive(Clone)]
+pub struct LogOptions {
+    /// Where record times come from.
+    pub clock: Arc<dyn Clock>,
+    /// The most events one group commit takes before flushing.
+    pub max_batch_events: usize,
+    /// sled's page cache, in bytes.
+    pub cache_bytes: u64,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        Self { clock: Arc::new(SystemClock), max_batch_events: 8192, cache_bytes: DEFAULT_CACHE_BYTES }
+    }
+}
+
+impl std::fmt::Debug for LogOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogOptions")
+            .field("max_batch_events", &self.max_batch_events)
+            .field("cache_bytes", &self.cache_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The durable event log. Cheap to clone; the writer stops when the last clone is dropped.
+#[derive(Clone)]
+pub struct SledEventLog {
+    shared: Arc<SledLogShared>,
+    writer: Arc<WriterThread>,
+}
+
+struct WriterThread {
+    path: Arc<PathBuf>,
+    requests: Mutex<Option<mpsc::Sender<WriterRequest>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for WriterThread {
+    fn drop(&mut self) {
+        self.requests.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(thread) = self.thread.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            if thread.join().is_err() {
+                tracing::error!(path = %self.path.display(), "the event log writer thread panicked");
+            }
+        }
+    }
+}
+
+impl SledEventLog {
+    /// Opens the log in `dir` (created if missing) and starts its writer thread.
+    ///
+    /// Fails with a typed error if `dir` is not a Whirl log, was written by a newer Whirl, or its
+    /// last record does not decode.
+    pub fn open(dir: impl AsRef<Path>, options: LogOptions) -> Result<Self> {
+        let raw = RawLog::open_with_cache(dir.as_ref(), options.cache_bytes)?;
+        let head = match raw.last_record()? {
+            Some((seq, bytes)) => Some(decode_record(&raw.path, seq, &bytes)?.receipt()),
+            None => None,
+        };
+        let RawLog { path, db, generation, tree } = raw;
+        let shared = Arc::new(SledLogShared {
+            path: path.clone(),
+            db,
+            current: RwLock::new(CurrentGeneration { generation, tree }),
+            head: HeadSignal::new(head),
+        });
+        let writer = Writer {
+            shared: Arc::clone(&shared),
+            clock: Arc::clone(&options.clock),
+            chain: ChainEnd::from_head(head),
+            max_batch_events: options.max_batch_events.max(1),
+            failed: None,
+        };
+        let (sender, receiver) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("whirl-log-writer".into())
+            .spawn(move || writer.run(receiver))
+            .map_err(Error::io("start the log writer thread for", &path))?;
+        tracing::info!(path = %path.display(), generation, head_seq = head.map_or(0, |h| h.seq), "event log open");
+        Ok(Self {
+            shared,
+            writer: Arc::new(WriterThread {
+                path: Arc::new(path),
+                requests: Mutex::new(Some(sender)),
+                thread: Mutex::new(Some(thread)),
+            }),
+        })
+    }
+
+    /// Where the log lives.
+    pub fn path(&self) -> &Path {
+        &self.shared.path
+    }
+
+    /// The current generation (1 until the first retention).
+    pub fn generation(&self) -> u64 {
+        self.shared.generation()
+    }
+
+    fn send(&self, request: WriterRequest) -> std::result::Result<(), WriterRequest> {
+        let requests = self.writer.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        match requests.as_ref() {
+            Some(sender) => sender.send(request).map_err(|failed| failed.0),
+            None => Err(request),
+        }
+    }
+
+    /// Drops activation records that ended before `cutoff_ms` (and their invocations) through a
+    /// new generation ending in a `SnapshotTaken` record. Appends wait while it runs.
+    pub fn retain_before(&self, cutoff_ms: u64) -> Result<RetentionReport> {
+        let (reply, outcome) = oneshot::channel();
+        if self.send(WriterRequest::Retain { cutoff_ms, reply }).is_err() {
+            return Err(Error::Closed { path: self.shared.path.clone() });
+        }
+        outcome.blocking_recv().unwrap_or_else(|_| Err(Error::Closed { path: self.shared.path.clone() }))
+    }
+
+    /// The records' reader shared with subscriptions.
+    pub fn committed_records(&self) -> Arc<dyn CommittedRecords> {
+        self.shared.clone()
+    }
+}
+
+impl EventLog for SledEventLog {
+    fn append(&self, events: Vec<Event>) -> AppendTicket {
+        let (reply, ticket) = AppendTicket::channel(Arc::clone(&self.writer.path));
+        if self.send(WriterRequest::Append { events, reply }).is_err() {
+            return AppendTicket::failed(
+                Arc::clone(&self.writer.path),
+                Error::Closed { path: self.shared.path.clone() },
+            );
+        }
+        ticket
+    }
+
+    fn head(&self) -> Option<Receipt> {
+        self.shared.head.get()
+    }
+
+    fn read_from(&self, seq: u64) -> RecordIter {
+        RecordIter::new(self.shared.clone(), seq)
+    }
+
+    fn subscribe(&self, from_seq: u64) -> Subscription {
+        Subscription::new(self.shared.clone(), from_seq)
+    }
+}

@@ -1,0 +1,114 @@
+//! `Subscription`: committed records in seq order from a starting point, first the stored ones and
+//! then new ones as they become durable; blocking and async.
+
+use super::Committed;
+use crate::error::Result;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Read access to the durable part of a log, as subscriptions and audits need it.
+pub trait CommittedRecords: Send + Sync {
+    /// The seq of the last durable record (0 when empty).
+    fn head_seq(&self) -> u64;
+    /// Up to `max` durable records with seq >= `from`, in order.
+    fn read_committed(&self, from: u64, max: usize) -> Result<Vec<Committed>>;
+    /// Blocks until the head reaches `seq` or the timeout passes; returns the head seq.
+    fn wait_for_head(&self, seq: u64, timeout: Duration) -> u64;
+    /// A receiver of head changes, for async waiting.
+    fn watch_head(&self) -> watch::Receiver<u64>;
+}
+
+/// Committed records in order, starting at a given seq.
+pub struct Subscription {
+    source: Arc<dyn CommittedRecords>,
+    next_seq: u64,
+}
+
+impl Subscription {
+    pub(crate) fn new(source: Arc<dyn CommittedRecords>, from_seq: u64) -> Self {
+        Self { source, next_seq: from_seq.max(1) }
+    }
+
+    /// The seq the next record will have at least.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Up to `max` records already durable, without waiting (empty when caught up).
+    pub fn try_next_batch(&mut self, max: usize) -> Result<Vec<Committed>> {
+        let head = self.source.head_seq();
+        if head < self.next_seq {
+            return Ok(Vec::new());
+        }
+        let batch = self.source.read_committed(self.next_seq, max)?;
+        match batch.last() {
+            Some(last) => self.next_seq = last.seq + 1,
+            // Records up to the head were dropped by retention: nothing to deliver below it.
+            None => self.next_seq = head + 1,
+        }
+        Ok(batch)
+    }
+
+    /// Waits up to `timeout` for at least one record, then returns up to `max` (empty on timeout).
+    pub fn next_batch(&mut self, max: usize, timeout: Duration) -> Result<Vec<Committed>> {
+        self.source.wait_for_head(self.next_seq, timeout);
+        self.try_next_batch(max)
+    }
+
+    /// Awaits at least one record, then returns up to `max`. Ends with an empty batch when the
+    /// log is closed.
+    pub async fn next_batch_async(&mut self, max: usize) -> Result<Vec<Committed>> {
+        let mut watch = self.source.watch_head();
+        loop {
+            let batch = self.try_next_batch(max)?;
+            if !batch.is_empty() {
+                return Ok(batch);
+            }
+            if watch.changed().await.is_err() {
+                return self.try_next_batch(max);
+            }
+        }
+    }
+}
+
+/// Reads committed records lazily, in chunks, from a seq on.
+pub struct RecordIter {
+    source: Arc<dyn CommittedRecords>,
+    next_seq: u64,
+    chunk: std::vec::IntoIter<Committed>,
+    failed: bool,
+}
+
+const CHUNK: usize = 4096;
+
+impl RecordIter {
+    pub(crate) fn new(source: Arc<dyn CommittedRecords>, from_seq: u64) -> Self {
+        Self { source, next_seq: from_seq.max(1), chunk: Vec::new().into_iter(), failed: false }
+    }
+}
+
+impl Iterator for RecordIter {
+    type Item = Result<Committed>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(record) = self.chunk.next() {
+            return Some(Ok(record));
+        }
+        if self.failed {
+            return None;
+        }
+        match self.source.read_committed(self.next_seq, CHUNK) {
+            Ok(batch) => {
+                let last = batch.last()?.seq;
+                self.next_seq = last + 1;
+                self.chunk = batch.into_iter();
+                self.chunk.next().map(Ok)
+            }
+            Err(error) => {
+                self.failed = true;
+                Some(Err(error))
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! `JsonText`: arbitrary JSON (parameters, annotations, results) kept as its text.
+//!
+//! bincode 1.3 cannot encode `serde_json::Value` (it needs `deserialize_any`), so persisted documents
+//! hold JSON as text and parse it at the edges. In human-readable formats (JSON export, HTTP bodies)
+//! a `JsonText` serializes as the JSON value itself, not as a quoted string.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// A JSON document stored as its (compact) text.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct JsonText(String);
+
+impl JsonText {
+    /// JSON `null`.
+    pub fn null() -> Self {
+        Self("null".to_owned())
+    }
+
+    /// An empty JSON object `{}`.
+    pub fn empty_object() -> Self {
+        Self("{}".to_owned())
+    }
+
+    /// An empty JSON array `[]`.
+    pub fn empty_array() -> Self {
+        Self("[]".to_owned())
+    }
+
+    /// The compact text of `value`.
+    pub fn from_value(value: &serde_json::Value) -> Self {
+        Self(value.to_string())
+    }
+
+    /// Checks that `text` is JSON and keeps it in compact form.
+    pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        Ok(Self::from_value(&value))
+    }
+
+    /// The JSON text as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Parses the text into a `serde_json::Value`.
+    pub fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_str(&self.0)
+    }
+}
+
+impl Default for JsonText {
+    fn default() -> Self {
+        Self::null()
+    }
+}
+
+impl From<serde_json::Value> for JsonText {
+    fn from(value: serde_json::Value) -> Self {
+        Self::from_value(&value)
+    }
+}
+
+impl fmt::Debug for JsonText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JsonText({})", self.0)
+    }
+}
+
+impl fmt::Display for JsonText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for JsonText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            let value: serde_json::Value =
+                serde_json::from_str(&self.0).map_err(serde::ser::Error::custom)?;
+            value.serialize(serializer)
+        } else {
+            serializer.serialize_str(&self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            let value = serde_json::Value::deserialize(deserializer)?;
+            Ok(Self::from_value(&value))
+        } else {
+            Ok(Self(String::deserialize(deserializer)?))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn bincode_keeps_the_text_and_json_shows_the_value() {
+        let text = JsonText::parse(r#"{ "a": [1, 2] }"#).unwrap();
+        assert_eq!(text.as_str(), r#"{"a":[1,2]}"#);
+        let bytes = bincode::serialize(&text).unwrap();
+        let back: JsonText = bincode::deserialize(&bytes).unwrap();
+        assert_eq!(back, text);
+        let json = serde_json::to_string(&text).unwrap();
+        assert_eq!(json, r#"{"a":[1,2]}"#);
+        let from_json: JsonText = serde_json::from_str(&json).unwrap();
+        assert_eq!(from_json, text);
+    }
+
+    #[test]
+    fn parse_rejects_text_that_is_not_json() {
+        assert!(JsonText::parse("{nope").is_err());
+    }
+}
