@@ -140,7 +140,7 @@ impl ModelHost {
                 );
             }
             PoolEffect::Pause { container } => {
-                assert!(self.running.get(&container).is_none_or(|r| r.is_empty()));
+                assert!(self.running_on(container) == 0);
                 assert!(self.paused.insert(container), "paused twice");
             }
             PoolEffect::Unpause { container } => {
@@ -155,7 +155,7 @@ impl ModelHost {
                     "remove of a dead container"
                 );
                 if reason != RemovalReason::Failed {
-                    assert!(self.running.get(&container).is_none_or(|r| r.is_empty()));
+                    assert!(self.running_on(container) == 0);
                     assert!(!self.starting.contains(&container));
                 }
                 self.starting.remove(&container);
@@ -198,6 +198,10 @@ impl ModelHost {
         );
     }
 
+    fn running_on(&self, container: ContainerId) -> usize {
+        self.running.get(&container).map(BTreeSet::len).unwrap_or(0)
+    }
+
     fn running_pairs(&self) -> Vec<(ContainerId, ActivationId)> {
         self.running
             .iter()
@@ -209,11 +213,11 @@ impl ModelHost {
 fn action_request(rng: &mut SplitMix64, n: u64) -> ActivationRequest {
     let a = rng.below(8);
     let version = if rng.chance(1, 10) { "0.0.2" } else { "0.0.1" };
-    let ns = if a % 3 == 0 { "alice" } else { "bob" };
+    let ns = ["alice", "bob", "bob"][(a % 3) as usize];
     ActivationRequest {
         activation: ActivationId::new(format!("{n:05}")),
         action: ActionKey::new(ns, format!("{ns}/act{a}"), version),
-        kind: Kind::new(if a % 2 == 0 { "python:3" } else { "nodejs:20" }),
+        kind: Kind::new(["python:3", "nodejs:20"][(a % 2) as usize]),
         memory_mb: 128 << (a % 3),
         concurrency: 1 + (a % 4 == 1) as u32 * 2,
     }

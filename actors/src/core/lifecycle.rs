@@ -169,8 +169,30 @@ impl ActivationLifecycle {
         }
         let name = input_name(&input);
         match (self.phase, input) {
-            (_, LifecycleInput::PlatformFailed { message }) => {
-                let facts = self.facts(None, Some(message), now);
+            (phase, LifecycleInput::PlatformFailed { message }) => {
+                // Keep the phase that was under way so `start` and `waitTime` stay true; the
+                // platform error decides the status.
+                let interrupted = || InitResult::Crashed {
+                    detail: message.clone(),
+                };
+                if let (LifecyclePhase::Initializing, Some(started)) = (phase, self.init_started) {
+                    self.init = Some(PhaseFacts {
+                        started,
+                        finished: now,
+                        result: interrupted(),
+                    });
+                }
+                let run = match (phase, self.run_started) {
+                    (LifecyclePhase::Running, Some(started)) => Some(PhaseFacts {
+                        started,
+                        finished: now,
+                        result: RunResult::Crashed {
+                            detail: message.clone(),
+                        },
+                    }),
+                    _ => None,
+                };
+                let facts = self.facts(run, Some(message), now);
                 Ok(vec![self.settle_with(facts)])
             }
             (LifecyclePhase::Waiting, LifecycleInput::InitStarted) => {

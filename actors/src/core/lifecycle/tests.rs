@@ -306,6 +306,26 @@ fn platform_failure_is_a_whisk_internal_error() {
 }
 
 #[test]
+fn platform_failure_during_a_run_keeps_its_start() {
+    let mut l = ActivationLifecycle::accepted(spec(1_000), Millis(0));
+    l.handle(LifecycleInput::RunStarted, Millis(40)).unwrap();
+    let out = settled(
+        l.handle(
+            LifecycleInput::PlatformFailed {
+                message: "invoker lost".into(),
+            },
+            Millis(90),
+        )
+        .unwrap(),
+    );
+    assert_eq!(out.status, ActivationStatus::WhiskError);
+    assert_eq!(out.result, r#"{"error":"invoker lost"}"#);
+    assert_eq!((out.start, out.end), (Millis(40), Millis(90)));
+    assert_eq!(out.annotations.wait_time_ms, 40);
+    assert!(!out.annotations.timeout);
+}
+
+#[test]
 fn out_of_order_inputs_are_refused() {
     let mut l = ActivationLifecycle::accepted(spec(1_000), Millis(0));
     let err = l
