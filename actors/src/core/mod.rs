@@ -18,6 +18,7 @@ pub mod dispatcher;
 pub mod error;
 pub mod hashing;
 pub mod ids;
+pub mod invoker;
 pub mod lifecycle;
 pub mod pool;
 pub mod random;
