@@ -25,15 +25,16 @@ pub mod event;
 pub mod log;
 pub mod model;
 pub mod projection;
-mod store;
+pub mod data_dir;
 pub mod time_format;
 
 pub use error::{Error, Result};
 pub use event::{Event, InvocationAccepted, SnapshotTaken};
 pub use log::{
-    AppendTicket, Clock, CommitMode, Committed, EventLog, InMemoryEventLog, LogOptions, Receipt, RetentionReport,
+    AppendTicket, Clock, CommitMode, Committed, EventLog, InMemoryEventLog, LogOptions, RawLog, Receipt, RetentionReport,
     SledEventLog, Subscription, SystemClock,
 };
 pub use model::*;
 pub use projection::{ActivationQuery, EntityDoc, Projections};
-pub use store::{Store, StoreOptions};
+pub use projection::ProjectionOptions;
+pub use data_dir::{log_dir, projections_dir, Store, StoreOptions};

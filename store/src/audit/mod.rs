@@ -25,6 +25,6 @@ use std::path::Path;
 
 /// Opens the log of a data directory for reading, refusing anything that is not a Whirl log.
 pub fn open_log_of(data_dir: &Path) -> Result<RawLog> {
-    crate::store::check_data_dir(data_dir)?;
-    RawLog::open_existing(&crate::store::log_dir(data_dir))
+    crate::data_dir::check_data_dir(data_dir)?;
+    RawLog::open_existing(&crate::data_dir::log_dir(data_dir))
 }

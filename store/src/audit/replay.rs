@@ -9,7 +9,7 @@ use crate::projection::apply::apply;
 use crate::projection::keys::{self, TreeId};
 use crate::projection::{EntityDoc, MemoryRows, Projections};
 use crate::model::EntityRef;
-use crate::store::Store;
+use crate::data_dir::Store;
 use std::collections::BTreeMap;
 
 /// Where a replay stops.

@@ -44,9 +44,15 @@ impl CommittedRecords for SledLogShared {
         let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
         let mut records = Vec::with_capacity(max.min(4096));
         for entry in current.tree.range(key_of_seq(from)..=key_of_seq(head)).take(max) {
-            let (key, value) = entry.map_err(Error::storage("read the log", &self.path))?;
-            let seq = seq_of_key(&self.path, &key)?;
-            records.push(decode_record(&self.path, seq, &value)?);
+            let decoded = entry
+                .map_err(Error::storage("read the log", &self.path))
+                .and_then(|(key, value)| decode_record(&self.path, seq_of_key(&self.path, &key)?, &value));
+            match decoded {
+                Ok(record) => records.push(record),
+                // Deliver the good records first; the next read starts at the bad one and fails.
+                Err(_) if !records.is_empty() => break,
+                Err(error) => return Err(error),
+            }
         }
         Ok(records)
     }
