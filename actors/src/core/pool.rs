@@ -527,6 +527,19 @@ impl ContainerPool {
         );
     }
 
+    /// The id the next created container will get.
+    pub fn next_container_id(&self) -> ContainerId {
+        ContainerId(self.next_id)
+    }
+
+    /// Makes every container created from now on get an id at or above `next`. A host that rebuilds
+    /// a pool with [`ContainerPool::from_parts`] but removes some of the driver's containers itself
+    /// (or knows the old pool's [`ContainerPool::next_container_id`]) calls this so that a new
+    /// container never reuses the id of one being removed.
+    pub fn reserve_container_ids_below(&mut self, next: ContainerId) {
+        self.next_id = self.next_id.max(next.0);
+    }
+
     fn allocate_id(&mut self) -> ContainerId {
         let id = ContainerId(self.next_id);
         self.next_id += 1;

@@ -925,3 +925,43 @@ fn restart_with_less_memory_drops_what_does_not_fit() {
     );
     assert_eq!(p.used_memory_mb(), 512);
 }
+
+#[test]
+fn reserved_ids_are_never_reused_after_a_restart() {
+    let mut p = pool(1024);
+    let a = key("guest", "a", "1");
+    let b = key("guest", "b", "1");
+    let ca = run_to_start(&mut p, req("a1", &a), Millis(0));
+    p.handle(
+        PoolInput::RunFinished {
+            container: ca,
+            activation: act("a1"),
+        },
+        Millis(1),
+    );
+    let cb = run_to_start(&mut p, req("b1", &b), Millis(2));
+    assert!(cb > ca);
+    // The host drops the busy container itself and adopts only the idle one.
+    let adopted: Vec<AdoptedContainer> = p
+        .adoptable()
+        .into_iter()
+        .filter(|c| c.container == ca)
+        .collect();
+    let (mut restored, _) = ContainerPool::from_parts(p.config().clone(), adopted, Millis(3));
+    assert_eq!(
+        restored.next_container_id(),
+        ContainerId(ca.0 + 1),
+        "cb's id would be reused"
+    );
+    restored.reserve_container_ids_below(p.next_container_id());
+    let effects = restored.handle(
+        PoolInput::Schedule(req("c1", &key("guest", "c", "1"))),
+        Millis(4),
+    );
+    assert!(created_id(&effects) > cb);
+    restored.reserve_container_ids_below(ContainerId(0));
+    assert!(
+        restored.next_container_id() > cb,
+        "reserving never lowers the next id"
+    );
+}
