@@ -2,7 +2,7 @@
 //! are created, paused, unpaused and removed (OpenWhisk's `ContainerPool` and `ContainerProxy` timers).
 //!
 //! Placement of an activation, in order:
-//! 1. **warm**: a container dedicated to the same [`ActionKey`] (namespace, action, version) with a
+//! 1. **warm**: a container dedicated to the same [`ActionKey`](crate::core::ActionKey) (namespace, action, version) with a
 //!    free concurrency slot: running (fullest first), then paused (unpaused first), then one still
 //!    starting; most recently used first among equals;
 //! 2. **prewarm**: a stem cell of the same kind and memory, which becomes dedicated (needs `Init`);
