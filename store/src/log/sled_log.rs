@@ -7,7 +7,7 @@ use super::retention::RetentionReport;
 use super::shared::{CurrentGeneration, SledLogShared};
 use super::subscription::{CommittedRecords, RecordIter, Subscription};
 use super::ticket::AppendTicket;
-use super::writer::{ChainEnd, Writer, WriterRequest};
+use super::writer::{run_flusher, ChainEnd, Writer, WriterRequest};
 use super::{Clock, EventLog, Receipt, SystemClock};
 use crate::error::{Error, Result};
 use crate::event::Event;
@@ -84,17 +84,34 @@ impl SledEventLog {
             current: RwLock::new(CurrentGeneration { generation, tree }),
             head: HeadSignal::new(head),
         });
+        let failed = Arc::new(Mutex::new(None));
+        let (flushes, flush_jobs) = mpsc::channel();
+        let flusher = {
+            let shared = Arc::clone(&shared);
+            let failed = Arc::clone(&failed);
+            std::thread::Builder::new()
+                .name("whirl-log-flusher".into())
+                .spawn(move || run_flusher(shared, failed, flush_jobs))
+                .map_err(Error::io("start the log flusher thread for", &path))?
+        };
         let writer = Writer {
             shared: Arc::clone(&shared),
             clock: Arc::clone(&options.clock),
             chain: ChainEnd::from_head(head),
             max_batch_events: options.max_batch_events.max(1),
-            failed: None,
+            failed,
+            flushes,
         };
         let (sender, receiver) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("whirl-log-writer".into())
-            .spawn(move || writer.run(receiver))
+            .spawn(move || {
+                writer.run(receiver);
+                // The writer (and its sender of flush jobs) is gone: the flusher ends after the last flush.
+                if flusher.join().is_err() {
+                    tracing::error!("the event log flusher thread panicked");
+                }
+            })
             .map_err(Error::io("start the log writer thread for", &path))?;
         tracing::info!(path = %path.display(), generation, head_seq = head.map_or(0, |h| h.seq), "event log open");
         Ok(Self {

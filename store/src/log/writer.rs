@@ -1,6 +1,8 @@
-//! The single writer thread of a sled log, with group commit: it takes every request pending on
-//! its channel, gives the events seqs and chained hashes, applies them in one sled batch, flushes
-//! once, publishes the new head and only then acknowledges every waiting append.
+//! The single writer of a sled log, with pipelined group commit. The writer thread takes every
+//! request pending on its channel, gives the events seqs and chained hashes and applies them in
+//! one sled batch; the flusher thread then flushes once for every group applied so far, publishes
+//! the new head and only then acknowledges those appends. While one flush runs, the next group is
+//! encoded and applied, so the disk and the CPU work at the same time.
 
 use super::retention::{self, RetentionReport};
 use super::shared::SledLogShared;
@@ -10,7 +12,7 @@ use crate::envelope::{self, EnvelopeHeader, RecordHash};
 use crate::error::{Error, Result};
 use crate::event::{encode_payload, Event, CURRENT_SCHEMA_VERSION};
 use std::sync::mpsc;
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 use tokio::sync::oneshot;
 
@@ -52,12 +54,71 @@ pub(crate) struct Writer {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) chain: ChainEnd,
     pub(crate) max_batch_events: usize,
-    pub(crate) failed: Option<String>,
+    pub(crate) failed: Arc<Mutex<Option<String>>>,
+    pub(crate) flushes: mpsc::Sender<FlushJob>,
 }
 
-struct PendingAppend {
+pub(crate) struct PendingAppend {
     reply: ReplySender,
     receipts: Vec<Receipt>,
+}
+
+/// Work for the flusher thread.
+pub(crate) enum FlushJob {
+    /// Appends applied to the tree, to acknowledge once a flush covers them; `head` is the end of
+    /// the chain after them.
+    Group { appends: Vec<PendingAppend>, head: ChainEnd, records: usize },
+    /// Answered once every earlier group is flushed and acknowledged.
+    Barrier(mpsc::Sender<()>),
+}
+
+/// The flusher thread: one flush for all groups applied so far, then publish and acknowledge.
+pub(crate) fn run_flusher(shared: Arc<SledLogShared>, failed: Arc<Mutex<Option<String>>>, jobs: mpsc::Receiver<FlushJob>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while let Ok(job) = jobs.try_recv() {
+            batch.push(job);
+        }
+        let started = Instant::now();
+        let groups = batch.iter().filter(|job| matches!(job, FlushJob::Group { .. })).count();
+        let flushed = if groups > 0 {
+            shared.db.flush().map(|_| ()).map_err(Error::storage("flush the log", &shared.path))
+        } else {
+            Ok(())
+        };
+        if let Err(error) = &flushed {
+            tracing::error!(path = %shared.path.display(), %error, "flush failed; the log takes no more appends");
+            *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(error.to_string());
+        }
+        let mut records = 0;
+        for job in batch {
+            match job {
+                FlushJob::Group { appends, head, records: count } => {
+                    records += count;
+                    match &flushed {
+                        Ok(()) => {
+                            shared.head.publish(Receipt { seq: head.seq, time_ms: head.time_ms, hash: head.hash });
+                            for append in appends {
+                                let _ = append.reply.send(Ok(append.receipts));
+                            }
+                        }
+                        Err(error) => {
+                            for append in appends {
+                                let _ = append.reply.send(Err(Error::WriterFailed {
+                                    path: shared.path.clone(),
+                                    reason: error.to_string(),
+                                }));
+                            }
+                        }
+                    }
+                }
+                FlushJob::Barrier(done) => {
+                    let _ = done.send(());
+                }
+            }
+        }
+        tracing::trace!(path = %shared.path.display(), groups, records, micros = started.elapsed().as_micros() as u64, "flushed");
+    }
 }
 
 impl Writer {
@@ -96,27 +157,31 @@ impl Writer {
     }
 
     fn fail_reason(&self) -> Option<Error> {
-        self.failed.as_ref().map(|reason| Error::WriterFailed {
+        self.failed.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|reason| Error::WriterFailed {
             path: self.shared.path.clone(),
             reason: reason.clone(),
         })
     }
 
-    /// One group commit: encode, one batch, one flush, then acknowledge.
+    /// Waits until every group handed to the flusher is flushed and acknowledged.
+    fn drain_flusher(&self) {
+        let (done, wait) = mpsc::channel();
+        if self.flushes.send(FlushJob::Barrier(done)).is_ok() {
+            let _ = wait.recv();
+        }
+    }
+
+    /// One group: encode, apply in one batch, hand to the flusher (which acknowledges).
     fn commit(&mut self, appends: Vec<(Vec<Event>, ReplySender)>) {
         if appends.is_empty() {
             return;
         }
         if let Some(error) = self.fail_reason() {
             for (_, reply) in appends {
-                let _ = reply.send(Err(Error::WriterFailed {
-                    path: self.shared.path.clone(),
-                    reason: error.to_string(),
-                }));
+                let _ = reply.send(Err(Error::WriterFailed { path: self.shared.path.clone(), reason: error.to_string() }));
             }
             return;
         }
-        let started = Instant::now();
         let now_ms = self.clock.now_ms();
         let mut batch = sled::Batch::default();
         let mut chain = self.chain;
@@ -145,30 +210,25 @@ impl Writer {
             }
             return;
         }
-        let written = {
+        let applied = {
             let current = self.shared.current.read().unwrap_or_else(PoisonError::into_inner);
             current.tree.apply_batch(batch).map_err(Error::storage("append to the log", &self.shared.path))
-        }
-        .and_then(|()| self.shared.db.flush().map(|_| ()).map_err(Error::storage("flush the log", &self.shared.path)));
-        match written {
+        };
+        match applied {
             Ok(()) => {
                 self.chain = chain;
-                self.shared.head.publish(Receipt { seq: chain.seq, time_ms: chain.time_ms, hash: chain.hash });
-                tracing::trace!(
-                    path = %self.shared.path.display(),
-                    records = record_count,
-                    appends = pending.len(),
-                    head_seq = chain.seq,
-                    micros = started.elapsed().as_micros() as u64,
-                    "group commit"
-                );
-                for append in pending {
-                    let _ = append.reply.send(Ok(append.receipts));
+                let job = FlushJob::Group { appends: pending, head: chain, records: record_count };
+                if let Err(mpsc::SendError(job)) = self.flushes.send(job) {
+                    if let FlushJob::Group { appends, .. } = job {
+                        for append in appends {
+                            let _ = append.reply.send(Err(Error::Closed { path: self.shared.path.clone() }));
+                        }
+                    }
                 }
             }
             Err(error) => {
-                tracing::error!(path = %self.shared.path.display(), %error, "group commit failed; the log takes no more appends");
-                self.failed = Some(error.to_string());
+                tracing::error!(path = %self.shared.path.display(), %error, "append failed; the log takes no more appends");
+                *self.failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(error.to_string());
                 for append in pending {
                     let _ = append.reply.send(Err(Error::WriterFailed {
                         path: self.shared.path.clone(),
@@ -180,6 +240,7 @@ impl Writer {
     }
 
     fn retain(&mut self, cutoff_ms: u64) -> Result<RetentionReport> {
+        self.drain_flusher();
         if let Some(error) = self.fail_reason() {
             return Err(error);
         }

@@ -1,0 +1,54 @@
+//! Event builders shared by the store benchmarks: activation records of a given size.
+#![allow(dead_code)]
+
+use store::*;
+
+pub const T0: u64 = 1_700_000_000_000;
+
+/// An activation whose encoded record (envelope included) is about `record_bytes` long.
+pub fn activation(n: u64, record_bytes: usize) -> Event {
+    let mut id = [0u8; 16];
+    id[..8].copy_from_slice(&(T0 + n / 100).to_be_bytes());
+    id[8..].copy_from_slice(&n.to_be_bytes());
+    let base = ActivationDoc {
+        activation_id: ActivationId(id),
+        namespace: format!("ns{}", n % 10),
+        name: format!("action{}", n % 50),
+        package: None,
+        subject: "guest".into(),
+        version: SemVer::INITIAL,
+        start_ms: T0 + n,
+        end_ms: T0 + n + 3,
+        duration_ms: 3,
+        cause: None,
+        status: ActivationStatus::Success,
+        result: JsonText::parse(r#"{"ok":true}"#).unwrap_or_default(),
+        logs: Vec::new(),
+        annotations: JsonText::empty_array(),
+    };
+    let size = 54 + bincode::serialized_size(&Event::ActivationRecorded(base.clone())).unwrap_or(0) as usize;
+    let mut doc = base;
+    if record_bytes > size + 8 {
+        doc.logs.push("x".repeat(record_bytes - size - 8));
+    }
+    Event::ActivationRecorded(doc)
+}
+
+/// An entity event (an action update) for mixing into a log.
+pub fn action_put(n: u64) -> Event {
+    Event::ActionPut {
+        action: ActionDoc {
+            namespace: format!("ns{}", n % 10),
+            package: None,
+            name: format!("action{}", n % 50),
+            version: SemVer { major: 0, minor: 0, patch: (n % 1000) as u32 + 1 },
+            publish: false,
+            exec: Exec::Code { kind: "python:3".into(), code: "def main(a): return a".into(), binary: false, main: None },
+            annotations: JsonText::empty_array(),
+            parameters: JsonText::empty_array(),
+            limits: ActionLimits::default(),
+            updated_ms: T0 + n,
+        },
+        by: ChangedBy::Admin,
+    }
+}

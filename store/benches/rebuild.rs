@@ -1,0 +1,54 @@
+//! Projection rebuild from 1,000,000 events: the replay into memory (what `whirl log replay`
+//! compares with the live projections) and a full rebuild of the sled projection trees.
+//!
+//! Run: `cargo bench -p store --bench rebuild` (writes a 1M-event log first; a few minutes).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "bench_events.rs"]
+mod bench_events;
+
+use std::time::Instant;
+use store::audit::{replay_into_memory, Until};
+use store::{EventLog, LogOptions, ProjectionOptions, Projections, SledEventLog};
+
+const EVENTS: u64 = 1_000_000;
+const CHUNK: u64 = 10_000;
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = SledEventLog::open(dir.path().join("log"), LogOptions::default()).unwrap();
+    let started = Instant::now();
+    for chunk in 0..EVENTS / CHUNK {
+        let events = (chunk * CHUNK..(chunk + 1) * CHUNK)
+            .map(|n| if n % 100 == 0 { bench_events::action_put(n) } else { bench_events::activation(n, 200) })
+            .collect();
+        log.append_blocking(events).unwrap();
+        if chunk % 10 == 9 {
+            eprintln!("writing the log: {} events ({:.0} s)", (chunk + 1) * CHUNK, started.elapsed().as_secs_f64());
+        }
+    }
+    println!("wrote {EVENTS} events (99% activations of ~200 bytes, 1% action updates) in {:.1} s", started.elapsed().as_secs_f64());
+
+    let started = Instant::now();
+    let (rows, last, applied) =
+        replay_into_memory(log.read_from(1), Until::End, EVENTS, &mut |p| if p.done % 200_000 == 0 { eprintln!("replay: {}", p.done) })
+            .unwrap();
+    let replay_s = started.elapsed().as_secs_f64();
+    println!("replay into memory: {applied} events to seq {last} in {replay_s:.2} s ({:.0} events/s)", applied as f64 / replay_s);
+    drop(rows);
+
+    let started = Instant::now();
+    let read = log.read_from(1).map(Result::unwrap).count();
+    println!("(of which reading + decoding the log alone: {read} records in {:.2} s)", started.elapsed().as_secs_f64());
+
+    let started = Instant::now();
+    let projections =
+        Projections::open(dir.path().join("projections"), &log, ProjectionOptions { batch_events: 50_000, ..Default::default() })
+            .unwrap();
+    let rebuild_s = started.elapsed().as_secs_f64();
+    println!(
+        "rebuild of the sled projections from zero: {} events in {rebuild_s:.2} s ({:.0} events/s)",
+        projections.applied_seq(),
+        projections.applied_seq() as f64 / rebuild_s
+    );
+}
