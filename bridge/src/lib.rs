@@ -5,6 +5,7 @@
 
 pub mod actionloop;
 pub mod baseline;
+pub mod bus;
 pub mod driver;
 pub mod error;
 pub mod kind;

@@ -25,6 +25,7 @@ pub use messages::{
 
 use crate::core::dispatcher::{
     DispatchRequest, Dispatcher, DispatcherConfig, DispatcherEffect, DispatcherInput,
+    DispatcherSnapshot, InFlightSnapshot, InvokerSnapshot,
 };
 use crate::core::ids::{ActivationId, InvokerId};
 use crate::core::throttle::{ThrottleConfig, Throttles};
@@ -96,10 +97,35 @@ impl Controller {
 
     /// A controller after a restart: it waits again for every invocation the log holds as accepted
     /// but not recorded (deadlines count from `now` at the earliest), so each still ends with
-    /// exactly one record. Their memory is not booked on invokers it does not know yet.
-    pub fn recover(config: ControllerConfig, pending: Vec<PendingInvocation>, now: Millis) -> Self {
+    /// exactly one record. `invokers` is the soft state of invoker health the old core had (pings
+    /// refresh it every second; keeping it avoids refusing work until the next ping); the pending
+    /// activations are booked on the invokers they were sent to.
+    pub fn recover(
+        config: ControllerConfig,
+        invokers: Vec<InvokerSnapshot>,
+        pending: Vec<PendingInvocation>,
+        now: Millis,
+    ) -> Self {
         let mut controller = Controller::new(config);
         let grace = controller.config.grace_ms();
+        let in_flight = pending
+            .iter()
+            .map(|p| InFlightSnapshot {
+                activation: p.request.activation.clone(),
+                invoker: p.invoker,
+                action: p.request.action.clone(),
+                memory_mb: p.request.memory_mb,
+                concurrency: p.request.concurrency,
+                started: false,
+            })
+            .collect();
+        controller.dispatcher = Dispatcher::restore(
+            controller.config.dispatcher.clone(),
+            DispatcherSnapshot {
+                invokers,
+                in_flight,
+            },
+        );
         for p in pending {
             let deadline =
                 Millis(p.accepted_at.0.max(now.0)).plus(p.request.timeout_ms.saturating_add(grace));

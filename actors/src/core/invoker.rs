@@ -24,7 +24,7 @@ use crate::core::ids::{ActivationId, ContainerId};
 use crate::core::lifecycle::{settle, ActivationFacts, ActivationOutcome, ActivationSpec};
 use crate::core::pool::{
     ActivationRequest, AdoptedContainer, ContainerPool, PoolConfig, PoolEffect, PoolInput,
-    RemovalReason,
+    RejectReason, RemovalReason,
 };
 use crate::core::time::Millis;
 use std::collections::{BTreeMap, BTreeSet};
@@ -123,7 +123,10 @@ impl Invoker {
                 Some(container) => {
                     busy.insert(container);
                     let outcome = lost(&tracked.spec, RESTARTED_WHILE_RUNNING, now);
-                    effects.push(InvokerEffect::Complete(Box::new(outcome)));
+                    effects.push(InvokerEffect::Complete {
+                        outcome: Box::new(outcome),
+                        system_error: false,
+                    });
                     tracing::warn!(activation_id = %activation, %container, "activation lost to an invoker restart");
                 }
                 None => waiting.push(tracked.spec),
@@ -142,8 +145,11 @@ impl Invoker {
                 reason: RemovalReason::NotAdopted,
             });
         }
-        let (pool, pool_effects) =
+        let next_id = self.pool.next_container_id();
+        let (mut pool, pool_effects) =
             ContainerPool::from_parts(self.pool.config().clone(), adoptable, now);
+        // A new container never takes the id of one being removed.
+        pool.reserve_container_ids_below(next_id);
         self.pool = pool;
         self.translate(pool_effects, now, &mut effects);
         for spec in waiting {
@@ -166,6 +172,7 @@ impl Invoker {
             logs: executed.logs,
             ended_at: now,
         };
+        let system_error = facts.platform_error.is_some();
         let outcome = settle(&spec, facts);
         let input = if outcome.container_reusable && !executed.container_lost {
             PoolInput::RunFinished {
@@ -178,7 +185,10 @@ impl Invoker {
                 reason: format!("activation ended with {}", outcome.status.as_str()),
             }
         };
-        effects.push(InvokerEffect::Complete(Box::new(outcome)));
+        effects.push(InvokerEffect::Complete {
+            outcome: Box::new(outcome),
+            system_error,
+        });
         self.pool_step(input, now, effects);
     }
 
@@ -241,7 +251,12 @@ impl Invoker {
                 PoolEffect::Reject { activation, reason } => {
                     if let Some(tracked) = self.activations.remove(&activation) {
                         let outcome = lost(&tracked.spec, &reason.to_string(), now);
-                        effects.push(InvokerEffect::Complete(Box::new(outcome)));
+                        let system_error =
+                            matches!(reason, RejectReason::ContainerCreateFailed { .. });
+                        effects.push(InvokerEffect::Complete {
+                            outcome: Box::new(outcome),
+                            system_error,
+                        });
                     }
                 }
                 PoolEffect::Lost {
@@ -261,7 +276,10 @@ impl Invoker {
                                 "The container running the activation failed.",
                                 now,
                             );
-                            effects.push(InvokerEffect::Complete(Box::new(outcome)));
+                            effects.push(InvokerEffect::Complete {
+                                outcome: Box::new(outcome),
+                                system_error: true,
+                            });
                         }
                     }
                 }

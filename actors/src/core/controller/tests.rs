@@ -263,7 +263,7 @@ fn recovery_waits_for_pending_invocations_and_loses_them_at_their_deadline() {
         invoker: InvokerId(3),
         accepted_at: Millis(100),
     }];
-    let mut controller = Controller::recover(config(), pending, Millis(5_000));
+    let mut controller = Controller::recover(config(), Vec::new(), pending, Millis(5_000));
     assert_eq!(controller.in_flight().len(), 1);
     assert_eq!(controller.in_flight()[0].deadline, Millis(6_500));
     // A completion from the invoker that kept running it ends it normally.

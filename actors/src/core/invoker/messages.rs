@@ -89,6 +89,11 @@ pub enum InvokerEffect {
         container: ContainerId,
         reason: RemovalReason,
     },
-    /// The activation ended: record it and publish its completion.
-    Complete(Box<ActivationOutcome>),
+    /// The activation ended: record it and publish its completion. `system_error` is true when it
+    /// failed through a fault of this invoker that persists (a container could not be created or
+    /// driven), false otherwise (including activations lost to a restart the invoker recovered from).
+    Complete {
+        outcome: Box<ActivationOutcome>,
+        system_error: bool,
+    },
 }

@@ -63,7 +63,7 @@ fn completes(effects: &[InvokerEffect]) -> Vec<ActivationOutcome> {
     effects
         .iter()
         .filter_map(|e| match e {
-            InvokerEffect::Complete(outcome) => Some((**outcome).clone()),
+            InvokerEffect::Complete { outcome, .. } => Some((**outcome).clone()),
             _ => None,
         })
         .collect()

@@ -46,6 +46,14 @@ pub enum RunResult {
         /// What the driver saw.
         detail: String,
     },
+    /// The runtime's answer was cut by the driver at its limit: `size` bytes in all, of which
+    /// `trunk` is the beginning.
+    TooLarge {
+        /// The answer's full size in bytes.
+        size: u64,
+        /// Its beginning.
+        trunk: String,
+    },
 }
 
 /// A processed response: status, result JSON text (always an object) and the raw answer's size.
@@ -189,6 +197,13 @@ pub(crate) fn process_run(
         },
         RunResult::MemoryExhausted => error_message(developer, messages::MEMORY_EXHAUSTED),
         RunResult::Crashed { .. } => error_message(developer, messages::ABNORMAL_RUN),
+        RunResult::TooLarge { size, trunk: head } => ProcessedResponse {
+            size: Some(*size),
+            ..error_message(
+                developer,
+                &messages::truncated_response(trunk(head, max_bytes), *size, max_bytes),
+            )
+        },
     }
 }
 

@@ -1,0 +1,395 @@
+//! `ControllerActor`: hosts the [`Controller`] core under `actix::Supervisor`.
+//!
+//! It accepts invocations (throttle, place, append `InvocationAccepted`, send over the [`Bus`]),
+//! receives completions and invoker pings (forwarded from the bus into its mailbox by tasks that
+//! outlive it, so a restart loses no message), appends exactly one `ActivationRecorded` per accepted
+//! invocation, and answers blocking callers once that record is durable. On a restart it rebuilds its
+//! core from the invocations the log holds as accepted but not recorded.
+
+mod messages;
+
+pub use messages::{Accepted, ControllerStats, Invoke, InvokeError, Stats};
+
+use crate::convert;
+use crate::core::controller::{
+    Controller, ControllerConfig, ControllerEffect, ControllerInput, InvocationRequest,
+    PendingInvocation,
+};
+use crate::core::ids::{ActivationId as CoreActivationId, InvokerId};
+use crate::core::random::SplitMix64;
+use crate::core::time::Millis;
+use actix::prelude::*;
+use bridge::bus::{ActivationMessage, Bus, CompletionMessage, InvokerPing};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{ActivationDoc, Clock, Event, EventLog, InvocationAccepted, Store};
+use tokio::sync::{mpsc, oneshot};
+
+/// The name an invoker has on the bus.
+pub fn invoker_name(invoker: InvokerId) -> String {
+    invoker.to_string()
+}
+
+/// Parses an invoker's bus name (`invoker<N>`).
+pub fn parse_invoker_name(name: &str) -> Option<InvokerId> {
+    name.strip_prefix("invoker")?.parse().ok().map(InvokerId)
+}
+
+/// One accepted activation: the message that was sent, and who waits for its record.
+struct Pending {
+    message: ActivationMessage,
+    waiters: Vec<oneshot::Sender<ActivationDoc>>,
+}
+
+/// The supervised host of the controller core.
+pub struct ControllerActor {
+    config: ControllerConfig,
+    core: Controller,
+    store: Store,
+    bus: Arc<dyn Bus>,
+    clock: Arc<dyn Clock>,
+    rng: SplitMix64,
+    pending: BTreeMap<CoreActivationId, Pending>,
+    outbound: mpsc::UnboundedSender<ActivationMessage>,
+    tick: Duration,
+    stats: Stats,
+}
+
+impl ControllerActor {
+    /// A controller on `store` and `bus`. Call [`ControllerActor::start_supervised`] to run it.
+    pub fn new(
+        config: ControllerConfig,
+        store: Store,
+        bus: Arc<dyn Bus>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let outbound = spawn_sender(bus.clone());
+        let seed = clock.now_ms() ^ u64::from(std::process::id());
+        ControllerActor {
+            core: Controller::new(config.clone()),
+            config,
+            store,
+            bus,
+            clock,
+            rng: SplitMix64::new(seed),
+            pending: BTreeMap::new(),
+            outbound,
+            tick: Duration::from_secs(1),
+            stats: Stats::default(),
+        }
+    }
+
+    /// How often health and deadlines are checked (default 1 s).
+    pub fn with_tick(mut self, tick: Duration) -> Self {
+        self.tick = tick;
+        self
+    }
+
+    /// Starts the actor under a supervisor and forwards the bus's completions and pings into it.
+    pub async fn start_supervised(self) -> Result<Addr<ControllerActor>, bridge::bus::BusError> {
+        let bus = self.bus.clone();
+        let mut completions = bus.subscribe_completions().await?;
+        let mut pings = bus.subscribe_pings().await?;
+        let addr = Supervisor::start(move |_| self);
+        let to = addr.clone();
+        tokio::spawn(async move {
+            while let Some(completion) = completions.recv().await {
+                if to.send(Completion(completion)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let to = addr.clone();
+        tokio::spawn(async move {
+            while let Some(ping) = pings.recv().await {
+                if to.send(Ping(ping)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(addr)
+    }
+
+    fn now(&self) -> Millis {
+        Millis(self.clock.now_ms())
+    }
+
+    fn apply(
+        &mut self,
+        input: ControllerInput,
+        completion: Option<CompletionMessage>,
+    ) -> Vec<ControllerEffect> {
+        let now = self.now();
+        let random = self.rng.next_u64();
+        let effects = self.core.handle(input, now, random);
+        let mut completion = completion;
+        for effect in &effects {
+            match effect {
+                ControllerEffect::Record { activation } => match completion.take() {
+                    Some(done) => self.record(activation, done.record),
+                    None => {
+                        tracing::error!(activation_id = %activation, "record asked for without a completion")
+                    }
+                },
+                ControllerEffect::RecordLost { activation, reason } => {
+                    if let Some(pending) = self.pending.get(activation) {
+                        let record =
+                            convert::lost_record(&pending.message, &reason.to_string(), now);
+                        self.stats.lost += 1;
+                        self.record(activation, record);
+                    }
+                }
+                ControllerEffect::Redispatch {
+                    activation,
+                    invoker,
+                } => {
+                    if let Some(pending) = self.pending.get_mut(activation) {
+                        pending.message.invoker = invoker_name(*invoker);
+                        let _ = self.outbound.send(pending.message.clone());
+                    }
+                }
+                ControllerEffect::Ignore { activation } => {
+                    tracing::debug!(activation_id = %activation, "completion ignored");
+                }
+                ControllerEffect::Dispatch { .. } | ControllerEffect::Refuse { .. } => {}
+            }
+        }
+        effects
+    }
+
+    /// Appends the record; once durable, answers every waiter.
+    fn record(&mut self, activation: &CoreActivationId, record: ActivationDoc) {
+        let waiters = self
+            .pending
+            .remove(activation)
+            .map(|p| p.waiters)
+            .unwrap_or_default();
+        self.stats.recorded += 1;
+        let ticket = self
+            .store
+            .log()
+            .append(vec![Event::ActivationRecorded(record.clone())]);
+        tokio::spawn(async move {
+            match ticket.await {
+                Ok(_) => {
+                    for waiter in waiters {
+                        let _ = waiter.send(record.clone());
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(activation_id = %record.activation_id, %error, "activation record not durable")
+                }
+            }
+        });
+    }
+
+    /// Rebuilds the core from the log: every invocation accepted and not yet recorded.
+    fn rebuild(&mut self) {
+        let now = self.now();
+        let head = self.store.head_seq();
+        if let Err(error) = self
+            .store
+            .projections()
+            .wait_applied(head, Duration::from_secs(10))
+        {
+            tracing::warn!(%error, "projections behind the log while rebuilding the controller");
+        }
+        let pending = match self.store.projections().pending_invocations() {
+            Ok(pending) => pending,
+            Err(error) => {
+                tracing::error!(%error, "cannot read pending invocations; rebuilding from memory");
+                Vec::new()
+            }
+        };
+        let recovered: Vec<PendingInvocation> = pending
+            .iter()
+            .filter_map(|accepted| {
+                let id = convert::core_id(&accepted.activation_id);
+                let message = &self.pending.get(&id)?.message;
+                Some(PendingInvocation {
+                    request: request(message),
+                    invoker: parse_invoker_name(&message.invoker)?,
+                    accepted_at: Millis(message.accepted_at_ms),
+                })
+            })
+            .collect();
+        tracing::info!(pending = recovered.len(), "controller rebuilt from the log");
+        let invokers = self.core.dispatcher().snapshot().invokers;
+        self.core = Controller::recover(self.config.clone(), invokers, recovered, now);
+    }
+}
+
+fn request(message: &ActivationMessage) -> InvocationRequest {
+    let limits = convert::limits(&message.action);
+    InvocationRequest {
+        activation: convert::core_id(&message.activation_id),
+        action: convert::action_key(&message.action),
+        memory_mb: limits.memory_mb,
+        concurrency: limits.concurrency,
+        timeout_ms: limits.timeout_ms,
+    }
+}
+
+/// One task sends activations in the order the controller decided them.
+fn spawn_sender(bus: Arc<dyn Bus>) -> mpsc::UnboundedSender<ActivationMessage> {
+    let (sender, mut receiver) = mpsc::unbounded_channel::<ActivationMessage>();
+    tokio::spawn(async move {
+        while let Some(message) = receiver.recv().await {
+            let activation_id = message.activation_id;
+            if let Err(error) = bus.send_activation(message).await {
+                // The controller's deadline turns this into a lost-activation record.
+                tracing::error!(%activation_id, %error, "cannot send activation");
+            }
+        }
+    });
+    sender
+}
+
+impl Actor for ControllerActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(self.tick, |actor, _| {
+            actor.apply(ControllerInput::Tick, None);
+        });
+    }
+}
+
+impl Supervised for ControllerActor {
+    fn restarting(&mut self, _: &mut Self::Context) {
+        self.stats.restarts += 1;
+        tracing::warn!(restarts = self.stats.restarts, "controller restarting");
+        self.rebuild();
+    }
+}
+
+impl Handler<Invoke> for ControllerActor {
+    type Result = Result<Accepted, InvokeError>;
+
+    fn handle(&mut self, invoke: Invoke, _: &mut Self::Context) -> Self::Result {
+        let mut message = invoke.message;
+        message.accepted_at_ms = self.now().as_u64();
+        let effects = self.apply(ControllerInput::Invoke(request(&message)), None);
+        for effect in effects {
+            match effect {
+                ControllerEffect::Refuse { refusal, .. } => return Err(InvokeError::from(refusal)),
+                ControllerEffect::Dispatch {
+                    activation,
+                    invoker,
+                } => {
+                    message.invoker = invoker_name(invoker);
+                    let accepted = InvocationAccepted {
+                        activation_id: message.activation_id,
+                        action: store::FullyQualifiedName {
+                            namespace: message.action.namespace.clone(),
+                            package: message.action.package.clone(),
+                            name: message.action.name.clone(),
+                        },
+                        version: message.action.version,
+                        params: message.params.clone(),
+                        blocking: message.blocking,
+                        cause: message.cause,
+                        by: message.by,
+                    };
+                    let durable = self
+                        .store
+                        .log()
+                        .append(vec![Event::InvocationAccepted(accepted)]);
+                    let (result, waiters) = if invoke.wait_for_record {
+                        let (sender, receiver) = oneshot::channel();
+                        (Some(receiver), vec![sender])
+                    } else {
+                        (None, Vec::new())
+                    };
+                    self.stats.accepted += 1;
+                    let _ = self.outbound.send(message.clone());
+                    self.pending.insert(
+                        activation,
+                        Pending {
+                            message: message.clone(),
+                            waiters,
+                        },
+                    );
+                    return Ok(Accepted {
+                        activation_id: message.activation_id,
+                        durable,
+                        result,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Err(InvokeError::Internal(
+            "the controller neither accepted nor refused the invocation".into(),
+        ))
+    }
+}
+
+/// A completion from the bus.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Completion(CompletionMessage);
+
+impl Handler<Completion> for ControllerActor {
+    type Result = ();
+
+    fn handle(&mut self, Completion(done): Completion, _: &mut Self::Context) {
+        let Some(invoker) = parse_invoker_name(&done.invoker) else {
+            tracing::warn!(invoker = %done.invoker, "completion from an invoker with a foreign name");
+            return;
+        };
+        let activation = convert::core_id(&done.record.activation_id);
+        let system_error = done.system_error;
+        self.apply(
+            ControllerInput::Completed {
+                activation,
+                invoker,
+                system_error,
+            },
+            Some(done),
+        );
+    }
+}
+
+/// A ping from the bus.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Ping(InvokerPing);
+
+impl Handler<Ping> for ControllerActor {
+    type Result = ();
+
+    fn handle(&mut self, Ping(ping): Ping, _: &mut Self::Context) {
+        let Some(invoker) = parse_invoker_name(&ping.invoker) else {
+            return;
+        };
+        self.apply(
+            ControllerInput::Ping {
+                invoker,
+                user_memory_mb: u64::from(ping.user_memory_mb),
+                incarnation: ping.incarnation,
+            },
+            None,
+        );
+    }
+}
+
+impl Handler<ControllerStats> for ControllerActor {
+    type Result = MessageResult<ControllerStats>;
+
+    fn handle(&mut self, _: ControllerStats, _: &mut Self::Context) -> Self::Result {
+        let mut stats = self.stats.clone();
+        stats.in_flight = self.core.in_flight().len();
+        MessageResult(stats)
+    }
+}
+
+impl Handler<crate::Restart> for ControllerActor {
+    type Result = ();
+
+    fn handle(&mut self, _: crate::Restart, ctx: &mut Self::Context) {
+        tracing::warn!("controller asked to restart");
+        ctx.stop();
+    }
+}

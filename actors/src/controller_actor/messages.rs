@@ -1,0 +1,71 @@
+//! The messages a `ControllerActor` answers, and what they return.
+
+use crate::core::controller::Refusal;
+use actix::Message;
+use bridge::bus::ActivationMessage;
+use store::{ActivationDoc, ActivationId, AppendTicket};
+use tokio::sync::oneshot;
+
+/// Invoke an action. The message's `invoker` and `accepted_at_ms` are set by the controller.
+#[derive(Message)]
+#[rtype(result = "Result<Accepted, InvokeError>")]
+pub struct Invoke {
+    pub message: ActivationMessage,
+    /// Whether the caller wants the record when it is durable (a blocking invoke).
+    pub wait_for_record: bool,
+}
+
+/// An accepted invocation.
+pub struct Accepted {
+    pub activation_id: ActivationId,
+    /// Resolves once `InvocationAccepted` is durable: a non-blocking caller answers 202 only then.
+    pub durable: AppendTicket,
+    /// The record, once durable (when asked for).
+    pub result: Option<oneshot::Receiver<ActivationDoc>>,
+}
+
+impl std::fmt::Debug for Accepted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accepted")
+            .field("activation_id", &self.activation_id)
+            .finish()
+    }
+}
+
+/// Why an invocation was not accepted.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum InvokeError {
+    /// Over a namespace limit (HTTP 429); the text is OpenWhisk's.
+    #[error("{0}")]
+    Throttled(String),
+    /// No invoker can take it (HTTP 503).
+    #[error("No invokers available.")]
+    NoInvoker,
+    /// The controller failed (HTTP 500).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<Refusal> for InvokeError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Throttled(throttled) => InvokeError::Throttled(throttled.to_string()),
+            Refusal::NoInvoker(_) => InvokeError::NoInvoker,
+        }
+    }
+}
+
+/// Ask for the controller's counters.
+#[derive(Message)]
+#[rtype(result = "Stats")]
+pub struct ControllerStats;
+
+/// The controller's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub accepted: u64,
+    pub recorded: u64,
+    pub lost: u64,
+    pub restarts: u64,
+    pub in_flight: usize,
+}

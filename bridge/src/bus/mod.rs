@@ -1,0 +1,58 @@
+//! The `Bus` trait: how controllers and invokers talk. Activations go controller → invoker,
+//! completions go invoker → every controller, health pings go invoker → every controller.
+//! [`InProcessBus`] is the embedded default (one process); a NATS bus implements the same trait
+//! for multi-node deployments.
+
+mod in_process;
+mod messages;
+
+pub use in_process::InProcessBus;
+pub use messages::{ActivationMessage, CompletionMessage, InvokerPing};
+
+use async_trait::async_trait;
+
+/// What a bus subscription yields: messages in the order the bus delivered them.
+pub type BusReceiver<T> = tokio::sync::mpsc::UnboundedReceiver<T>;
+
+/// Errors of a bus.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    /// The bus is closed (shut down or its connection is gone for good).
+    #[error("the bus is closed: {0}")]
+    Closed(String),
+    /// A message could not be encoded or decoded.
+    #[error("cannot {operation} a {message} message: {reason}")]
+    Codec {
+        operation: &'static str,
+        message: &'static str,
+        reason: String,
+    },
+    /// The transport failed (e.g. the NATS connection).
+    #[error("bus transport error on {subject}: {reason}")]
+    Transport { subject: String, reason: String },
+}
+
+/// Messaging between controllers and invokers.
+///
+/// Delivery contract: activations for one invoker are delivered to that invoker's single
+/// subscription in the order sent; completions and pings are delivered to every subscriber.
+/// A subscription should be taken once and kept for the life of the process (the hosting code
+/// forwards it into a supervised actor's mailbox, so an actor restart loses nothing).
+#[async_trait]
+pub trait Bus: Send + Sync + 'static {
+    /// Hands an activation to the invoker named in `msg.invoker`.
+    async fn send_activation(&self, msg: ActivationMessage) -> Result<(), BusError>;
+    /// The activations addressed to `invoker`.
+    async fn subscribe_activations(
+        &self,
+        invoker: &str,
+    ) -> Result<BusReceiver<ActivationMessage>, BusError>;
+    /// Announces the end of an activation (its record is in the message).
+    async fn publish_completion(&self, msg: CompletionMessage) -> Result<(), BusError>;
+    /// Every completion, from every invoker.
+    async fn subscribe_completions(&self) -> Result<BusReceiver<CompletionMessage>, BusError>;
+    /// Announces that an invoker is alive, with its capacity.
+    async fn publish_ping(&self, ping: InvokerPing) -> Result<(), BusError>;
+    /// Every invoker's pings.
+    async fn subscribe_pings(&self) -> Result<BusReceiver<InvokerPing>, BusError>;
+}
