@@ -68,7 +68,10 @@ pub fn run(args: LogArgs) -> anyhow::Result<()> {
         LogCommand::History { data_dir, entity } => history(&data_dir, &entity),
         LogCommand::Export { data_dir, .. } => export(&data_dir),
         LogCommand::Stats { data_dir } => stats(&data_dir),
-        LogCommand::Retain { data_dir, older_than } => retain(&data_dir, &older_than),
+        LogCommand::Retain {
+            data_dir,
+            older_than,
+        } => retain(&data_dir, &older_than),
     }
 }
 
@@ -92,7 +95,10 @@ fn progress_printer() -> impl FnMut(Progress) {
 
 fn open_log(data_dir: &DataDir) -> anyhow::Result<SledEventLog> {
     drop(audit::open_log_of(&data_dir.path)?);
-    Ok(SledEventLog::open(store::log_dir(&data_dir.path), LogOptions::default())?)
+    Ok(SledEventLog::open(
+        store::log_dir(&data_dir.path),
+        LogOptions::default(),
+    )?)
 }
 
 fn verify(data_dir: &DataDir) -> anyhow::Result<()> {
@@ -147,7 +153,10 @@ fn replay(data_dir: &DataDir, until: Option<&str>) -> anyhow::Result<()> {
         if !comparison.identical() {
             bail!("the live projections differ from a replay of the log from zero");
         }
-        println!("ok: {} records replayed from zero; projections equal the live ones at seq {}", comparison.replayed_records, comparison.head_seq);
+        println!(
+            "ok: {} records replayed from zero; projections equal the live ones at seq {}",
+            comparison.replayed_records, comparison.head_seq
+        );
         return Ok(());
     };
     let until = parse_until(until)?;
@@ -172,10 +181,23 @@ fn history(data_dir: &DataDir, entity: &str) -> anyhow::Result<()> {
         println!("no change of {entity} in the log");
     }
     for entry in entries {
-        println!("{}  seq {}  {}  by {}", format_ms(entry.time_ms), entry.seq, entry.event, entry.by);
+        println!(
+            "{}  seq {}  {}  by {}",
+            format_ms(entry.time_ms),
+            entry.seq,
+            entry.event,
+            entry.by
+        );
         for change in entry.changes {
-            let show = |value: &Option<serde_json::Value>| value.as_ref().map_or("-".to_owned(), |v| v.to_string());
-            println!("    {}: {} -> {}", change.path, show(&change.before), show(&change.after));
+            let show = |value: &Option<serde_json::Value>| {
+                value.as_ref().map_or("-".to_owned(), |v| v.to_string())
+            };
+            println!(
+                "    {}: {} -> {}",
+                change.path,
+                show(&change.before),
+                show(&change.after)
+            );
         }
     }
     Ok(())
@@ -195,13 +217,27 @@ fn stats(data_dir: &DataDir) -> anyhow::Result<()> {
     let log = audit::open_log_of(&data_dir.path)?;
     let stats = audit::log_stats(&log, &mut progress_printer())?;
     println!("log: {}", log.path().display());
-    println!("generation {} (trees: {})", stats.generation, stats.generation_trees.join(", "));
-    println!("records {} ({} bytes; {} bytes on disk)", stats.records, stats.bytes, stats.size_on_disk);
-    println!("seq {} to {}", stats.first_seq.unwrap_or(0), stats.head_seq.unwrap_or(0));
+    println!(
+        "generation {} (trees: {})",
+        stats.generation,
+        stats.generation_trees.join(", ")
+    );
+    println!(
+        "records {} ({} bytes; {} bytes on disk)",
+        stats.records, stats.bytes, stats.size_on_disk
+    );
+    println!(
+        "seq {} to {}",
+        stats.first_seq.unwrap_or(0),
+        stats.head_seq.unwrap_or(0)
+    );
     if let (Some(first), Some(last)) = (stats.first_time_ms, stats.last_time_ms) {
         println!("time {} to {}", format_ms(first), format_ms(last));
     }
-    println!("{:<20} {:>10} {:>12} {:>9} {:>9}", "event", "records", "bytes", "avg", "max");
+    println!(
+        "{:<20} {:>10} {:>12} {:>9} {:>9}",
+        "event", "records", "bytes", "avg", "max"
+    );
     for (name, tally) in &stats.by_event {
         println!(
             "{:<20} {:>10} {:>12} {:>9} {:>9}",
@@ -216,9 +252,13 @@ fn stats(data_dir: &DataDir) -> anyhow::Result<()> {
 }
 
 fn parse_age(text: &str) -> anyhow::Result<Duration> {
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().with_context(|| format!("age {text:?} must start with a number"))?;
+    let number: u64 = number
+        .parse()
+        .with_context(|| format!("age {text:?} must start with a number"))?;
     let seconds = match unit {
         "ms" => return Ok(Duration::from_millis(number)),
         "s" => number,
@@ -259,7 +299,10 @@ mod tests {
     #[test]
     fn until_takes_a_seq_or_a_time() {
         assert_eq!(parse_until("42").unwrap(), Until::Seq(42));
-        assert_eq!(parse_until("1970-01-01T00:00:01Z").unwrap(), Until::TimeMs(1000));
+        assert_eq!(
+            parse_until("1970-01-01T00:00:01Z").unwrap(),
+            Until::TimeMs(1000)
+        );
         assert!(parse_until("soon").is_err());
     }
 

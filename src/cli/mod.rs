@@ -1,6 +1,7 @@
 //! Command-line surface of `whirl`: the subcommand tree and the dispatch to each subcommand's module.
 
 pub mod log;
+pub mod serve;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -20,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Audit tooling over the event log: verify, replay, history, export, stats, retention.
     Log(log::LogArgs),
+    /// Run Whirl: store, controller, invoker and the HTTP API in one process.
+    Serve(serve::ServeArgs),
 }
 
 /// Where Whirl keeps its data unless told otherwise.
@@ -50,5 +53,6 @@ pub fn init_tracing(verbose: u8) {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Log(args) => log::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

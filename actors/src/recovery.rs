@@ -1,0 +1,89 @@
+//! Start-up recovery for a single-process Whirl: invocations the log holds as accepted but not
+//! recorded belong to a previous run whose invoker died with it, so each gets its one record now
+//! (a whisk internal error saying so). Multi-node controllers use `Controller::recover` instead,
+//! because their invokers may still be running such activations.
+
+use store::{
+    ActivationDoc, ActivationStatus, Event, EventLog, InvocationAccepted, JsonText, Store,
+};
+
+/// Why an orphaned activation ended.
+pub const ORPHANED: &str = "Whirl restarted before the activation finished.";
+
+/// Records every accepted-but-unrecorded invocation as a whisk internal error; returns how many.
+pub fn end_orphans(store: &Store, now_ms: u64) -> store::Result<usize> {
+    let head = store.head_seq();
+    store
+        .projections()
+        .wait_applied(head, std::time::Duration::from_secs(30))?;
+    let orphans = store.projections().pending_invocations()?;
+    if orphans.is_empty() {
+        return Ok(0);
+    }
+    let events: Vec<Event> = orphans
+        .iter()
+        .map(|accepted| Event::ActivationRecorded(orphan_record(accepted, now_ms)))
+        .collect();
+    let count = events.len();
+    store.log().append_blocking(events)?;
+    tracing::warn!(count, "activations from a previous run recorded as lost");
+    Ok(count)
+}
+
+fn orphan_record(accepted: &InvocationAccepted, now_ms: u64) -> ActivationDoc {
+    ActivationDoc {
+        activation_id: accepted.activation_id,
+        namespace: accepted.action.namespace.clone(),
+        name: accepted.action.name.clone(),
+        package: accepted.action.package.clone(),
+        // The invoking key's namespace is not in the acceptance; keys reach only their own.
+        subject: accepted.action.namespace.clone(),
+        version: accepted.version,
+        start_ms: now_ms,
+        end_ms: now_ms,
+        duration_ms: 0,
+        cause: accepted.cause,
+        status: ActivationStatus::WhiskInternalError,
+        result: JsonText::from_value(&serde_json::json!({ "error": ORPHANED })),
+        logs: Vec::new(),
+        annotations: JsonText::from_value(&serde_json::json!([
+            { "key": "path", "value": format!("{}/{}", accepted.action.namespace, accepted.action.name_in_namespace()) }
+        ])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use store::{ActivationId, ChangedBy, FullyQualifiedName, SemVer, StoreOptions};
+
+    #[test]
+    fn orphans_get_exactly_one_record_and_a_second_pass_finds_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+        let id = ActivationId::random();
+        let accepted = InvocationAccepted {
+            activation_id: id,
+            action: FullyQualifiedName::new("guest", "hello"),
+            version: SemVer::default(),
+            params: JsonText::empty_object(),
+            blocking: false,
+            cause: None,
+            by: ChangedBy::System,
+        };
+        store
+            .log()
+            .append_blocking(vec![Event::InvocationAccepted(accepted)])
+            .unwrap();
+        assert_eq!(end_orphans(&store, 5).unwrap(), 1);
+        assert_eq!(end_orphans(&store, 6).unwrap(), 0);
+        store
+            .projections()
+            .wait_applied(store.head_seq(), std::time::Duration::from_secs(5))
+            .unwrap();
+        let record = store.projections().activation(&id).unwrap().unwrap();
+        assert_eq!(record.status, ActivationStatus::WhiskInternalError);
+        assert_eq!(record.result.to_value().unwrap()["error"], ORPHANED);
+    }
+}
