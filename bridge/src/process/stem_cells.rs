@@ -11,16 +11,12 @@ use crate::process::starter::LauncherStarter;
 
 type Key = (RuntimeKind, u32);
 
-#[derive(Default)]
-struct Reserve {
-    cells: HashMap<Key, Vec<LauncherProcess>>,
-    refilling: HashMap<Key, bool>,
-}
-
 /// The reserve of stem cells.
 pub(crate) struct StemCells {
     wanted: HashMap<Key, usize>,
-    reserve: Mutex<Reserve>,
+    cells: Mutex<HashMap<Key, Vec<LauncherProcess>>>,
+    /// Held while refilling, so that a caller of `refill` waits for a refill in progress.
+    filling: tokio::sync::Mutex<()>,
 }
 
 impl StemCells {
@@ -31,13 +27,14 @@ impl StemCells {
         }
         StemCells {
             wanted,
-            reserve: Mutex::new(Reserve::default()),
+            cells: Mutex::new(HashMap::new()),
+            filling: tokio::sync::Mutex::new(()),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Reserve> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Key, Vec<LauncherProcess>>> {
         // A poisoned lock only means a panic elsewhere mid-update; the reserve is still usable.
-        self.reserve
+        self.cells
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -45,7 +42,7 @@ impl StemCells {
     /// A live stem cell of this kind and size, if one is waiting.
     pub fn take(&self, kind: RuntimeKind, memory_mb: u32) -> Option<LauncherProcess> {
         let mut reserve = self.lock();
-        let cells = reserve.cells.get_mut(&(kind, memory_mb))?;
+        let cells = reserve.get_mut(&(kind, memory_mb))?;
         while let Some(cell) = cells.pop() {
             if !cell.conn.is_closed() {
                 return Some(cell);
@@ -57,34 +54,17 @@ impl StemCells {
 
     /// How many stem cells are waiting for this kind and size.
     pub fn available(&self, kind: RuntimeKind, memory_mb: u32) -> usize {
-        self.lock()
-            .cells
-            .get(&(kind, memory_mb))
-            .map_or(0, Vec::len)
+        self.lock().get(&(kind, memory_mb)).map_or(0, Vec::len)
     }
 
-    /// Starts launchers until every configured kind and size has its count (one refill per
-    /// key at a time).
+    /// Starts launchers until every configured kind and size has its count; waits for a
+    /// refill already in progress first.
     pub async fn refill(self: Arc<Self>, starter: Arc<LauncherStarter>) {
-        let keys: Vec<(Key, usize)> = self.wanted.iter().map(|(k, n)| (*k, *n)).collect();
-        let mut fills = Vec::new();
+        let _filling = self.filling.lock().await;
+        let mut keys: Vec<(Key, usize)> = self.wanted.iter().map(|(k, n)| (*k, *n)).collect();
+        keys.sort();
         for (key, count) in keys {
-            {
-                let mut reserve = self.lock();
-                if reserve.refilling.get(&key).copied().unwrap_or(false) {
-                    continue;
-                }
-                reserve.refilling.insert(key, true);
-            }
-            let cells = self.clone();
-            let starter = starter.clone();
-            fills.push(tokio::spawn(async move {
-                cells.fill_one_key(key, count, &starter).await;
-                cells.lock().refilling.insert(key, false);
-            }));
-        }
-        for fill in fills {
-            let _ = fill.await;
+            self.fill_one_key(key, count, &starter).await;
         }
     }
 
@@ -93,7 +73,7 @@ impl StemCells {
         loop {
             let have = {
                 let mut reserve = self.lock();
-                let cells = reserve.cells.entry(key).or_default();
+                let cells = reserve.entry(key).or_default();
                 cells.retain(|cell| !cell.conn.is_closed());
                 cells.len()
             };
@@ -103,7 +83,7 @@ impl StemCells {
             match starter.start(kind, memory_mb, &Default::default()).await {
                 Ok(cell) => {
                     tracing::debug!(container = %cell.id, kind = %kind, memory_mb, "stem cell ready");
-                    self.lock().cells.entry(key).or_default().push(cell);
+                    self.lock().entry(key).or_default().push(cell);
                 }
                 Err(err) => {
                     tracing::warn!(kind = %kind, memory_mb, error = %err, "cannot start a stem cell");

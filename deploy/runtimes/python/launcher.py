@@ -18,7 +18,9 @@ import base64
 import io
 import json
 import os
+import resource
 import sys
+import tempfile
 import traceback
 import zipfile
 
@@ -31,13 +33,11 @@ def apply_memory_limit(memory_mb):
     if not memory_mb:
         return
     try:
-        import resource
-
         with open("/proc/self/statm") as statm:
             mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
         limit = mapped + int(memory_mb) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (OSError, ValueError, ImportError) as err:
+    except (OSError, ValueError) as err:
         print("whirl launcher: cannot apply the memory limit: %s" % err, file=sys.stderr)
 
 
@@ -62,8 +62,6 @@ def work_dir():
     if path:
         os.makedirs(path, exist_ok=True)
         return path
-    import tempfile
-
     return tempfile.mkdtemp(prefix="whirl-action-")
 
 

@@ -15,6 +15,7 @@ Protocol on the socket, one request at a time:
 The zygote reaps its children; it exits when the socket closes.
 """
 
+import gc
 import json
 import os
 import signal
@@ -86,6 +87,10 @@ def read_request(control):
 def main():
     control = socket.socket(fileno=0)
     signal.signal(signal.SIGCHLD, reap_children)
+    # Everything imported so far is shared with the children: keep the collector from
+    # touching (and so copying) those pages in every child.
+    gc.collect()
+    gc.freeze()
     while True:
         request, fds = read_request(control)
         if request is None:
