@@ -37,8 +37,9 @@ impl RuntimeKind {
     /// The largest number of activations one container of this kind runs at once.
     pub fn max_concurrency(self) -> u32 {
         match self {
-            RuntimeKind::Python3 | RuntimeKind::Exec => 1,
-            RuntimeKind::Nodejs20 => 500,
+            RuntimeKind::Python3 => 1,
+            // Node.js interleaves activations on its event loop; exec forks per request.
+            RuntimeKind::Nodejs20 | RuntimeKind::Exec => 500,
         }
     }
 }

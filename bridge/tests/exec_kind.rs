@@ -208,3 +208,28 @@ async fn unknown_program_is_a_spawn_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn concurrent_requests_fork_one_process_each() {
+    let t = driver(false).await;
+    let script = script(&t, "slow.sh", "sleep 0.3\ncat\n");
+    let limits = ActionLimits {
+        concurrency: 3,
+        ..ActionLimits::default()
+    };
+    let id = exec_container(&t, &format!("sh {script}"), &[], limits).await;
+    let clock = Instant::now();
+    let (a, b, c) = tokio::join!(
+        run(&t.driver, &id, "a1", r#"{"n":1}"#),
+        run(&t.driver, &id, "a2", r#"{"n":2}"#),
+        run(&t.driver, &id, "a3", r#"{"n":3}"#),
+    );
+    assert!(
+        clock.elapsed() < Duration::from_millis(850),
+        "{:?}",
+        clock.elapsed()
+    );
+    assert_eq!(a.result.unwrap(), r#"{"n":1}"#);
+    assert_eq!(b.result.unwrap(), r#"{"n":2}"#);
+    assert_eq!(c.result.unwrap(), r#"{"n":3}"#);
+}

@@ -417,3 +417,58 @@ async fn dropping_the_driver_kills_its_containers() {
     drop(t.driver);
     assert!(wait_gone(pgid).await);
 }
+
+#[tokio::test]
+async fn run_before_init_is_refused_at_once() {
+    let t = driver(true).await;
+    let id = t
+        .driver
+        .create(ContainerSpec::runtime(RuntimeKind::Python3, 256))
+        .await
+        .unwrap();
+    let refused = tokio::time::timeout(
+        Duration::from_secs(2),
+        t.driver.run(&id, run_request("a1", "{}"), TIMEOUT),
+    )
+    .await
+    .expect("run on a stem cell must not wait");
+    assert!(
+        matches!(
+            refused,
+            Err(DriverError::WrongState {
+                state: "a stem cell",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    // Init twice is refused too.
+    t.driver
+        .init(&id, init_request(HELLO), TIMEOUT)
+        .await
+        .unwrap();
+    let again = t.driver.init(&id, init_request(HELLO), TIMEOUT).await;
+    assert!(
+        matches!(again, Err(DriverError::WrongState { .. })),
+        "{again:?}"
+    );
+}
+
+#[tokio::test]
+async fn blackbox_images_are_not_for_the_process_driver() {
+    let t = driver(true).await;
+    let spec = ContainerSpec {
+        image: bridge::ContainerImage::Blackbox("openwhisk/dockerskeleton".into()),
+        ..ContainerSpec::runtime(RuntimeKind::Python3, 256)
+    };
+    let err = t.driver.create(spec).await.unwrap_err();
+    assert!(matches!(err, DriverError::Unsupported { .. }), "{err:?}");
+    assert_eq!(
+        t.driver.kinds(),
+        vec![
+            RuntimeKind::Python3,
+            RuntimeKind::Nodejs20,
+            RuntimeKind::Exec
+        ]
+    );
+}

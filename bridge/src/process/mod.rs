@@ -430,18 +430,22 @@ impl ContainerDriver for ProcessDriver {
         timeout: Duration,
     ) -> Result<RunOutput> {
         let container = self.get(id)?;
-        let gone = || DriverError::UnknownContainer(id.clone());
-        let _permit = container.permits.acquire().await.map_err(|_| gone())?;
-        let state = match &*container.phase() {
-            Phase::Ready(state) => state.clone(),
-            other => {
-                return Err(DriverError::WrongState {
-                    id: id.clone(),
-                    operation: "run",
-                    state: other.name(),
-                })
-            }
+        let ready = |container: &Container| match &*container.phase() {
+            Phase::Ready(state) => Ok(state.clone()),
+            other => Err(DriverError::WrongState {
+                id: id.clone(),
+                operation: "run",
+                state: other.name(),
+            }),
         };
+        // Checked before waiting for a permit (a stem cell has none), and again after.
+        ready(&container)?;
+        let _permit = container
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| DriverError::UnknownContainer(id.clone()))?;
+        let state = ready(&container)?;
         match &state.exec {
             Some(command) => {
                 let started = SystemTime::now();
