@@ -5,6 +5,7 @@
 
 mod info;
 mod state;
+pub mod wire;
 
 pub use state::ApiState;
 

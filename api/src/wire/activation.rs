@@ -1,0 +1,192 @@
+//! Activation records on the wire: the full record, the `/result` and `/logs` views, the list
+//! summary, and the `{"activationId"}` body of accepted invocations and trigger fires.
+
+use super::{from_json_text, KeyValue};
+use serde::{Deserialize, Serialize};
+use store::ActivationDoc;
+
+/// `{"activationId": "<32 hex>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivationIdBody {
+    #[serde(rename = "activationId")]
+    pub activation_id: String,
+}
+
+/// `response` of an activation record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivationResponse {
+    /// `success`, `application error`, `action developer error` or `whisk internal error`.
+    pub status: String,
+    #[serde(rename = "statusCode")]
+    pub status_code: u8,
+    pub success: bool,
+    pub result: serde_json::Value,
+    /// Bytes of the result's JSON text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+impl ActivationResponse {
+    pub fn from_doc(doc: &ActivationDoc) -> Self {
+        Self {
+            status: doc.status.as_str().to_owned(),
+            status_code: doc.status.status_code(),
+            success: doc.status == store::ActivationStatus::Success,
+            result: doc.result.to_value().unwrap_or(serde_json::Value::Null),
+            size: Some(doc.result.as_str().len() as u64),
+        }
+    }
+}
+
+/// An activation record as `GET /namespaces/{ns}/activations/{id}` (and a blocking invoke)
+/// returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activation {
+    pub namespace: String,
+    pub name: String,
+    pub subject: String,
+    #[serde(rename = "activationId")]
+    pub activation_id: String,
+    pub version: String,
+    pub publish: bool,
+    pub start: u64,
+    pub end: u64,
+    pub duration: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    pub response: ActivationResponse,
+    pub logs: Vec<String>,
+    pub annotations: Vec<KeyValue>,
+}
+
+impl Activation {
+    pub fn from_doc(doc: &ActivationDoc) -> Self {
+        Self {
+            namespace: doc.namespace.clone(),
+            name: doc.name.clone(),
+            subject: doc.subject.clone(),
+            activation_id: doc.activation_id.to_string(),
+            version: doc.version.to_string(),
+            publish: false,
+            start: doc.start_ms,
+            end: doc.end_ms,
+            duration: doc.duration_ms,
+            cause: doc.cause.map(|cause| cause.to_string()),
+            response: ActivationResponse::from_doc(doc),
+            logs: doc.logs.clone(),
+            annotations: from_json_text(&doc.annotations),
+        }
+    }
+}
+
+/// `GET .../activations/{id}/result`: the response without its status code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivationResult {
+    pub status: String,
+    pub success: bool,
+    pub result: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+impl ActivationResult {
+    pub fn from_doc(doc: &ActivationDoc) -> Self {
+        let response = ActivationResponse::from_doc(doc);
+        Self {
+            status: response.status,
+            success: response.success,
+            result: response.result,
+            size: response.size,
+        }
+    }
+}
+
+/// `GET .../activations/{id}/logs`: `{"logs": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivationLogs {
+    pub logs: Vec<String>,
+}
+
+/// One activation of `GET /namespaces/{ns}/activations` without `docs=true`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivationSummary {
+    pub namespace: String,
+    pub name: String,
+    pub version: String,
+    pub subject: String,
+    #[serde(rename = "activationId")]
+    pub activation_id: String,
+    pub start: u64,
+    pub end: u64,
+    pub duration: u64,
+    #[serde(rename = "statusCode")]
+    pub status_code: u8,
+    pub publish: bool,
+    pub annotations: Vec<KeyValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+impl ActivationSummary {
+    pub fn from_doc(doc: &ActivationDoc) -> Self {
+        Self {
+            namespace: doc.namespace.clone(),
+            name: doc.name.clone(),
+            version: doc.version.to_string(),
+            subject: doc.subject.clone(),
+            activation_id: doc.activation_id.to_string(),
+            start: doc.start_ms,
+            end: doc.end_ms,
+            duration: doc.duration_ms,
+            status_code: doc.status.status_code(),
+            publish: false,
+            annotations: from_json_text(&doc.annotations),
+            cause: doc.cause.map(|cause| cause.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+    use store::{ActivationId, ActivationStatus, JsonText, SemVer};
+
+    fn doc() -> ActivationDoc {
+        ActivationDoc {
+            activation_id: "0123456789abcdef0123456789abcdef".parse().unwrap(),
+            namespace: "guest".into(),
+            name: "hello".into(),
+            package: None,
+            subject: "guest".into(),
+            version: SemVer::INITIAL,
+            start_ms: 10,
+            end_ms: 15,
+            duration_ms: 5,
+            cause: Some(ActivationId([1; 16])),
+            status: ActivationStatus::ApplicationError,
+            result: JsonText::parse(r#"{"error":"no"}"#).unwrap(),
+            logs: vec!["2024-01-01T00:00:00.000000000Z stdout: hi".into()],
+            annotations: JsonText::parse(r#"[{"key":"path","value":"guest/hello"}]"#).unwrap(),
+        }
+    }
+
+    #[test]
+    fn an_activation_has_openwhisk_shape() {
+        let json = serde_json::to_value(Activation::from_doc(&doc())).unwrap();
+        assert_eq!(json["activationId"], "0123456789abcdef0123456789abcdef");
+        assert_eq!(json["cause"], "01010101010101010101010101010101");
+        assert_eq!(
+            json["response"],
+            json!({"status": "application error", "statusCode": 1, "success": false,
+                   "result": {"error": "no"}, "size": 14})
+        );
+        let result = serde_json::to_value(ActivationResult::from_doc(&doc())).unwrap();
+        assert!(result.get("statusCode").is_none());
+        let summary = serde_json::to_value(ActivationSummary::from_doc(&doc())).unwrap();
+        assert_eq!(summary["statusCode"], 1);
+        assert!(summary.get("response").is_none());
+        assert!(summary.get("logs").is_none());
+    }
+}
