@@ -118,11 +118,7 @@ fn config(
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::runtime();
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let python_runs = support::runs(200);

@@ -94,11 +94,7 @@ async fn driver_warm_run(dir: &Path, runs: usize) -> Summary {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::runtime();
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let runs = support::runs(2000);

@@ -395,6 +395,9 @@ async fn pause_unpause_list_and_remove() {
 async fn the_zygote_is_restarted_when_it_dies() {
     let t = driver(true).await;
     let zygote = t.driver.zygote_pid().await.unwrap();
+    // The zygote keeps a spare child forked in advance; it must not outlive the zygote.
+    let spares = children_of(zygote);
+    assert_eq!(spares.len(), 1, "{spares:?}");
     rustix::process::kill_process(
         rustix::process::Pid::from_raw(i32::try_from(zygote).unwrap()).unwrap(),
         rustix::process::Signal::KILL,
@@ -405,6 +408,9 @@ async fn the_zygote_is_restarted_when_it_dies() {
     assert!(run(&t.driver, &id, "a1", "{}").await.result.is_ok());
     let restarted = t.driver.zygote_pid().await.unwrap();
     assert_ne!(restarted, zygote);
+    for spare in spares {
+        assert!(wait_gone(spare).await, "spare {spare} outlived its zygote");
+    }
 }
 
 #[tokio::test]

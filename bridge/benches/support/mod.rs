@@ -68,3 +68,21 @@ pub fn runs(default: usize) -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// The tokio runtime of a bench: multi-threaded with 2 workers (as `whirl serve` runs), or
+/// single-threaded with `WHIRL_BENCH_RUNTIME=current`.
+pub fn runtime() -> tokio::runtime::Runtime {
+    let current = std::env::var("WHIRL_BENCH_RUNTIME").is_ok_and(|v| v == "current");
+    let mut builder = if current {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(2);
+        builder
+    };
+    println!(
+        "tokio runtime: {}",
+        if current { "current thread" } else { "multi-thread, 2 workers" }
+    );
+    builder.enable_all().build().expect("a tokio runtime")
+}

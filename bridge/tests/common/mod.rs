@@ -144,3 +144,21 @@ pub async fn wait_gone(pid: i32) -> bool {
     }
     false
 }
+
+/// The live (non-zombie) children of `parent`.
+pub fn children_of(parent: u32) -> Vec<i32> {
+    let mut children = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let fields: Vec<&str> = stat.rsplit(") ").next().unwrap_or("").split(' ').collect();
+        if fields.len() > 1 && fields[1] == parent.to_string() && fields[0] != "Z" {
+            children.push(pid);
+        }
+    }
+    children
+}

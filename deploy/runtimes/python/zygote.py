@@ -2,17 +2,21 @@
 
 Started once by the process driver with a Unix stream socket as its stdin. It has already
 imported launcher.py (and the modules the launcher needs), so a new container costs a fork
-instead of a new interpreter.
+instead of a new interpreter. To take even the fork out of the way, the zygote keeps one
+*spare* child forked in advance, waiting on a private socket for the descriptors of the next
+container (like Android's pool of unspecialized app processes).
 
 Protocol on the socket, one request at a time:
   * request: one JSON line `{"memory_mb": N, "env": {...}}` sent together with three file
     descriptors (SCM_RIGHTS): the container's ActionLoop socket, its stdout and its stderr;
-  * the zygote forks; the child starts a new session (its pid is its process group), puts
+  * the zygote hands the request and the descriptors to its spare child (or forks one if the
+    spare is gone); the child, already in a new session (its pid is its process group), puts
     the socket on fds 0 and 3, stdout on 1, stderr on 2, closes everything else, applies the
     environment and the memory limit, and runs the launcher;
-  * reply: one JSON line `{"pid": N}` (or `{"error": "..."}`);
+  * reply: one JSON line `{"pid": N}` (or `{"error": "..."}`); then the zygote forks the next
+    spare;
   * `{"ping": true}` (no descriptors) is answered `{"pong": true}`: the driver's readiness check.
-The zygote reaps its children; it exits when the socket closes.
+The zygote reaps its children; it exits when the socket closes (and its spare then exits too).
 """
 
 import gc
@@ -39,13 +43,10 @@ def reap_children(_signum=None, _frame=None):
             return
 
 
-def become_container(control, request, fds):
-    """Runs in the forked child: never returns."""
+def become_container(request, fds):
+    """Runs in a child that has its request: never returns."""
     code = 1
     try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        os.setsid()
-        control.detach()
         conn, out, err = fds
         os.dup2(conn, 0)
         os.dup2(out, 1)
@@ -71,17 +72,71 @@ def become_container(control, request, fds):
         os._exit(code or 0)
 
 
-def read_request(control):
-    """Returns (request, fds), or (None, []) when the driver has closed the socket."""
-    data, fds, _flags, _addr = socket.recv_fds(control, 65536, MAX_FDS)
+def leave_zygote(control):
+    """First steps of every child: default signals, own session, no zygote socket."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setsid()
+    control.close()
+
+
+def read_request(channel):
+    """Returns (request, fds), or (None, fds) when the other side has closed the socket."""
+    data, fds, _flags, _addr = socket.recv_fds(channel, 65536, MAX_FDS)
     if not data:
         return None, fds
     while not data.endswith(b"\n"):
-        more = control.recv(65536)
+        more = channel.recv(65536)
         if not more:
             return None, fds
         data += more
     return json.loads(data), fds
+
+
+def fork_spare(control):
+    """Forks a child that waits for its request; returns (pid, socket to it)."""
+    ours, theirs = socket.socketpair()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            leave_zygote(control)
+            ours.close()
+            request, fds = read_request(theirs)
+            theirs.close()
+            if request is None or len(fds) != MAX_FDS:
+                os._exit(0)
+            become_container(request, fds)
+        finally:
+            os._exit(1)
+    theirs.close()
+    return pid, ours
+
+
+def fork_now(control, request, fds):
+    """Forks a container directly (when no spare is usable); returns its pid."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            leave_zygote(control)
+            become_container(request, fds)
+        finally:
+            os._exit(1)
+    return pid
+
+
+def hand_to_spare(spare, line, fds):
+    """Gives the request to the spare; returns its pid, or None if the spare is gone."""
+    pid, channel = spare
+    try:
+        socket.send_fds(channel, [line], fds)
+        return pid
+    except OSError:
+        return None
+    finally:
+        channel.close()
 
 
 def main():
@@ -91,6 +146,7 @@ def main():
     # touching (and so copying) those pages in every child.
     gc.collect()
     gc.freeze()
+    spare = fork_spare(control)
     while True:
         request, fds = read_request(control)
         if request is None:
@@ -105,14 +161,14 @@ def main():
                 os.close(fd)
             control.sendall(b'{"error":"expected 3 file descriptors"}\n')
             continue
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            become_container(control, request, fds)
+        line = json.dumps(request).encode() + b"\n"
+        pid = hand_to_spare(spare, line, fds) if spare else None
+        if pid is None:
+            pid = fork_now(control, request, fds)
         for fd in fds:
             os.close(fd)
         control.sendall(('{"pid":%d}\n' % pid).encode())
+        spare = fork_spare(control)
 
 
 if __name__ == "__main__":
