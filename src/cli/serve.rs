@@ -37,9 +37,11 @@ pub struct ServeArgs {
     /// Memory the invoker offers to actions, in MB (OpenWhisk's `user-memory`).
     #[arg(long, default_value_t = 2048)]
     pub user_memory: u64,
-    /// Prewarmed Node.js stem cells kept by the process driver.
-    #[arg(long, default_value_t = 2)]
-    pub node_stem_cells: usize,
+    /// Prewarmed stem cells the process driver keeps per kind, as KIND=COUNT (repeatable), e.g.
+    /// `--stem-cells nodejs:20=4 --stem-cells python:3=1`. Python actions start from the zygote
+    /// anyway (unless `--no-zygote`), so stem cells matter most for Node.js.
+    #[arg(long = "stem-cells", value_parser = parse_stem_cells, default_values = ["nodejs:20=2"])]
+    pub stem_cells: Vec<(RuntimeKind, usize)>,
     /// Start Python actions as fresh interpreters instead of forking them from the zygote.
     #[arg(long)]
     pub no_zygote: bool,
@@ -70,11 +72,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let mut driver_config = ProcessDriverConfig::new(data_dir.join("runtimes"));
     driver_config.python_zygote = !args.no_zygote;
-    driver_config.stem_cells = vec![StemCellConfig {
-        kind: RuntimeKind::Nodejs20,
-        memory_mb: 256,
-        count: args.node_stem_cells,
-    }];
+    driver_config.stem_cells = args
+        .stem_cells
+        .iter()
+        .map(|&(kind, count)| StemCellConfig {
+            kind,
+            memory_mb: 256,
+            count,
+        })
+        .collect();
     let driver = Arc::new(
         ProcessDriver::start(driver_config)
             .await
@@ -103,4 +109,38 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     api::serve(state, args.listen)
         .await
         .context("HTTP server failed")
+}
+
+/// Parses `KIND=COUNT` (`nodejs:20=2`; `nodejs:default` works too).
+fn parse_stem_cells(text: &str) -> Result<(RuntimeKind, usize), String> {
+    let (kind, count) = text
+        .rsplit_once('=')
+        .ok_or_else(|| format!("expected KIND=COUNT, e.g. nodejs:20=2, got {text:?}"))?;
+    let kind: RuntimeKind = kind
+        .parse()
+        .map_err(|e: bridge::UnknownKind| e.to_string())?;
+    let count = count
+        .parse()
+        .map_err(|_| format!("the count in {text:?} is not a whole number"))?;
+    Ok((kind, count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stem_cell_flags_parse_kind_and_count() {
+        assert_eq!(
+            parse_stem_cells("nodejs:20=3"),
+            Ok((RuntimeKind::Nodejs20, 3))
+        );
+        assert_eq!(
+            parse_stem_cells("python:default=1"),
+            Ok((RuntimeKind::Python3, 1))
+        );
+        assert!(parse_stem_cells("nodejs:20").is_err());
+        assert!(parse_stem_cells("ruby:3=1").is_err());
+        assert!(parse_stem_cells("nodejs:20=x").is_err());
+    }
 }
