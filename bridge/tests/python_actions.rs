@@ -478,3 +478,20 @@ async fn blackbox_images_are_not_for_the_process_driver() {
         ]
     );
 }
+
+#[tokio::test]
+async fn output_without_a_final_newline_is_kept_and_does_not_delay_the_result() {
+    let t = driver(true).await;
+    let code = "import sys\ndef main(a):\n    sys.stdout.write('no newline')\n    return {}\n";
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
+    let out = run(&t.driver, &id, "a1", "{}").await;
+    assert_eq!(messages(&out), vec!["stdout: no newline"]);
+    // Both sentinels were seen, so the run did not wait out the log grace period.
+    assert!(
+        out.duration < Duration::from_millis(90),
+        "{:?}",
+        out.duration
+    );
+    let next = run(&t.driver, &id, "a2", "{}").await;
+    assert_eq!(messages(&next), vec!["stdout: no newline"]);
+}

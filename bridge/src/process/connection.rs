@@ -127,10 +127,15 @@ impl Router {
             tracing::trace!(container = %self.container, stream = stream.as_str(), "log line outside any activation");
             return;
         };
-        if text == SENTINEL {
-            pending.finish(stream);
-        } else {
-            pending.logs.push(LogLine::new(time, stream, text));
+        match text.strip_suffix(SENTINEL) {
+            // Output without a final newline ends up in front of the sentinel.
+            Some(unterminated) => {
+                if !unterminated.is_empty() {
+                    pending.logs.push(LogLine::new(time, stream, unterminated));
+                }
+                pending.finish(stream);
+            }
+            None => pending.logs.push(LogLine::new(time, stream, text)),
         }
     }
 
