@@ -1,6 +1,12 @@
 //! Command-line surface of `whirl`: the subcommand tree and the dispatch to each subcommand's module.
 
+pub mod client;
+pub mod client_error;
 pub mod log;
+pub mod names;
+pub mod output;
+pub mod params;
+pub mod property;
 pub mod serve;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +29,8 @@ pub enum Command {
     Log(log::LogArgs),
     /// Run Whirl: store, controller, invoker and the HTTP API in one process.
     Serve(serve::ServeArgs),
+    /// Set or show the client's API host and key (`~/.whirlprops`, WHIRL_APIHOST, WHIRL_AUTH).
+    Property(property::PropertyArgs),
 }
 
 /// Where Whirl keeps its data unless told otherwise.
@@ -54,5 +62,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Log(args) => log::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Property(args) => client_command(property::run(args)),
     }
+}
+
+/// Ends a client subcommand: on failure prints `error: ...` and a hint (wsk style) and exits 1.
+fn client_command(result: Result<(), client_error::ClientError>) -> anyhow::Result<()> {
+    if let Err(error) = result {
+        output::print_error(&error);
+        std::process::exit(1);
+    }
+    Ok(())
 }
