@@ -26,7 +26,8 @@ pub fn activation(n: u64, record_bytes: usize) -> Event {
         logs: Vec::new(),
         annotations: JsonText::empty_array(),
     };
-    let size = 54 + bincode::serialized_size(&Event::ActivationRecorded(base.clone())).unwrap_or(0) as usize;
+    let size = 54
+        + bincode::serialized_size(&Event::ActivationRecorded(base.clone())).unwrap_or(0) as usize;
     let mut doc = base;
     if record_bytes > size + 8 {
         doc.logs.push("x".repeat(record_bytes - size - 8));
@@ -41,9 +42,18 @@ pub fn action_put(n: u64) -> Event {
             namespace: format!("ns{}", n % 10),
             package: None,
             name: format!("action{}", n % 50),
-            version: SemVer { major: 0, minor: 0, patch: (n % 1000) as u32 + 1 },
+            version: SemVer {
+                major: 0,
+                minor: 0,
+                patch: (n % 1000) as u32 + 1,
+            },
             publish: false,
-            exec: Exec::Code { kind: "python:3".into(), code: "def main(a): return a".into(), binary: false, main: None },
+            exec: Exec::Code {
+                kind: "python:3".into(),
+                code: "def main(a): return a".into(),
+                binary: false,
+                main: None,
+            },
             annotations: JsonText::empty_array(),
             parameters: JsonText::empty_array(),
             limits: ActionLimits::default(),

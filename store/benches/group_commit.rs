@@ -18,7 +18,11 @@ const RUN: Duration = Duration::from_secs(4);
 /// Raw sled: one thread, `batch` inserts of 200-byte values, then flush; repeated for `RUN`.
 fn raw_sled(batch: usize) -> f64 {
     let dir = tempfile::tempdir().unwrap();
-    let db = sled::Config::new().path(dir.path()).flush_every_ms(None).open().unwrap();
+    let db = sled::Config::new()
+        .path(dir.path())
+        .flush_every_ms(None)
+        .open()
+        .unwrap();
     let tree = db.open_tree("log").unwrap();
     let value = vec![7u8; RECORD_BYTES];
     let started = Instant::now();
@@ -78,7 +82,10 @@ fn group_commit(appenders: usize, in_flight: usize) -> GroupCommitRun {
         .collect();
     std::thread::sleep(RUN);
     stop.store(true, Ordering::Relaxed);
-    let mut latencies: Vec<u128> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let mut latencies: Vec<u128> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
@@ -93,7 +100,10 @@ fn group_commit(appenders: usize, in_flight: usize) -> GroupCommitRun {
 
 fn main() {
     let size = 54 + bincode::serialized_size(&bench_events::activation(1, RECORD_BYTES)).unwrap();
-    println!("record size: {size} bytes (envelope + payload); each phase runs {} s", RUN.as_secs());
+    println!(
+        "record size: {size} bytes (envelope + payload); each phase runs {} s",
+        RUN.as_secs()
+    );
     let mut best_raw: f64 = 0.0;
     for batch in [64, 256, 1024] {
         eprintln!("raw sled, batch {batch} ...");

@@ -20,31 +20,63 @@ fn main() {
     let started = Instant::now();
     for chunk in 0..EVENTS / CHUNK {
         let events = (chunk * CHUNK..(chunk + 1) * CHUNK)
-            .map(|n| if n % 100 == 0 { bench_events::action_put(n) } else { bench_events::activation(n, 200) })
+            .map(|n| {
+                if n % 100 == 0 {
+                    bench_events::action_put(n)
+                } else {
+                    bench_events::activation(n, 200)
+                }
+            })
             .collect();
         log.append_blocking(events).unwrap();
         if chunk % 10 == 9 {
-            eprintln!("writing the log: {} events ({:.0} s)", (chunk + 1) * CHUNK, started.elapsed().as_secs_f64());
+            eprintln!(
+                "writing the log: {} events ({:.0} s)",
+                (chunk + 1) * CHUNK,
+                started.elapsed().as_secs_f64()
+            );
         }
     }
-    println!("wrote {EVENTS} events (99% activations of ~200 bytes, 1% action updates) in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "wrote {EVENTS} events (99% activations of ~200 bytes, 1% action updates) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let started = Instant::now();
     let (rows, last, applied) =
-        replay_into_memory(log.read_from(1), Until::End, EVENTS, &mut |p| if p.done % 200_000 == 0 { eprintln!("replay: {}", p.done) })
-            .unwrap();
+        replay_into_memory(log.read_from(1), Until::End, EVENTS, &mut |p| {
+            if p.done % 200_000 == 0 {
+                eprintln!("replay: {}", p.done)
+            }
+        })
+        .unwrap();
     let replay_s = started.elapsed().as_secs_f64();
-    println!("replay into memory: {applied} events to seq {last} in {replay_s:.2} s ({:.0} events/s)", applied as f64 / replay_s);
+    println!(
+        "replay into memory: {applied} events to seq {last} in {replay_s:.2} s ({:.0} events/s)",
+        applied as f64 / replay_s
+    );
     drop(rows);
 
     let started = Instant::now();
     let read = log.read_from(1).map(Result::unwrap).count();
-    println!("(of which reading + decoding the log alone: {read} records in {:.2} s)", started.elapsed().as_secs_f64());
+    println!(
+        "(of which reading + decoding the log alone: {read} records in {:.2} s)",
+        started.elapsed().as_secs_f64()
+    );
 
+    if std::env::var_os("WHIRL_BENCH_SKIP_SLED_REBUILD").is_some() {
+        return;
+    }
     let started = Instant::now();
-    let projections =
-        Projections::open(dir.path().join("projections"), &log, ProjectionOptions { batch_events: 50_000, ..Default::default() })
-            .unwrap();
+    let projections = Projections::open(
+        dir.path().join("projections"),
+        &log,
+        ProjectionOptions {
+            batch_events: 50_000,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let rebuild_s = started.elapsed().as_secs_f64();
     println!(
         "rebuild of the sled projections from zero: {} events in {rebuild_s:.2} s ({:.0} events/s)",

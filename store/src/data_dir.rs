@@ -34,7 +34,9 @@ pub struct Store {
 
 /// Refuses a data directory that holds something but no Whirl log.
 pub(crate) fn check_data_dir(data_dir: &Path) -> Result<()> {
-    let Ok(entries) = std::fs::read_dir(data_dir) else { return Ok(()) };
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return Ok(());
+    };
     let mut names: Vec<String> = Vec::new();
     for entry in entries {
         let entry = entry.map_err(Error::io("list", data_dir))?;
@@ -59,7 +61,11 @@ impl Store {
         std::fs::create_dir_all(data_dir).map_err(Error::io("create", data_dir))?;
         let log = SledEventLog::open(log_dir(data_dir), options.log)?;
         let projections = Projections::open(projections_dir(data_dir), &log, options.projections)?;
-        Ok(Self { data_dir: data_dir.to_path_buf(), log, projections })
+        Ok(Self {
+            data_dir: data_dir.to_path_buf(),
+            log,
+            projections,
+        })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -77,10 +83,12 @@ impl Store {
     /// Drops activation records that ended more than `max_age` before `now_ms`, through a
     /// snapshot, and waits until the projections have pruned them too.
     pub fn retain(&self, max_age: Duration, now_ms: u64) -> Result<RetentionReport> {
-        let cutoff_ms = now_ms.saturating_sub(u64::try_from(max_age.as_millis()).unwrap_or(u64::MAX));
+        let cutoff_ms =
+            now_ms.saturating_sub(u64::try_from(max_age.as_millis()).unwrap_or(u64::MAX));
         let report = self.log.retain_before(cutoff_ms)?;
         if let Some(seq) = report.snapshot_seq {
-            self.projections.wait_applied(seq, Duration::from_secs(600))?;
+            self.projections
+                .wait_applied(seq, Duration::from_secs(600))?;
         }
         Ok(report)
     }

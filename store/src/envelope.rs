@@ -109,7 +109,12 @@ mod tests {
     use super::*;
 
     fn header() -> EnvelopeHeader {
-        EnvelopeHeader { seq: 7, time_ms: 1_700_000_000_000, schema_version: 1, prev_hash: RecordHash([9; 32]) }
+        EnvelopeHeader {
+            seq: 7,
+            time_ms: 1_700_000_000_000,
+            schema_version: 1,
+            prev_hash: RecordHash([9; 32]),
+        }
     }
 
     #[test]
@@ -126,8 +131,14 @@ mod tests {
         for at in 0..record.len() {
             let mut bad = record.clone();
             bad[at] ^= 0x40;
-            assert!(matches!(decode(&bad), Err(EnvelopeFault::CrcMismatch { .. })), "byte {at}");
+            assert!(
+                matches!(decode(&bad), Err(EnvelopeFault::CrcMismatch { .. })),
+                "byte {at}"
+            );
         }
-        assert_eq!(decode(&record[..10]), Err(EnvelopeFault::TooShort { len: 10 }));
+        assert_eq!(
+            decode(&record[..10]),
+            Err(EnvelopeFault::TooShort { len: 10 })
+        );
     }
 }

@@ -19,22 +19,22 @@
 //! ```
 
 pub mod audit;
+pub mod data_dir;
 pub mod envelope;
 mod error;
 pub mod event;
 pub mod log;
 pub mod model;
 pub mod projection;
-pub mod data_dir;
 pub mod time_format;
 
+pub use data_dir::{log_dir, projections_dir, Store, StoreOptions};
 pub use error::{Error, Result};
 pub use event::{Event, InvocationAccepted, SnapshotTaken};
 pub use log::{
-    AppendTicket, Clock, CommitMode, Committed, EventLog, InMemoryEventLog, LogOptions, RawLog, Receipt, RetentionReport,
-    SledEventLog, Subscription, SystemClock,
+    AppendTicket, Clock, CommitMode, Committed, EventLog, InMemoryEventLog, LogOptions, RawLog,
+    Receipt, RetentionReport, SledEventLog, Subscription, SystemClock,
 };
 pub use model::*;
-pub use projection::{ActivationQuery, EntityDoc, Projections};
 pub use projection::ProjectionOptions;
-pub use data_dir::{log_dir, projections_dir, Store, StoreOptions};
+pub use projection::{ActivationQuery, EntityDoc, Projections};

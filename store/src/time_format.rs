@@ -46,7 +46,9 @@ pub fn parse_ms(text: &str) -> Option<u64> {
             return None;
         }
         let millis = match fraction {
-            Some(fraction) if !fraction.is_empty() && fraction.chars().all(|c| c.is_ascii_digit()) => {
+            Some(fraction)
+                if !fraction.is_empty() && fraction.chars().all(|c| c.is_ascii_digit()) =>
+            {
                 let padded = format!("{fraction:0<3}");
                 padded[..3].parse::<u64>().ok()?
             }
@@ -67,7 +69,8 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let mp = (5 * day_of_year + 2) / 153;
     let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
@@ -82,7 +85,8 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let era = year.div_euclid(400);
     let year_of_era = year.rem_euclid(400);
     let month = i64::from(month);
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
 }
@@ -95,9 +99,15 @@ mod tests {
     fn formats_and_parses_known_instants() {
         assert_eq!(format_ms(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(format_ms(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
-        assert_eq!(parse_ms("2023-11-14T22:13:20.123Z"), Some(1_700_000_000_123));
+        assert_eq!(
+            parse_ms("2023-11-14T22:13:20.123Z"),
+            Some(1_700_000_000_123)
+        );
         assert_eq!(parse_ms("2024-02-29"), Some(1_709_164_800_000));
-        assert_eq!(parse_ms("2024-02-29T01:02"), Some(1_709_164_800_000 + 3_720_000));
+        assert_eq!(
+            parse_ms("2024-02-29T01:02"),
+            Some(1_709_164_800_000 + 3_720_000)
+        );
         assert_eq!(parse_ms("2024-13-01"), None);
         assert_eq!(parse_ms("yesterday"), None);
         for ms in [1u64, 951_782_400_000, 4_102_444_800_999] {

@@ -26,9 +26,16 @@ const RETAIN_CUTOFF_MS: u64 = 2_000;
 /// What an ACK line says about the record at a seq.
 fn describe(event: &Event) -> String {
     match event {
-        Event::ActionPut { action, .. } => format!("ActionPut {}/{}/{}", action.namespace, action.name, action.version),
-        Event::InvocationAccepted(accepted) => format!("InvocationAccepted {}", accepted.activation_id),
-        Event::ActivationRecorded(doc) => format!("ActivationRecorded {} {}", doc.activation_id, doc.end_ms),
+        Event::ActionPut { action, .. } => format!(
+            "ActionPut {}/{}/{}",
+            action.namespace, action.name, action.version
+        ),
+        Event::InvocationAccepted(accepted) => {
+            format!("InvocationAccepted {}", accepted.activation_id)
+        }
+        Event::ActivationRecorded(doc) => {
+            format!("ActivationRecorded {} {}", doc.activation_id, doc.end_ms)
+        }
         other => other.name().to_owned(),
     }
 }
@@ -43,7 +50,9 @@ fn activation_id(round: u64, thread: u64, n: u64) -> ActivationId {
 #[test]
 #[ignore = "the child process of crash_rounds_keep_every_acknowledged_append; it runs only when spawned by it"]
 fn crash_child() {
-    let Some(dir) = std::env::var_os(CHILD_DIR) else { return };
+    let Some(dir) = std::env::var_os(CHILD_DIR) else {
+        return;
+    };
     let round: u64 = std::env::var(CHILD_ROUND).unwrap().parse().unwrap();
     let store = Store::open(&dir, StoreOptions::default()).unwrap();
     let stdout = Arc::new(Mutex::new(std::io::stdout()));
@@ -54,11 +63,21 @@ fn crash_child() {
             std::thread::spawn(move || {
                 for n in 0.. {
                     let events = if n % 2 == 0 {
-                        vec![common::action_put(&format!("ns{thread}"), &format!("a{}", n % 5), (round * 100_000 + n) as u32, "code")]
+                        vec![common::action_put(
+                            &format!("ns{thread}"),
+                            &format!("a{}", n % 5),
+                            (round * 100_000 + n) as u32,
+                            "code",
+                        )]
                     } else {
                         let id = activation_id(round, thread, n);
-                        let end = if n % 3 == 0 { ANCIENT_END_MS } else { common::T0 };
-                        let mut doc = common::activation_doc(&format!("ns{thread}"), "a", 0, end - 1, end);
+                        let end = if n % 3 == 0 {
+                            ANCIENT_END_MS
+                        } else {
+                            common::T0
+                        };
+                        let mut doc =
+                            common::activation_doc(&format!("ns{thread}"), "a", 0, end - 1, end);
                         doc.activation_id = id;
                         let mut accepted = common::invocation(&format!("ns{thread}"), "a", 0);
                         if let Event::InvocationAccepted(inner) = &mut accepted {
@@ -99,7 +118,13 @@ impl Rng {
 
 fn run_child_and_kill(dir: &std::path::Path, round: u64, rng: &mut Rng) -> Vec<(u64, String)> {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "crash_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_DIR, dir)
         .env(CHILD_ROUND, round.to_string())
         .stdout(Stdio::piped())
@@ -115,7 +140,10 @@ fn run_child_and_kill(dir: &std::path::Path, round: u64, rng: &mut Rng) -> Vec<(
                 let Ok(line) = line else { break };
                 if let Some(rest) = line.strip_prefix("ACK ") {
                     let (seq, what) = rest.split_once(' ').unwrap();
-                    lines.lock().unwrap().push((seq.parse::<u64>().unwrap(), what.to_owned()));
+                    lines
+                        .lock()
+                        .unwrap()
+                        .push((seq.parse::<u64>().unwrap(), what.to_owned()));
                 }
             }
         })
@@ -135,33 +163,59 @@ fn run_child_and_kill(dir: &std::path::Path, round: u64, rng: &mut Rng) -> Vec<(
 #[test]
 fn crash_rounds_keep_every_acknowledged_append() {
     let dir = tempfile::tempdir().unwrap();
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
     println!("crash test seed {seed}");
     let mut rng = Rng(seed);
     let mut acked: BTreeMap<u64, String> = BTreeMap::new();
     let mut retention_seen = false;
     for round in 0..ROUNDS {
         let new_acks = run_child_and_kill(dir.path(), round, &mut rng);
-        assert!(!new_acks.is_empty(), "round {round}: the child acknowledged nothing");
+        assert!(
+            !new_acks.is_empty(),
+            "round {round}: the child acknowledged nothing"
+        );
         for (seq, what) in new_acks {
-            assert!(acked.insert(seq, what).is_none(), "round {round}: seq {seq} acknowledged twice");
+            assert!(
+                acked.insert(seq, what).is_none(),
+                "round {round}: seq {seq} acknowledged twice"
+            );
         }
 
         let raw = RawLog::open(&log_dir(dir.path())).unwrap();
         match verify_log(&raw, &mut |_| {}).unwrap() {
             VerifyOutcome::Valid(_) => {}
-            invalid => panic!("round {round} (seed {seed}): verify failed after SIGKILL: {invalid:?}"),
+            invalid => {
+                panic!("round {round} (seed {seed}): verify failed after SIGKILL: {invalid:?}")
+            }
         }
         drop(raw);
 
         let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
-        let records: BTreeMap<u64, Committed> = store.log().read_from(1).map(|r| { let r = r.unwrap(); (r.seq, r) }).collect();
-        let retention_ran = records.values().any(|r| matches!(&r.event, Event::SnapshotTaken(s) if s.cutoff_ms == RETAIN_CUTOFF_MS));
+        let records: BTreeMap<u64, Committed> = store
+            .log()
+            .read_from(1)
+            .map(|r| {
+                let r = r.unwrap();
+                (r.seq, r)
+            })
+            .collect();
+        let retention_ran = records.values().any(
+            |r| matches!(&r.event, Event::SnapshotTaken(s) if s.cutoff_ms == RETAIN_CUTOFF_MS),
+        );
         for (seq, what) in &acked {
             match records.get(seq) {
-                Some(record) => assert_eq!(&describe(&record.event), what, "round {round} (seed {seed}): seq {seq} holds another event"),
+                Some(record) => assert_eq!(
+                    &describe(&record.event),
+                    what,
+                    "round {round} (seed {seed}): seq {seq} holds another event"
+                ),
                 None => {
-                    let dropped_by_retention = what.ends_with(&format!(" {ANCIENT_END_MS}")) || what.starts_with("InvocationAccepted");
+                    let dropped_by_retention = what.ends_with(&format!(" {ANCIENT_END_MS}"))
+                        || what.starts_with("InvocationAccepted");
                     assert!(
                         retention_ran && dropped_by_retention,
                         "round {round} (seed {seed}): acknowledged seq {seq} ({what}) is missing"
@@ -171,9 +225,15 @@ fn crash_rounds_keep_every_acknowledged_append() {
         }
         retention_seen |= retention_ran;
         let comparison = replay_and_compare(&store, &mut |_| {}).unwrap();
-        assert!(comparison.identical(), "round {round} (seed {seed}): projections differ from a replay: {comparison:?}");
+        assert!(
+            comparison.identical(),
+            "round {round} (seed {seed}): projections differ from a replay: {comparison:?}"
+        );
     }
-    assert!(retention_seen, "seed {seed}: no round finished a retention run, so crashes around it went untested");
+    assert!(
+        retention_seen,
+        "seed {seed}: no round finished a retention run, so crashes around it went untested"
+    );
     println!("{} acknowledged appends over {ROUNDS} rounds", acked.len());
 }
 
@@ -183,12 +243,24 @@ fn a_flipped_byte_in_a_copy_of_the_log_is_named_by_verify() {
     {
         let log = SledEventLog::open(dir.path(), LogOptions::default()).unwrap();
         for n in 0..50 {
-            log.append_blocking(vec![common::activation("guest", "a", n, common::T0, common::T0 + 1)]).unwrap();
+            log.append_blocking(vec![common::activation(
+                "guest",
+                "a",
+                n,
+                common::T0,
+                common::T0 + 1,
+            )])
+            .unwrap();
         }
     }
     let original: Vec<(u64, Vec<u8>)> = {
         let raw = RawLog::open(dir.path()).unwrap();
-        raw.records().map(|r| { let (seq, bytes) = r.unwrap(); (seq, bytes.to_vec()) }).collect()
+        raw.records()
+            .map(|r| {
+                let (seq, bytes) = r.unwrap();
+                (seq, bytes.to_vec())
+            })
+            .collect()
     };
     let mut rng = Rng(0x5eed);
     for _ in 0..10 {
@@ -198,9 +270,14 @@ fn a_flipped_byte_in_a_copy_of_the_log_is_named_by_verify() {
         let at = rng.below(record.len() as u64) as usize;
         record[at] ^= 1 << rng.below(8);
         let mut report = store::audit::VerifyReport::default();
-        let bad = store::audit::verify_records(copy.into_iter().map(Ok), &mut report, &mut |_| {}).unwrap();
+        let bad = store::audit::verify_records(copy.into_iter().map(Ok), &mut report, &mut |_| {})
+            .unwrap();
         let bad = bad.expect("a flipped byte must fail verification");
-        assert_eq!(bad.seq, victim, "byte {at} of record {victim}: {}", bad.problem);
+        assert_eq!(
+            bad.seq, victim,
+            "byte {at} of record {victim}: {}",
+            bad.problem
+        );
         assert!(bad.problem.contains("CRC"), "{}", bad.problem);
     }
     // A record rewritten with a valid CRC (a forger) still breaks the hash chain at the next record.
@@ -208,26 +285,28 @@ fn a_flipped_byte_in_a_copy_of_the_log_is_named_by_verify() {
     let (header, payload) = store::envelope::decode(&copy[9].1).unwrap();
     let forged_event = common::activation("guest", "forged", 9, common::T0, common::T0 + 1);
     let _ = payload;
-    copy[9].1 = store::envelope::encode(&header, &store::event::encode_payload(&forged_event).unwrap());
+    copy[9].1 = store::envelope::encode(
+        &header,
+        &store::event::encode_payload(&forged_event).unwrap(),
+    );
     let mut report = store::audit::VerifyReport::default();
-    let bad = store::audit::verify_records(copy.into_iter().map(Ok), &mut report, &mut |_| {}).unwrap().unwrap();
+    let bad = store::audit::verify_records(copy.into_iter().map(Ok), &mut report, &mut |_| {})
+        .unwrap()
+        .unwrap();
     assert_eq!(bad.seq, 11);
-    assert!(bad.problem.contains("record 10 was altered"), "{}", bad.problem);
+    assert!(
+        bad.problem.contains("record 10 was altered"),
+        "{}",
+        bad.problem
+    );
     // The same flip in a real copy of the log directory, through sled.
     let copy_dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_file() {
-            std::fs::copy(entry.path(), copy_dir.path().join(entry.file_name())).unwrap();
-        }
-    }
+    copy_dir_all(dir.path(), copy_dir.path());
     {
-        let db = sled::open(copy_dir.path()).unwrap();
-        let tree = db.open_tree("log.00000000000000000001").unwrap();
-        let mut bytes = tree.get(23u64.to_be_bytes()).unwrap().unwrap().to_vec();
+        let raw = RawLog::open(copy_dir.path()).unwrap();
+        let (_, mut bytes) = raw.records().find(|r| r.as_ref().unwrap().0 == 23).unwrap().unwrap();
         bytes[100] ^= 0x10;
-        tree.insert(23u64.to_be_bytes(), bytes).unwrap();
-        db.flush().unwrap();
+        raw.replace_record(23, &bytes).unwrap();
     }
     let raw = RawLog::open(copy_dir.path()).unwrap();
     match verify_log(&raw, &mut |_| {}).unwrap() {
@@ -236,5 +315,18 @@ fn a_flipped_byte_in_a_copy_of_the_log_is_named_by_verify() {
             assert_eq!(checked.records, 22);
         }
         valid => panic!("{valid:?}"),
+    }
+}
+
+fn copy_dir_all(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir_all(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
     }
 }

@@ -38,23 +38,48 @@ fn every_v1_fixture_decodes_to_its_expected_event() {
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(&path, &encoded).unwrap();
         }
-        let stored = std::fs::read(&path)
-            .unwrap_or_else(|error| panic!("fixture {} is missing ({error}); bless a NEW variant with WHIRL_BLESS=1", path.display()));
+        let stored = std::fs::read(&path).unwrap_or_else(|error| {
+            panic!(
+                "fixture {} is missing ({error}); bless a NEW variant with WHIRL_BLESS=1",
+                path.display()
+            )
+        });
         let (decoded_header, payload) = envelope::decode(&stored).unwrap();
         assert_eq!(decoded_header, header(index), "{}", path.display());
         let decoded = decode_payload(decoded_header.schema_version, payload).unwrap();
-        assert_eq!(decoded, expected, "{} decodes to another value", path.display());
-        assert_eq!(stored, encoded, "{}: today's encoder writes other bytes for the same event", path.display());
+        assert_eq!(
+            decoded,
+            expected,
+            "{} decodes to another value",
+            path.display()
+        );
+        assert_eq!(
+            stored,
+            encoded,
+            "{}: today's encoder writes other bytes for the same event",
+            path.display()
+        );
     }
 }
 
 #[test]
 fn every_event_variant_has_a_sample_and_a_fixture() {
-    assert_eq!(CURRENT_SCHEMA_VERSION, 1, "a new schema version needs its own fixture directory and test");
+    assert_eq!(
+        CURRENT_SCHEMA_VERSION, 1,
+        "a new schema version needs its own fixture directory and test"
+    );
     let sample_names: Vec<&str> = common::samples().iter().map(Event::name).collect();
-    assert_eq!(sample_names, Event::variant_names(), "samples must list every variant, in order");
+    assert_eq!(
+        sample_names,
+        Event::variant_names(),
+        "samples must list every variant, in order"
+    );
     for name in Event::variant_names() {
         let path = fixture_dir(1).join(format!("{name}.bin"));
-        assert!(path.exists() || blessing(), "variant {name} has no golden fixture at {}", path.display());
+        assert!(
+            path.exists() || blessing(),
+            "variant {name} has no golden fixture at {}",
+            path.display()
+        );
     }
 }

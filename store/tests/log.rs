@@ -24,7 +24,13 @@ fn concurrent_appends_get_contiguous_seqs_and_a_valid_chain() {
             std::thread::spawn(move || {
                 let mut seqs = Vec::new();
                 for n in 0..50u64 {
-                    let events = vec![common::activation("guest", "a", thread * 1000 + n, common::T0, common::T0 + 1)];
+                    let events = vec![common::activation(
+                        "guest",
+                        "a",
+                        thread * 1000 + n,
+                        common::T0,
+                        common::T0 + 1,
+                    )];
                     let receipts = log.append_blocking(events).unwrap();
                     seqs.push(receipts[0].seq);
                 }
@@ -32,7 +38,10 @@ fn concurrent_appends_get_contiguous_seqs_and_a_valid_chain() {
             })
         })
         .collect();
-    let mut all: Vec<u64> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let mut all: Vec<u64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
     all.sort_unstable();
     assert_eq!(all, (1..=400).collect::<Vec<_>>());
     assert_eq!(log.head().unwrap().seq, 400);
@@ -43,20 +52,35 @@ fn concurrent_appends_get_contiguous_seqs_and_a_valid_chain() {
         RawLog::open(dir.path()).unwrap()
     };
     let outcome = store::audit::verify_log(&raw, &mut |_| {}).unwrap();
-    assert!(matches!(outcome, store::audit::VerifyOutcome::Valid(ref report) if report.records == 400), "{outcome:?}");
+    assert!(
+        matches!(outcome, store::audit::VerifyOutcome::Valid(ref report) if report.records == 400),
+        "{outcome:?}"
+    );
 }
 
 #[test]
 fn a_multi_event_append_is_contiguous_and_times_never_go_back() {
     let dir = tempfile::tempdir().unwrap();
     let clock = common::ManualClock::at(5_000);
-    let log = SledEventLog::open(dir.path(), LogOptions { clock: clock.clone(), ..LogOptions::default() }).unwrap();
-    let first = log.append_blocking(vec![common::namespace("a"), common::namespace("b")]).unwrap();
+    let log = SledEventLog::open(
+        dir.path(),
+        LogOptions {
+            clock: clock.clone(),
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    let first = log
+        .append_blocking(vec![common::namespace("a"), common::namespace("b")])
+        .unwrap();
     assert_eq!(first.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(first[1].time_ms, 5_000);
     clock.set(1_000);
     let second = log.append_blocking(vec![common::namespace("c")]).unwrap();
-    assert_eq!(second[0].time_ms, 5_000, "a clock going back must not make the log go back");
+    assert_eq!(
+        second[0].time_ms, 5_000,
+        "a clock going back must not make the log go back"
+    );
     assert!(log.append_blocking(Vec::new()).unwrap().is_empty());
 }
 
@@ -64,9 +88,14 @@ fn a_multi_event_append_is_contiguous_and_times_never_go_back() {
 fn appends_can_be_awaited_on_a_tokio_runtime() {
     let dir = tempfile::tempdir().unwrap();
     let log = open(dir.path());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let receipts = runtime.block_on(async {
-        let tickets: Vec<_> = (0..20).map(|n| log.append(vec![common::namespace(&format!("ns{n}"))])).collect();
+        let tickets: Vec<_> = (0..20)
+            .map(|n| log.append(vec![common::namespace(&format!("ns{n}"))]))
+            .collect();
         let mut seqs = Vec::new();
         for ticket in tickets {
             seqs.push(ticket.await.unwrap()[0].seq);
@@ -80,13 +109,15 @@ fn appends_can_be_awaited_on_a_tokio_runtime() {
 fn subscribers_see_stored_then_new_records_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let log = open(dir.path());
-    log.append_blocking(vec![common::namespace("a"), common::namespace("b")]).unwrap();
+    log.append_blocking(vec![common::namespace("a"), common::namespace("b")])
+        .unwrap();
     let mut subscription = log.subscribe(2);
     let writer = {
         let log = log.clone();
         std::thread::spawn(move || {
             for n in 0..30 {
-                log.append_blocking(vec![common::namespace(&format!("n{n}"))]).unwrap();
+                log.append_blocking(vec![common::namespace(&format!("n{n}"))])
+                    .unwrap();
             }
         })
     };
@@ -98,9 +129,14 @@ fn subscribers_see_stored_then_new_records_in_order() {
     }
     writer.join().unwrap();
     assert_eq!(seen, (2..=32).collect::<Vec<_>>());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut async_subscription = log.subscribe(32);
-    let batch = runtime.block_on(async_subscription.next_batch_async(10)).unwrap();
+    let batch = runtime
+        .block_on(async_subscription.next_batch_async(10))
+        .unwrap();
     assert_eq!(batch.iter().map(|r| r.seq).collect::<Vec<_>>(), [32]);
 }
 
@@ -109,7 +145,11 @@ fn reopening_continues_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     let head = {
         let log = open(dir.path());
-        log.append_blocking(vec![common::namespace("a"), common::action_put("a", "x", 1, "code")]).unwrap();
+        log.append_blocking(vec![
+            common::namespace("a"),
+            common::action_put("a", "x", 1, "code"),
+        ])
+        .unwrap();
         log.head().unwrap()
     };
     let log = open(dir.path());
@@ -118,7 +158,10 @@ fn reopening_continues_the_chain() {
     assert_eq!(next[0].seq, 3);
     drop(log);
     let raw = RawLog::open(dir.path()).unwrap();
-    assert!(matches!(store::audit::verify_log(&raw, &mut |_| {}).unwrap(), store::audit::VerifyOutcome::Valid(_)));
+    assert!(matches!(
+        store::audit::verify_log(&raw, &mut |_| {}).unwrap(),
+        store::audit::VerifyOutcome::Valid(_)
+    ));
 }
 
 #[test]
@@ -139,9 +182,18 @@ fn in_memory_log_keeps_only_flushed_records_across_a_crash() {
     let again = restarted.append(vec![common::namespace("c")]);
     restarted.flush();
     assert_eq!(again.wait().unwrap()[0].seq, 2);
-    assert!(matches!(log.append(vec![common::namespace("d")]).wait(), Err(Error::Closed { .. })));
+    assert!(matches!(
+        log.append(vec![common::namespace("d")]).wait(),
+        Err(Error::Closed { .. })
+    ));
     let immediate = InMemoryEventLog::new("sim", Arc::new(SystemClock), CommitMode::Immediate);
-    assert_eq!(immediate.append_blocking(vec![common::namespace("x")]).unwrap()[0].seq, 1);
+    assert_eq!(
+        immediate
+            .append_blocking(vec![common::namespace("x")])
+            .unwrap()[0]
+            .seq,
+        1
+    );
 }
 
 #[test]
@@ -155,7 +207,10 @@ fn a_directory_with_other_files_is_not_a_log() {
         }
         other => panic!("expected NotAWhirlLog, got {:?}", other.map(|_| ())),
     }
-    assert!(!dir.path().join("db").exists(), "sled must not have created files in it");
+    assert!(
+        !dir.path().join("db").exists(),
+        "sled must not have created files in it"
+    );
 }
 
 #[test]
@@ -166,9 +221,14 @@ fn a_sled_database_of_something_else_is_not_a_log() {
         db.insert("user-data", "x").unwrap();
         db.flush().unwrap();
     }
-    let error = SledEventLog::open(dir.path(), LogOptions::default()).err().expect("must refuse");
+    let error = SledEventLog::open(dir.path(), LogOptions::default())
+        .err()
+        .expect("must refuse");
     assert!(matches!(error, Error::NotAWhirlLog { .. }), "{error}");
-    assert!(error.to_string().contains("without Whirl's marker"), "{error}");
+    assert!(
+        error.to_string().contains("without Whirl's marker"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -177,20 +237,31 @@ fn a_log_of_a_newer_format_is_refused() {
     drop(open(dir.path()));
     {
         let db = sled::open(dir.path()).unwrap();
-        db.open_tree("meta").unwrap().insert("format", &9u16.to_le_bytes()).unwrap();
+        db.open_tree("meta")
+            .unwrap()
+            .insert("format", &9u16.to_le_bytes())
+            .unwrap();
         db.flush().unwrap();
     }
     match SledEventLog::open(dir.path(), LogOptions::default()) {
-        Err(Error::NewerFormat { found: 9, supported: 1, path, .. }) => assert_eq!(path, dir.path()),
+        Err(Error::NewerFormat {
+            found: 9,
+            supported: 1,
+            path,
+            ..
+        }) => assert_eq!(path, dir.path()),
         other => panic!("expected NewerFormat, got {:?}", other.map(|_| ())),
     }
 }
 
 /// Writes `bytes` as record `seq` of the current generation, behind the log's back.
+/// Writes `bytes` as a new one-record frame at `seq` (a frame is `u32 LE length` + record).
 fn plant_record(dir: &std::path::Path, seq: u64, bytes: Vec<u8>) {
     let db = sled::open(dir).unwrap();
     let tree = db.open_tree("log.00000000000000000001").unwrap();
-    tree.insert(seq.to_be_bytes(), bytes).unwrap();
+    let mut frame = (bytes.len() as u32).to_le_bytes().to_vec();
+    frame.extend_from_slice(&bytes);
+    tree.insert(seq.to_be_bytes(), frame).unwrap();
     db.flush().unwrap();
 }
 
@@ -202,10 +273,20 @@ fn a_record_of_an_unknown_schema_version_is_a_clear_error() {
         log.append_blocking(vec![common::namespace("a")]).unwrap()[0]
     };
     let payload = encode_payload(&common::namespace("b")).unwrap();
-    let header = EnvelopeHeader { seq: 2, time_ms: head.time_ms, schema_version: 7, prev_hash: head.hash };
+    let header = EnvelopeHeader {
+        seq: 2,
+        time_ms: head.time_ms,
+        schema_version: 7,
+        prev_hash: head.hash,
+    };
     plant_record(dir.path(), 2, envelope::encode(&header, &payload));
     match SledEventLog::open(dir.path(), LogOptions::default()) {
-        Err(Error::UnknownSchemaVersion { seq: 2, version: 7, supported: 1, .. }) => {}
+        Err(Error::UnknownSchemaVersion {
+            seq: 2,
+            version: 7,
+            supported: 1,
+            ..
+        }) => {}
         other => panic!("expected UnknownSchemaVersion, got {:?}", other.map(|_| ())),
     }
     let raw = RawLog::open(dir.path()).unwrap();
@@ -223,21 +304,33 @@ fn a_corrupt_record_is_a_clear_error_when_read() {
     let dir = tempfile::tempdir().unwrap();
     {
         let log = open(dir.path());
-        log.append_blocking(vec![common::namespace("a"), common::namespace("b"), common::namespace("c")]).unwrap();
+        log.append_blocking(vec![
+            common::namespace("a"),
+            common::namespace("b"),
+            common::namespace("c"),
+        ])
+        .unwrap();
     }
-    let mut bytes = {
-        let db = sled::open(dir.path()).unwrap();
-        db.open_tree("log.00000000000000000001").unwrap().get(2u64.to_be_bytes()).unwrap().unwrap().to_vec()
-    };
-    bytes[60] ^= 0xff;
-    plant_record(dir.path(), 2, bytes);
+    {
+        let raw = RawLog::open(dir.path()).unwrap();
+        let (seq, mut bytes) = raw.records().nth(1).unwrap().unwrap();
+        assert_eq!(seq, 2);
+        bytes[60] ^= 0xff;
+        raw.replace_record(2, &bytes).unwrap();
+    }
     let log = open(dir.path());
     let results: Vec<Result<Committed>> = log.read_from(1).collect();
     assert!(results[0].is_ok());
     match &results[1] {
-        Err(Error::CorruptRecord { seq: 2, reason, .. }) => assert!(reason.contains("CRC"), "{reason}"),
+        Err(Error::CorruptRecord { seq: 2, reason, .. }) => {
+            assert!(reason.contains("CRC"), "{reason}")
+        }
         other => panic!("expected CorruptRecord at seq 2, got {other:?}"),
     }
-    assert_eq!(results.len(), 2, "reading stops at the corrupt record, it does not skip it");
+    assert_eq!(
+        results.len(),
+        2,
+        "reading stops at the corrupt record, it does not skip it"
+    );
     let _ = RecordHash::GENESIS;
 }

@@ -11,15 +11,23 @@ use std::io::Write;
 
 /// Writes every record of the log's current generation to `out`, one JSON object per line;
 /// returns how many records were written.
-pub fn export_jsonl(log: &RawLog, out: &mut dyn Write, progress: &mut dyn FnMut(Progress)) -> Result<u64> {
-    let total = log.len() as u64;
+pub fn export_jsonl(
+    log: &RawLog,
+    out: &mut dyn Write,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<u64> {
+    let total = log.head_seq_hint();
     let mut written = 0u64;
     for entry in log.records() {
         let (seq, bytes) = entry?;
         let committed = decode_record(log.path(), seq, &bytes)?;
         let prev_hash = envelope::decode(&bytes)
             .map(|(header, _)| header.prev_hash.to_string())
-            .map_err(|fault| Error::CorruptRecord { path: log.path().to_path_buf(), seq, reason: fault.to_string() })?;
+            .map_err(|fault| Error::CorruptRecord {
+                path: log.path().to_path_buf(),
+                seq,
+                reason: fault.to_string(),
+            })?;
         let line = json!({
             "seq": committed.seq,
             "time": format_ms(committed.time_ms),
@@ -37,6 +45,7 @@ pub fn export_jsonl(log: &RawLog, out: &mut dyn Write, progress: &mut dyn FnMut(
         written += 1;
         progress::report(progress, "export", written, total);
     }
-    out.flush().map_err(Error::io("flush the export of", log.path()))?;
+    out.flush()
+        .map_err(Error::io("flush the export of", log.path()))?;
     Ok(written)
 }

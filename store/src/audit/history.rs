@@ -93,7 +93,9 @@ fn next_state(before: Option<&Value>, event: &Event) -> Result<Option<Value>> {
         | Event::TriggerDeleted { .. }
         | Event::RuleDeleted { .. }
         | Event::FeedDeleted { .. } => None,
-        Event::InvocationAccepted(_) | Event::ActivationRecorded(_) | Event::SnapshotTaken(_) => patched,
+        Event::InvocationAccepted(_) | Event::ActivationRecorded(_) | Event::SnapshotTaken(_) => {
+            patched
+        }
     })
 }
 
@@ -105,24 +107,40 @@ fn diff(path: &str, before: Option<&Value>, after: Option<&Value>, changes: &mut
             keys.sort();
             keys.dedup();
             for key in keys {
-                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
                 diff(&child, old.get(key), new.get(key), changes);
             }
         }
         (Some(Value::Object(old)), None) if !old.is_empty() => {
             for (key, value) in old {
-                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
                 diff(&child, Some(value), None, changes);
             }
         }
         (None, Some(Value::Object(new))) if !new.is_empty() => {
             for (key, value) in new {
-                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
                 diff(&child, None, Some(value), changes);
             }
         }
         (old, new) if old != new => changes.push(FieldChange {
-            path: if path.is_empty() { "(entity)".into() } else { path.to_owned() },
+            path: if path.is_empty() {
+                "(entity)".into()
+            } else {
+                path.to_owned()
+            },
             before: old.cloned(),
             after: new.cloned(),
         }),
@@ -137,8 +155,10 @@ mod tests {
 
     #[test]
     fn diff_names_changed_added_and_removed_leaves() {
-        let before = json!({"version": "0.0.1", "exec": {"code": "a", "kind": "python:3"}, "gone": 1});
-        let after = json!({"version": "0.0.2", "exec": {"code": "b", "kind": "python:3"}, "new": true});
+        let before =
+            json!({"version": "0.0.1", "exec": {"code": "a", "kind": "python:3"}, "gone": 1});
+        let after =
+            json!({"version": "0.0.2", "exec": {"code": "b", "kind": "python:3"}, "new": true});
         let mut changes = Vec::new();
         diff("", Some(&before), Some(&after), &mut changes);
         let paths: Vec<&str> = changes.iter().map(|change| change.path.as_str()).collect();

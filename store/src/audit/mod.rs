@@ -13,8 +13,8 @@ pub use export::export_jsonl;
 pub use history::{entity_history, FieldChange, HistoryEntry};
 pub use progress::Progress;
 pub use replay::{
-    compare_rows, replay_and_compare, replay_into_memory, state_at, ReplayComparison, StateSummary, TreeComparison,
-    Until,
+    compare_rows, replay_and_compare, replay_into_memory, state_at, ReplayComparison, StateSummary,
+    TreeComparison, Until,
 };
 pub use stats::{log_stats, EventStats, LogStats};
 pub use verify::{verify_log, verify_records, BadRecord, VerifyOutcome, VerifyReport};

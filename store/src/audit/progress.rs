@@ -11,7 +11,12 @@ pub struct Progress {
 /// How often (in records) audits report progress.
 pub(crate) const EVERY: u64 = 10_000;
 
-pub(crate) fn report(callback: &mut dyn FnMut(Progress), stage: &'static str, done: u64, total: u64) {
+pub(crate) fn report(
+    callback: &mut dyn FnMut(Progress),
+    stage: &'static str,
+    done: u64,
+    total: u64,
+) {
     if done % EVERY == 0 || done == total {
         callback(Progress { stage, done, total });
     }

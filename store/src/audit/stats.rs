@@ -32,7 +32,7 @@ pub struct LogStats {
 
 /// Reads every record of the current generation and tallies them.
 pub fn log_stats(log: &RawLog, progress: &mut dyn FnMut(Progress)) -> Result<LogStats> {
-    let total = log.len() as u64;
+    let total = log.head_seq_hint();
     let mut stats = LogStats {
         generation: log.generation(),
         generation_trees: log.generation_trees(),

@@ -3,7 +3,7 @@
 
 use super::progress::{self, Progress};
 use crate::envelope::{self, RecordHash};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::event::{decode_payload, Event};
 use crate::log::RawLog;
 
@@ -31,22 +31,32 @@ pub struct BadRecord {
 pub enum VerifyOutcome {
     Valid(VerifyReport),
     /// Verification stopped at `bad`; `checked` covers the records before it.
-    Invalid { checked: VerifyReport, bad: BadRecord },
+    Invalid {
+        checked: VerifyReport,
+        bad: BadRecord,
+    },
 }
 
 /// Verifies the current generation of an opened log.
 pub fn verify_log(log: &RawLog, progress: &mut dyn FnMut(Progress)) -> Result<VerifyOutcome> {
-    let total = log.len() as u64;
-    let mut report = VerifyReport { generation: log.generation(), ..VerifyReport::default() };
-    let records = log.records().map(|entry| entry.map(|(seq, bytes)| (seq, bytes.to_vec())));
-    let outcome = verify_records(records, &mut report, &mut |done| progress::report(progress, "verify", done, total))?;
+    let total = log.head_seq_hint();
+    let mut report = VerifyReport {
+        generation: log.generation(),
+        ..VerifyReport::default()
+    };
+    let outcome = verify_records(log.records(), &mut report, &mut |done| {
+        progress::report(progress, "verify", done, total)
+    })?;
     Ok(match outcome {
         None => VerifyOutcome::Valid(report),
-        Some(bad) => VerifyOutcome::Invalid { checked: report, bad },
+        Some(bad) => VerifyOutcome::Invalid {
+            checked: report,
+            bad,
+        },
     })
 }
 
-/// Verifies records given as (seq from the key, bytes), filling `report`; returns the first bad one.
+/// Verifies records given as (seq, bytes) in stored order, filling `report`; returns the first bad one.
 pub fn verify_records(
     records: impl Iterator<Item = Result<(u64, Vec<u8>)>>,
     report: &mut VerifyReport,
@@ -57,21 +67,35 @@ pub fn verify_records(
     let mut gap_ends: Vec<u64> = Vec::new();
     let mut covered_up_to = 0u64;
     for entry in records {
-        let (seq, bytes) = entry?;
+        let (seq, bytes) = match entry {
+            Ok(record) => record,
+            Err(Error::CorruptRecord { seq, reason, .. }) => {
+                return Ok(Some(BadRecord {
+                    seq,
+                    problem: reason,
+                }))
+            }
+            Err(error) => return Err(error),
+        };
         let bad = |problem: String| Ok(Some(BadRecord { seq, problem }));
         let (header, payload) = match envelope::decode(&bytes) {
             Ok(decoded) => decoded,
             Err(fault) => return bad(fault.to_string()),
         };
         if header.seq != seq {
-            return bad(format!("stored under seq {seq} but its envelope says seq {}", header.seq));
+            return bad(format!(
+                "stored under seq {seq} but its envelope says seq {}",
+                header.seq
+            ));
         }
         let (expected_prev, previous_seq, previous_time) = match previous {
             Some((previous_seq, hash, time)) => (hash, previous_seq, time),
             None => (RecordHash::GENESIS, 0, 0),
         };
         if seq <= previous_seq {
-            return bad(format!("seq does not increase (previous record is seq {previous_seq})"));
+            return bad(format!(
+                "seq does not increase (previous record is seq {previous_seq})"
+            ));
         }
         if header.prev_hash != expected_prev {
             return bad(match previous {
@@ -83,7 +107,10 @@ pub fn verify_records(
             });
         }
         if header.time_ms < previous_time {
-            return bad(format!("time {} is before the previous record's {previous_time}", header.time_ms));
+            return bad(format!(
+                "time {} is before the previous record's {previous_time}",
+                header.time_ms
+            ));
         }
         let event = match decode_payload(header.schema_version, payload) {
             Ok(event) => event,
@@ -104,7 +131,10 @@ pub fn verify_records(
         previous = Some((seq, hash, header.time_ms));
         progress(report.records);
     }
-    if let Some(gap_end) = gap_ends.into_iter().find(|gap_end| *gap_end > covered_up_to) {
+    if let Some(gap_end) = gap_ends
+        .into_iter()
+        .find(|gap_end| *gap_end > covered_up_to)
+    {
         {
             return Ok(Some(BadRecord {
                 seq: gap_end + 1,

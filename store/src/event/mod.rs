@@ -4,8 +4,8 @@
 //! `v1` is the current and only schema version. Decoding goes through [`decode_payload`], the single
 //! place where an older version would be upcast to the current `Event`.
 
-mod variant_names;
 pub mod v1;
+mod variant_names;
 
 pub use v1::{Event, InvocationAccepted, SnapshotTaken};
 
@@ -42,7 +42,9 @@ pub fn decode_payload(version: u16, payload: &[u8]) -> Result<Event, PayloadErro
             let event: Event = bincode::deserialize_from(&mut reader)
                 .map_err(|source| PayloadError::Undecodable { version, source })?;
             if !reader.is_empty() {
-                return Err(PayloadError::TrailingBytes { extra: reader.len() });
+                return Err(PayloadError::TrailingBytes {
+                    extra: reader.len(),
+                });
             }
             Ok(event)
         }
@@ -112,39 +114,52 @@ impl Event {
             Event::ApiKeyIssued { key, .. } => {
                 EntityRef::new(&key.namespace, EntityKind::ApiKey, key.uuid.to_string())
             }
-            Event::ApiKeyRevoked { namespace, uuid, .. } => {
-                EntityRef::new(namespace, EntityKind::ApiKey, uuid.to_string())
-            }
-            Event::ActionPut { action, .. } => {
-                EntityRef::new(&action.namespace, EntityKind::Action, action.name_in_namespace())
-            }
-            Event::ActionDeleted { action, .. } => {
-                EntityRef::new(&action.namespace, EntityKind::Action, action.name_in_namespace())
-            }
+            Event::ApiKeyRevoked {
+                namespace, uuid, ..
+            } => EntityRef::new(namespace, EntityKind::ApiKey, uuid.to_string()),
+            Event::ActionPut { action, .. } => EntityRef::new(
+                &action.namespace,
+                EntityKind::Action,
+                action.name_in_namespace(),
+            ),
+            Event::ActionDeleted { action, .. } => EntityRef::new(
+                &action.namespace,
+                EntityKind::Action,
+                action.name_in_namespace(),
+            ),
             Event::PackagePut { package, .. } => {
                 EntityRef::new(&package.namespace, EntityKind::Package, &package.name)
             }
-            Event::PackageDeleted { namespace, name, .. } => {
-                EntityRef::new(namespace, EntityKind::Package, name)
-            }
+            Event::PackageDeleted {
+                namespace, name, ..
+            } => EntityRef::new(namespace, EntityKind::Package, name),
             Event::TriggerPut { trigger, .. } => {
                 EntityRef::new(&trigger.namespace, EntityKind::Trigger, &trigger.name)
             }
-            Event::TriggerDeleted { namespace, name, .. } => {
-                EntityRef::new(namespace, EntityKind::Trigger, name)
+            Event::TriggerDeleted {
+                namespace, name, ..
+            } => EntityRef::new(namespace, EntityKind::Trigger, name),
+            Event::RulePut { rule, .. } => {
+                EntityRef::new(&rule.namespace, EntityKind::Rule, &rule.name)
             }
-            Event::RulePut { rule, .. } => EntityRef::new(&rule.namespace, EntityKind::Rule, &rule.name),
-            Event::RuleStatusChanged { namespace, name, .. }
-            | Event::RuleDeleted { namespace, name, .. } => {
-                EntityRef::new(namespace, EntityKind::Rule, name)
+            Event::RuleStatusChanged {
+                namespace, name, ..
             }
-            Event::FeedCreated { feed, .. } => EntityRef::new(&feed.namespace, EntityKind::Feed, &feed.name),
-            Event::FeedFired { namespace, name, .. } | Event::FeedDeleted { namespace, name, .. } => {
-                EntityRef::new(namespace, EntityKind::Feed, name)
+            | Event::RuleDeleted {
+                namespace, name, ..
+            } => EntityRef::new(namespace, EntityKind::Rule, name),
+            Event::FeedCreated { feed, .. } => {
+                EntityRef::new(&feed.namespace, EntityKind::Feed, &feed.name)
             }
-            Event::InvocationAccepted(_) | Event::ActivationRecorded(_) | Event::SnapshotTaken(_) => {
-                return None
+            Event::FeedFired {
+                namespace, name, ..
             }
+            | Event::FeedDeleted {
+                namespace, name, ..
+            } => EntityRef::new(namespace, EntityKind::Feed, name),
+            Event::InvocationAccepted(_)
+            | Event::ActivationRecorded(_)
+            | Event::SnapshotTaken(_) => return None,
         };
         Some(entity)
     }
@@ -165,12 +180,25 @@ mod tests {
 
     #[test]
     fn unknown_versions_and_trailing_bytes_are_errors() {
-        let event = Event::FeedDeleted { namespace: "n".into(), name: "f".into(), by: ChangedBy::Admin };
+        let event = Event::FeedDeleted {
+            namespace: "n".into(),
+            name: "f".into(),
+            by: ChangedBy::Admin,
+        };
         let mut payload = encode_payload(&event).unwrap();
         assert_eq!(decode_payload(1, &payload).unwrap(), event);
-        assert!(matches!(decode_payload(2, &payload), Err(PayloadError::UnknownVersion { version: 2 })));
+        assert!(matches!(
+            decode_payload(2, &payload),
+            Err(PayloadError::UnknownVersion { version: 2 })
+        ));
         payload.push(0);
-        assert!(matches!(decode_payload(1, &payload), Err(PayloadError::TrailingBytes { extra: 1 })));
-        assert!(matches!(decode_payload(1, &[200, 0, 0, 0]), Err(PayloadError::Undecodable { .. })));
+        assert!(matches!(
+            decode_payload(1, &payload),
+            Err(PayloadError::TrailingBytes { extra: 1 })
+        ));
+        assert!(matches!(
+            decode_payload(1, &[200, 0, 0, 0]),
+            Err(PayloadError::Undecodable { .. })
+        ));
     }
 }

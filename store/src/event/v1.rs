@@ -40,22 +40,76 @@ pub struct SnapshotTaken {
 /// Every change of state in Whirl, as persisted (schema version 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
-    NamespaceCreated { namespace: NamespaceDoc, by: ChangedBy },
-    ApiKeyIssued { key: ApiKeyDoc, by: ChangedBy },
-    ApiKeyRevoked { namespace: String, uuid: uuid::Uuid, by: ChangedBy },
-    ActionPut { action: ActionDoc, by: ChangedBy },
-    ActionDeleted { action: FullyQualifiedName, by: ChangedBy },
-    PackagePut { package: PackageDoc, by: ChangedBy },
-    PackageDeleted { namespace: String, name: String, by: ChangedBy },
-    TriggerPut { trigger: TriggerDoc, by: ChangedBy },
-    TriggerDeleted { namespace: String, name: String, by: ChangedBy },
-    RulePut { rule: RuleDoc, by: ChangedBy },
-    RuleStatusChanged { namespace: String, name: String, status: RuleStatus, by: ChangedBy },
-    RuleDeleted { namespace: String, name: String, by: ChangedBy },
-    FeedCreated { feed: FeedDoc, by: ChangedBy },
+    NamespaceCreated {
+        namespace: NamespaceDoc,
+        by: ChangedBy,
+    },
+    ApiKeyIssued {
+        key: ApiKeyDoc,
+        by: ChangedBy,
+    },
+    ApiKeyRevoked {
+        namespace: String,
+        uuid: uuid::Uuid,
+        by: ChangedBy,
+    },
+    ActionPut {
+        action: ActionDoc,
+        by: ChangedBy,
+    },
+    ActionDeleted {
+        action: FullyQualifiedName,
+        by: ChangedBy,
+    },
+    PackagePut {
+        package: PackageDoc,
+        by: ChangedBy,
+    },
+    PackageDeleted {
+        namespace: String,
+        name: String,
+        by: ChangedBy,
+    },
+    TriggerPut {
+        trigger: TriggerDoc,
+        by: ChangedBy,
+    },
+    TriggerDeleted {
+        namespace: String,
+        name: String,
+        by: ChangedBy,
+    },
+    RulePut {
+        rule: RuleDoc,
+        by: ChangedBy,
+    },
+    RuleStatusChanged {
+        namespace: String,
+        name: String,
+        status: RuleStatus,
+        by: ChangedBy,
+    },
+    RuleDeleted {
+        namespace: String,
+        name: String,
+        by: ChangedBy,
+    },
+    FeedCreated {
+        feed: FeedDoc,
+        by: ChangedBy,
+    },
     /// The feed has fired every occurrence up to this time (unix ms): resume after it.
-    FeedFired { namespace: String, name: String, fired_up_to_ms: u64, by: ChangedBy },
-    FeedDeleted { namespace: String, name: String, by: ChangedBy },
+    FeedFired {
+        namespace: String,
+        name: String,
+        fired_up_to_ms: u64,
+        by: ChangedBy,
+    },
+    FeedDeleted {
+        namespace: String,
+        name: String,
+        by: ChangedBy,
+    },
     InvocationAccepted(InvocationAccepted),
     ActivationRecorded(ActivationDoc),
     SnapshotTaken(SnapshotTaken),

@@ -24,6 +24,10 @@ pub struct Committed {
 
 impl Committed {
     pub fn receipt(&self) -> Receipt {
-        Receipt { seq: self.seq, time_ms: self.time_ms, hash: self.hash }
+        Receipt {
+            seq: self.seq,
+            time_ms: self.time_ms,
+            hash: self.hash,
+        }
     }
 }

@@ -16,7 +16,11 @@ pub(crate) struct HeadSignal {
 impl HeadSignal {
     pub(crate) fn new(head: Option<Receipt>) -> Self {
         let (watch, _) = watch::channel(head.map_or(0, |receipt| receipt.seq));
-        Self { head: Mutex::new(head), changed: Condvar::new(), watch }
+        Self {
+            head: Mutex::new(head),
+            changed: Condvar::new(),
+            watch,
+        }
     }
 
     /// The last durable record, if any.

@@ -69,14 +69,28 @@ impl InMemoryEventLog {
             .next_back()
             .and_then(|(seq, bytes)| decode_record(&name, *seq, bytes).ok())
             .map(|committed| committed.receipt());
-        let state = MemoryState { durable, chain: ChainEnd::from_head(head), pending: Vec::new(), crashed: false };
+        let state = MemoryState {
+            durable,
+            chain: ChainEnd::from_head(head),
+            pending: Vec::new(),
+            crashed: false,
+        };
         Self {
-            shared: Arc::new(MemoryShared { name, clock, mode, state: Mutex::new(state), head: HeadSignal::new(head) }),
+            shared: Arc::new(MemoryShared {
+                name,
+                clock,
+                mode,
+                state: Mutex::new(state),
+                head: HeadSignal::new(head),
+            }),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, MemoryState> {
-        self.shared.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Makes every pending append durable and acknowledges it; returns how many records.
@@ -115,12 +129,21 @@ impl InMemoryEventLog {
         state.pending.clear();
         let durable = state.durable.clone();
         drop(state);
-        Self::from_durable(Arc::clone(&self.shared.name), Arc::clone(&self.shared.clock), self.shared.mode, durable)
+        Self::from_durable(
+            Arc::clone(&self.shared.name),
+            Arc::clone(&self.shared.clock),
+            self.shared.mode,
+            durable,
+        )
     }
 
     /// The stored bytes of every durable record (for verification in tests).
     pub fn durable_records(&self) -> Vec<(u64, Vec<u8>)> {
-        self.lock().durable.iter().map(|(seq, bytes)| (*seq, bytes.clone())).collect()
+        self.lock()
+            .durable
+            .iter()
+            .map(|(seq, bytes)| (*seq, bytes.clone()))
+            .collect()
     }
 }
 
@@ -132,24 +155,42 @@ impl EventLog for InMemoryEventLog {
             match encode_payload(event) {
                 Ok(payload) => payloads.push(payload),
                 Err(source) => {
-                    return AppendTicket::failed(name, Error::Encode { what: format!("event {}", event.name()), source })
+                    return AppendTicket::failed(
+                        name,
+                        Error::Encode {
+                            what: format!("event {}", event.name()),
+                            source,
+                        },
+                    )
                 }
             }
         }
         let (reply, ticket) = AppendTicket::channel(Arc::clone(&name));
         let mut state = self.lock();
         if state.crashed {
-            return AppendTicket::failed(name.clone(), Error::Closed { path: name.as_ref().clone() });
+            return AppendTicket::failed(
+                name.clone(),
+                Error::Closed {
+                    path: name.as_ref().clone(),
+                },
+            );
         }
         let now_ms = self.shared.clock.now_ms();
         let mut records = Vec::with_capacity(payloads.len());
         let mut receipts = Vec::with_capacity(payloads.len());
         for payload in payloads {
-            let (record, receipt) = state.chain.next_record(now_ms, CURRENT_SCHEMA_VERSION, &payload);
+            let (record, receipt) =
+                state
+                    .chain
+                    .next_record(now_ms, CURRENT_SCHEMA_VERSION, &payload);
             records.push((receipt.seq, record));
             receipts.push(receipt);
         }
-        state.pending.push(PendingAppend { records, receipts, reply });
+        state.pending.push(PendingAppend {
+            records,
+            receipts,
+            reply,
+        });
         drop(state);
         if self.shared.mode == CommitMode::Immediate {
             self.flush();

@@ -26,7 +26,10 @@ pub(crate) fn check_directory(path: &Path) -> Result<()> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(error) => return Err(Error::io("inspect", path)(error)),
         Ok(meta) if !meta.is_dir() => {
-            return Err(Error::NotAWhirlLog { path: path.to_path_buf(), reason: "it is not a directory".into() })
+            return Err(Error::NotAWhirlLog {
+                path: path.to_path_buf(),
+                reason: "it is not a directory".into(),
+            })
         }
         Ok(_) => {}
     }
@@ -63,13 +66,22 @@ pub(crate) fn open_db(path: &Path, cache_capacity: u64) -> Result<sled::Db> {
 /// Validates the marker of an existing log, or writes it into a database that holds nothing yet.
 /// Returns the current generation.
 pub(crate) fn validate_or_init(db: &sled::Db, path: &Path) -> Result<u64> {
-    let meta = db.open_tree(META_TREE).map_err(Error::storage("open the meta tree", path))?;
-    match meta.get(MAGIC_KEY).map_err(Error::storage("read the meta tree", path))? {
+    let meta = db
+        .open_tree(META_TREE)
+        .map_err(Error::storage("open the meta tree", path))?;
+    match meta
+        .get(MAGIC_KEY)
+        .map_err(Error::storage("read the meta tree", path))?
+    {
         Some(magic) if magic.as_ref() == MAGIC => {}
         Some(other) => {
             return Err(Error::NotAWhirlLog {
                 path: path.to_path_buf(),
-                reason: format!("its marker is {:?}, not {:?}", String::from_utf8_lossy(&other), "whirl-event-log"),
+                reason: format!(
+                    "its marker is {:?}, not {:?}",
+                    String::from_utf8_lossy(&other),
+                    "whirl-event-log"
+                ),
             })
         }
         None => return init(db, &meta, path),
@@ -79,7 +91,10 @@ pub(crate) fn validate_or_init(db: &sled::Db, path: &Path) -> Result<u64> {
         .map_err(Error::storage("read the meta tree", path))?
         .and_then(|bytes| <[u8; 2]>::try_from(bytes.as_ref()).ok())
         .map(u16::from_le_bytes)
-        .ok_or_else(|| Error::NotAWhirlLog { path: path.to_path_buf(), reason: "its format version is missing".into() })?;
+        .ok_or_else(|| Error::NotAWhirlLog {
+            path: path.to_path_buf(),
+            reason: "its format version is missing".into(),
+        })?;
     if format > LOG_FORMAT_VERSION {
         return Err(Error::NewerFormat {
             path: path.to_path_buf(),
@@ -93,7 +108,9 @@ pub(crate) fn validate_or_init(db: &sled::Db, path: &Path) -> Result<u64> {
 
 fn init(db: &sled::Db, meta: &sled::Tree, path: &Path) -> Result<u64> {
     for name in db.tree_names() {
-        let tree = db.open_tree(&name).map_err(Error::storage("open a tree", path))?;
+        let tree = db
+            .open_tree(&name)
+            .map_err(Error::storage("open a tree", path))?;
         if !tree.is_empty() {
             return Err(Error::NotAWhirlLog {
                 path: path.to_path_buf(),
@@ -108,8 +125,10 @@ fn init(db: &sled::Db, meta: &sled::Tree, path: &Path) -> Result<u64> {
     batch.insert(FORMAT_KEY, &LOG_FORMAT_VERSION.to_le_bytes());
     batch.insert(GENERATION_KEY, &1u64.to_be_bytes());
     batch.insert(MAGIC_KEY, MAGIC);
-    meta.apply_batch(batch).map_err(Error::storage("initialise the meta tree", path))?;
-    db.flush().map_err(Error::storage("flush the new log", path))?;
+    meta.apply_batch(batch)
+        .map_err(Error::storage("initialise the meta tree", path))?;
+    db.flush()
+        .map_err(Error::storage("flush the new log", path))?;
     tracing::info!(path = %path.display(), "created a new event log");
     Ok(1)
 }
@@ -119,15 +138,21 @@ fn current_generation(meta: &sled::Tree, path: &Path) -> Result<u64> {
         .map_err(Error::storage("read the meta tree", path))?
         .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_ref()).ok())
         .map(u64::from_be_bytes)
-        .ok_or_else(|| Error::NotAWhirlLog { path: path.to_path_buf(), reason: "its current generation is missing".into() })
+        .ok_or_else(|| Error::NotAWhirlLog {
+            path: path.to_path_buf(),
+            reason: "its current generation is missing".into(),
+        })
 }
 
 /// Makes `generation` the current one (one atomic key write) and flushes.
 pub(crate) fn switch_generation(db: &sled::Db, path: &Path, generation: u64) -> Result<()> {
-    let meta = db.open_tree(META_TREE).map_err(Error::storage("open the meta tree", path))?;
+    let meta = db
+        .open_tree(META_TREE)
+        .map_err(Error::storage("open the meta tree", path))?;
     meta.insert(GENERATION_KEY, &generation.to_be_bytes())
         .map_err(Error::storage("switch the log generation", path))?;
-    db.flush().map_err(Error::storage("flush the generation switch", path))?;
+    db.flush()
+        .map_err(Error::storage("flush the generation switch", path))?;
     Ok(())
 }
 
@@ -138,7 +163,8 @@ pub(crate) fn drop_other_generations(db: &sled::Db, path: &Path, current: u64) -
         let name = String::from_utf8_lossy(&name).into_owned();
         if name.starts_with(GENERATION_PREFIX) && name != keep {
             tracing::warn!(path = %path.display(), tree = %name, "removing a log generation that is not current");
-            db.drop_tree(name.as_bytes()).map_err(Error::storage("drop a stale log generation", path))?;
+            db.drop_tree(name.as_bytes())
+                .map_err(Error::storage("drop a stale log generation", path))?;
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 
 mod clock;
 mod committed;
+mod frame;
 mod head;
 mod memory;
 pub(crate) mod meta;

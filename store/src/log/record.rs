@@ -23,10 +23,17 @@ pub(crate) fn key_of_seq(seq: u64) -> [u8; 8] {
 
 /// Checks and decodes the record stored under seq `key_seq`.
 pub(crate) fn decode_record(path: &Path, key_seq: u64, bytes: &[u8]) -> Result<Committed> {
-    let corrupt = |reason: String| Error::CorruptRecord { path: path.to_path_buf(), seq: key_seq, reason };
+    let corrupt = |reason: String| Error::CorruptRecord {
+        path: path.to_path_buf(),
+        seq: key_seq,
+        reason,
+    };
     let (header, payload) = envelope::decode(bytes).map_err(|fault| corrupt(fault.to_string()))?;
     if header.seq != key_seq {
-        return Err(corrupt(format!("stored under seq {key_seq} but the envelope says seq {}", header.seq)));
+        return Err(corrupt(format!(
+            "stored under seq {key_seq} but the envelope says seq {}",
+            header.seq
+        )));
     }
     let event = decode_payload(header.schema_version, payload).map_err(|error| match error {
         PayloadError::UnknownVersion { version } => Error::UnknownSchemaVersion {

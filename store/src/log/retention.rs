@@ -8,7 +8,8 @@
 use super::meta;
 use super::record::decode_record;
 use super::shared::{CurrentGeneration, SledLogShared};
-use super::writer::ChainEnd;
+use super::raw::frame_records;
+use super::writer::{ChainEnd, FrameBatch};
 use crate::envelope::{self, EnvelopeHeader, RecordHash};
 use crate::error::{Error, Result};
 use crate::event::{encode_payload, Event, SnapshotTaken, CURRENT_SCHEMA_VERSION};
@@ -30,7 +31,7 @@ pub struct RetentionReport {
     pub snapshot_seq: Option<u64>,
 }
 
-const BATCH: usize = 10_000;
+const BATCH: usize = 40_000;
 
 pub(crate) fn rewrite_generation(
     shared: &SledLogShared,
@@ -40,7 +41,10 @@ pub(crate) fn rewrite_generation(
 ) -> Result<(RetentionReport, ChainEnd)> {
     let path = &shared.path;
     let (old_generation, old_tree) = {
-        let current = shared.current.read().unwrap_or_else(PoisonError::into_inner);
+        let current = shared
+            .current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         (current.generation, current.tree.clone())
     };
     let dropped = activations_ended_before(shared, &old_tree, cutoff_ms)?;
@@ -51,7 +55,7 @@ pub(crate) fn rewrite_generation(
             cutoff_ms,
             dropped_activations: 0,
             dropped_invocations: 0,
-            kept_records: old_tree.len() as u64,
+            kept_records: frame_records(path, &old_tree).count() as u64,
             snapshot_seq: None,
         };
         return Ok((report, chain));
@@ -59,16 +63,25 @@ pub(crate) fn rewrite_generation(
 
     let generation = old_generation + 1;
     let name = meta::generation_tree_name(generation);
-    shared.db.drop_tree(name.as_bytes()).map_err(Error::storage("clear the new log generation", path))?;
-    let tree = shared.db.open_tree(name.as_bytes()).map_err(Error::storage("create a log generation", path))?;
+    shared
+        .db
+        .drop_tree(name.as_bytes())
+        .map_err(Error::storage("clear the new log generation", path))?;
+    let tree = shared
+        .db
+        .open_tree(name.as_bytes())
+        .map_err(Error::storage("create a log generation", path))?;
 
-    let mut new_chain = ChainEnd { seq: 0, hash: RecordHash::GENESIS, time_ms: 0 };
+    let mut new_chain = ChainEnd {
+        seq: 0,
+        hash: RecordHash::GENESIS,
+        time_ms: 0,
+    };
     let (mut kept, mut dropped_activations, mut dropped_invocations) = (0u64, 0u64, 0u64);
-    let mut batch = sled::Batch::default();
+    let mut frames = FrameBatch::default();
     let mut in_batch = 0usize;
-    for entry in old_tree.iter() {
-        let (key, value) = entry.map_err(Error::storage("read the log", path))?;
-        let seq = super::record::seq_of_key(path, &key)?;
+    for entry in frame_records(path, &old_tree) {
+        let (seq, value) = entry?;
         let committed = decode_record(path, seq, &value)?;
         match &committed.event {
             Event::ActivationRecorded(doc) if dropped.contains(&doc.activation_id) => {
@@ -81,8 +94,11 @@ pub(crate) fn rewrite_generation(
             }
             _ => {}
         }
-        let (_, payload) = envelope::decode(&value)
-            .map_err(|fault| Error::CorruptRecord { path: path.clone(), seq, reason: fault.to_string() })?;
+        let (_, payload) = envelope::decode(&value).map_err(|fault| Error::CorruptRecord {
+            path: path.clone(),
+            seq,
+            reason: fault.to_string(),
+        })?;
         let header = EnvelopeHeader {
             seq,
             time_ms: committed.time_ms,
@@ -90,16 +106,22 @@ pub(crate) fn rewrite_generation(
             prev_hash: new_chain.hash,
         };
         let record = envelope::encode(&header, payload);
-        new_chain = ChainEnd { seq, hash: RecordHash::of(&record), time_ms: committed.time_ms };
-        batch.insert(&key, record);
+        new_chain = ChainEnd {
+            seq,
+            hash: RecordHash::of(&record),
+            time_ms: committed.time_ms,
+        };
+        frames.push(seq, &record);
         kept += 1;
         in_batch += 1;
         if in_batch == BATCH {
-            tree.apply_batch(std::mem::take(&mut batch)).map_err(Error::storage("write the new log generation", path))?;
+            tree.apply_batch(std::mem::take(&mut frames).into_batch())
+                .map_err(Error::storage("write the new log generation", path))?;
             in_batch = 0;
         }
     }
-    tree.apply_batch(batch).map_err(Error::storage("write the new log generation", path))?;
+    tree.apply_batch(frames.into_batch())
+        .map_err(Error::storage("write the new log generation", path))?;
 
     let snapshot = Event::SnapshotTaken(SnapshotTaken {
         generation,
@@ -110,17 +132,28 @@ pub(crate) fn rewrite_generation(
         dropped_invocations,
         kept_records: kept,
     });
-    let payload =
-        encode_payload(&snapshot).map_err(|source| Error::Encode { what: "event SnapshotTaken".into(), source })?;
+    let payload = encode_payload(&snapshot).map_err(|source| Error::Encode {
+        what: "event SnapshotTaken".into(),
+        source,
+    })?;
     new_chain.seq = chain.seq;
     new_chain.time_ms = new_chain.time_ms.max(chain.time_ms);
     let (record, receipt) = new_chain.next_record(now_ms, CURRENT_SCHEMA_VERSION, &payload);
-    tree.insert(receipt.seq.to_be_bytes(), record).map_err(Error::storage("write the snapshot record", path))?;
-    shared.db.flush().map_err(Error::storage("flush the new log generation", path))?;
+    let mut snapshot_frame = FrameBatch::default();
+    snapshot_frame.push(receipt.seq, &record);
+    tree.apply_batch(snapshot_frame.into_batch())
+        .map_err(Error::storage("write the snapshot record", path))?;
+    shared
+        .db
+        .flush()
+        .map_err(Error::storage("flush the new log generation", path))?;
 
     meta::switch_generation(&shared.db, path, generation)?;
     {
-        let mut current = shared.current.write().unwrap_or_else(PoisonError::into_inner);
+        let mut current = shared
+            .current
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         *current = CurrentGeneration { generation, tree };
     }
     drop(old_tree);
@@ -128,7 +161,10 @@ pub(crate) fn rewrite_generation(
         .db
         .drop_tree(meta::generation_tree_name(old_generation).as_bytes())
         .map_err(Error::storage("drop the old log generation", path))?;
-    shared.db.flush().map_err(Error::storage("flush after dropping the old generation", path))?;
+    shared.db.flush().map_err(Error::storage(
+        "flush after dropping the old generation",
+        path,
+    ))?;
     tracing::info!(
         path = %path.display(),
         generation,
@@ -151,12 +187,15 @@ pub(crate) fn rewrite_generation(
 }
 
 /// The ids of activations recorded with an end time before `cutoff_ms`.
-fn activations_ended_before(shared: &SledLogShared, tree: &sled::Tree, cutoff_ms: u64) -> Result<HashSet<ActivationId>> {
+fn activations_ended_before(
+    shared: &SledLogShared,
+    tree: &sled::Tree,
+    cutoff_ms: u64,
+) -> Result<HashSet<ActivationId>> {
     let path = &shared.path;
     let mut ids = HashSet::new();
-    for entry in tree.iter() {
-        let (key, value) = entry.map_err(Error::storage("read the log", path))?;
-        let seq = super::record::seq_of_key(path, &key)?;
+    for entry in frame_records(path, tree) {
+        let (seq, value) = entry?;
         if let Event::ActivationRecorded(doc) = decode_record(path, seq, &value)?.event {
             if doc.end_ms < cutoff_ms {
                 ids.insert(doc.activation_id);

@@ -2,6 +2,7 @@
 //! current generation tree and the committed head.
 
 use super::head::HeadSignal;
+use super::frame;
 use super::record::{decode_record, key_of_seq, seq_of_key};
 use super::subscription::CommittedRecords;
 use super::Committed;
@@ -26,7 +27,10 @@ pub(crate) struct SledLogShared {
 
 impl SledLogShared {
     pub(crate) fn generation(&self) -> u64 {
-        self.current.read().unwrap_or_else(PoisonError::into_inner).generation
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .generation
     }
 }
 
@@ -43,15 +47,37 @@ impl CommittedRecords for SledLogShared {
         // Held while reading so retention cannot drop the tree under the reader.
         let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
         let mut records = Vec::with_capacity(max.min(4096));
-        for entry in current.tree.range(key_of_seq(from)..=key_of_seq(head)).take(max) {
-            let decoded = entry
-                .map_err(Error::storage("read the log", &self.path))
-                .and_then(|(key, value)| decode_record(&self.path, seq_of_key(&self.path, &key)?, &value));
-            match decoded {
-                Ok(record) => records.push(record),
-                // Deliver the good records first; the next read starts at the bad one and fails.
-                Err(_) if !records.is_empty() => break,
-                Err(error) => return Err(error),
+        // The frame holding `from` starts at or before it.
+        let start = match current.tree.range(..=key_of_seq(from)).next_back() {
+            Some(entry) => entry.map_err(Error::storage("read the log", &self.path))?.0,
+            None => sled::IVec::from(&key_of_seq(from)),
+        };
+        'frames: for entry in current.tree.range(start..) {
+            let (key, frame) = entry.map_err(Error::storage("read the log", &self.path))?;
+            let first_seq = seq_of_key(&self.path, &key)?;
+            if first_seq > head {
+                break;
+            }
+            for found in frame::records(first_seq, &frame) {
+                let decoded = match found {
+                    Ok((seq, _)) if seq < from => continue,
+                    Ok((seq, _)) if seq > head => break 'frames,
+                    Ok((seq, bytes)) => decode_record(&self.path, seq, bytes),
+                    Err((seq, reason)) => Err(Error::CorruptRecord {
+                        path: self.path.clone(),
+                        seq,
+                        reason,
+                    }),
+                };
+                match decoded {
+                    Ok(record) => records.push(record),
+                    // Deliver the good records first; the next read starts at the bad one and fails.
+                    Err(_) if !records.is_empty() => break 'frames,
+                    Err(error) => return Err(error),
+                }
+                if records.len() >= max {
+                    break 'frames;
+                }
             }
         }
         Ok(records)

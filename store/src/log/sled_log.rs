@@ -29,7 +29,11 @@ pub struct LogOptions {
 
 impl Default for LogOptions {
     fn default() -> Self {
-        Self { clock: Arc::new(SystemClock), max_batch_events: 8192, cache_bytes: DEFAULT_CACHE_BYTES }
+        Self {
+            clock: Arc::new(SystemClock),
+            max_batch_events: 8192,
+            cache_bytes: DEFAULT_CACHE_BYTES,
+        }
     }
 }
 
@@ -57,8 +61,16 @@ struct WriterThread {
 
 impl Drop for WriterThread {
     fn drop(&mut self) {
-        self.requests.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(thread) = self.thread.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(thread) = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
             if thread.join().is_err() {
                 tracing::error!(path = %self.path.display(), "the event log writer thread panicked");
             }
@@ -77,7 +89,12 @@ impl SledEventLog {
             Some((seq, bytes)) => Some(decode_record(&raw.path, seq, &bytes)?.receipt()),
             None => None,
         };
-        let RawLog { path, db, generation, tree } = raw;
+        let RawLog {
+            path,
+            db,
+            generation,
+            tree,
+        } = raw;
         let shared = Arc::new(SledLogShared {
             path: path.clone(),
             db,
@@ -135,7 +152,11 @@ impl SledEventLog {
     }
 
     fn send(&self, request: WriterRequest) -> std::result::Result<(), WriterRequest> {
-        let requests = self.writer.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        let requests = self
+            .writer
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         match requests.as_ref() {
             Some(sender) => sender.send(request).map_err(|failed| failed.0),
             None => Err(request),
@@ -146,10 +167,19 @@ impl SledEventLog {
     /// new generation ending in a `SnapshotTaken` record. Appends wait while it runs.
     pub fn retain_before(&self, cutoff_ms: u64) -> Result<RetentionReport> {
         let (reply, outcome) = oneshot::channel();
-        if self.send(WriterRequest::Retain { cutoff_ms, reply }).is_err() {
-            return Err(Error::Closed { path: self.shared.path.clone() });
+        if self
+            .send(WriterRequest::Retain { cutoff_ms, reply })
+            .is_err()
+        {
+            return Err(Error::Closed {
+                path: self.shared.path.clone(),
+            });
         }
-        outcome.blocking_recv().unwrap_or_else(|_| Err(Error::Closed { path: self.shared.path.clone() }))
+        outcome.blocking_recv().unwrap_or_else(|_| {
+            Err(Error::Closed {
+                path: self.shared.path.clone(),
+            })
+        })
     }
 
     /// The records' reader shared with subscriptions.
@@ -164,7 +194,9 @@ impl EventLog for SledEventLog {
         if self.send(WriterRequest::Append { events, reply }).is_err() {
             return AppendTicket::failed(
                 Arc::clone(&self.writer.path),
-                Error::Closed { path: self.shared.path.clone() },
+                Error::Closed {
+                    path: self.shared.path.clone(),
+                },
             );
         }
         ticket

@@ -27,7 +27,10 @@ pub struct Subscription {
 
 impl Subscription {
     pub(crate) fn new(source: Arc<dyn CommittedRecords>, from_seq: u64) -> Self {
-        Self { source, next_seq: from_seq.max(1) }
+        Self {
+            source,
+            next_seq: from_seq.max(1),
+        }
     }
 
     /// The seq the next record will have at least.
@@ -84,7 +87,12 @@ const CHUNK: usize = 4096;
 
 impl RecordIter {
     pub(crate) fn new(source: Arc<dyn CommittedRecords>, from_seq: u64) -> Self {
-        Self { source, next_seq: from_seq.max(1), chunk: Vec::new().into_iter(), failed: false }
+        Self {
+            source,
+            next_seq: from_seq.max(1),
+            chunk: Vec::new().into_iter(),
+            failed: false,
+        }
     }
 }
 

@@ -27,11 +27,20 @@ enum TicketState {
 impl AppendTicket {
     pub(crate) fn channel(log: Arc<PathBuf>) -> (ReplySender, AppendTicket) {
         let (sender, receiver) = oneshot::channel();
-        (sender, AppendTicket { state: TicketState::Waiting(receiver), log })
+        (
+            sender,
+            AppendTicket {
+                state: TicketState::Waiting(receiver),
+                log,
+            },
+        )
     }
 
     pub(crate) fn failed(log: Arc<PathBuf>, error: Error) -> AppendTicket {
-        AppendTicket { state: TicketState::Failed(Some(error)), log }
+        AppendTicket {
+            state: TicketState::Failed(Some(error)),
+            log,
+        }
     }
 
     /// Blocks the calling thread until the append is durable. Do not call this on an async
@@ -39,10 +48,14 @@ impl AppendTicket {
     pub fn wait(self) -> Result<Vec<Receipt>> {
         let log = self.log;
         match self.state {
-            TicketState::Waiting(receiver) => receiver
-                .blocking_recv()
-                .unwrap_or_else(|_| Err(Error::Closed { path: log.as_ref().clone() })),
-            TicketState::Failed(error) => Err(error.unwrap_or(Error::Closed { path: log.as_ref().clone() })),
+            TicketState::Waiting(receiver) => receiver.blocking_recv().unwrap_or_else(|_| {
+                Err(Error::Closed {
+                    path: log.as_ref().clone(),
+                })
+            }),
+            TicketState::Failed(error) => Err(error.unwrap_or(Error::Closed {
+                path: log.as_ref().clone(),
+            })),
         }
     }
 }
@@ -55,12 +68,14 @@ impl Future for AppendTicket {
         match &mut this.state {
             TicketState::Waiting(receiver) => match Pin::new(receiver).poll(cx) {
                 Poll::Ready(Ok(outcome)) => Poll::Ready(outcome),
-                Poll::Ready(Err(_)) => Poll::Ready(Err(Error::Closed { path: this.log.as_ref().clone() })),
+                Poll::Ready(Err(_)) => Poll::Ready(Err(Error::Closed {
+                    path: this.log.as_ref().clone(),
+                })),
                 Poll::Pending => Poll::Pending,
             },
-            TicketState::Failed(error) => Poll::Ready(Err(error
-                .take()
-                .unwrap_or(Error::Closed { path: this.log.as_ref().clone() }))),
+            TicketState::Failed(error) => Poll::Ready(Err(error.take().unwrap_or(Error::Closed {
+                path: this.log.as_ref().clone(),
+            }))),
         }
     }
 }

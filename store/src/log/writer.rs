@@ -4,6 +4,7 @@
 //! the new head and only then acknowledges those appends. While one flush runs, the next group is
 //! encoded and applied, so the disk and the CPU work at the same time.
 
+use super::frame;
 use super::retention::{self, RetentionReport};
 use super::shared::SledLogShared;
 use super::ticket::ReplySender;
@@ -18,8 +19,14 @@ use tokio::sync::oneshot;
 
 /// A request to the writer thread.
 pub(crate) enum WriterRequest {
-    Append { events: Vec<Event>, reply: ReplySender },
-    Retain { cutoff_ms: u64, reply: oneshot::Sender<Result<RetentionReport>> },
+    Append {
+        events: Vec<Event>,
+        reply: ReplySender,
+    },
+    Retain {
+        cutoff_ms: u64,
+        reply: oneshot::Sender<Result<RetentionReport>>,
+    },
 }
 
 /// The end of the chain as the writer knows it (durable or about to be).
@@ -33,19 +40,44 @@ pub(crate) struct ChainEnd {
 impl ChainEnd {
     pub(crate) fn from_head(head: Option<Receipt>) -> Self {
         match head {
-            Some(receipt) => Self { seq: receipt.seq, hash: receipt.hash, time_ms: receipt.time_ms },
-            None => Self { seq: 0, hash: RecordHash::GENESIS, time_ms: 0 },
+            Some(receipt) => Self {
+                seq: receipt.seq,
+                hash: receipt.hash,
+                time_ms: receipt.time_ms,
+            },
+            None => Self {
+                seq: 0,
+                hash: RecordHash::GENESIS,
+                time_ms: 0,
+            },
         }
     }
 
     /// Encodes `payload` as the next record; times never go backwards along the chain.
-    pub(crate) fn next_record(&mut self, now_ms: u64, schema_version: u16, payload: &[u8]) -> (Vec<u8>, Receipt) {
+    pub(crate) fn next_record(
+        &mut self,
+        now_ms: u64,
+        schema_version: u16,
+        payload: &[u8],
+    ) -> (Vec<u8>, Receipt) {
         self.seq += 1;
         self.time_ms = self.time_ms.max(now_ms);
-        let header = EnvelopeHeader { seq: self.seq, time_ms: self.time_ms, schema_version, prev_hash: self.hash };
+        let header = EnvelopeHeader {
+            seq: self.seq,
+            time_ms: self.time_ms,
+            schema_version,
+            prev_hash: self.hash,
+        };
         let record = envelope::encode(&header, payload);
         self.hash = RecordHash::of(&record);
-        (record, Receipt { seq: self.seq, time_ms: self.time_ms, hash: self.hash })
+        (
+            record,
+            Receipt {
+                seq: self.seq,
+                time_ms: self.time_ms,
+                hash: self.hash,
+            },
+        )
     }
 }
 
@@ -67,22 +99,37 @@ pub(crate) struct PendingAppend {
 pub(crate) enum FlushJob {
     /// Appends applied to the tree, to acknowledge once a flush covers them; `head` is the end of
     /// the chain after them.
-    Group { appends: Vec<PendingAppend>, head: ChainEnd, records: usize },
+    Group {
+        appends: Vec<PendingAppend>,
+        head: ChainEnd,
+        records: usize,
+    },
     /// Answered once every earlier group is flushed and acknowledged.
     Barrier(mpsc::Sender<()>),
 }
 
 /// The flusher thread: one flush for all groups applied so far, then publish and acknowledge.
-pub(crate) fn run_flusher(shared: Arc<SledLogShared>, failed: Arc<Mutex<Option<String>>>, jobs: mpsc::Receiver<FlushJob>) {
+pub(crate) fn run_flusher(
+    shared: Arc<SledLogShared>,
+    failed: Arc<Mutex<Option<String>>>,
+    jobs: mpsc::Receiver<FlushJob>,
+) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while let Ok(job) = jobs.try_recv() {
             batch.push(job);
         }
         let started = Instant::now();
-        let groups = batch.iter().filter(|job| matches!(job, FlushJob::Group { .. })).count();
+        let groups = batch
+            .iter()
+            .filter(|job| matches!(job, FlushJob::Group { .. }))
+            .count();
         let flushed = if groups > 0 {
-            shared.db.flush().map(|_| ()).map_err(Error::storage("flush the log", &shared.path))
+            shared
+                .db
+                .flush()
+                .map(|_| ())
+                .map_err(Error::storage("flush the log", &shared.path))
         } else {
             Ok(())
         };
@@ -93,11 +140,19 @@ pub(crate) fn run_flusher(shared: Arc<SledLogShared>, failed: Arc<Mutex<Option<S
         let mut records = 0;
         for job in batch {
             match job {
-                FlushJob::Group { appends, head, records: count } => {
+                FlushJob::Group {
+                    appends,
+                    head,
+                    records: count,
+                } => {
                     records += count;
                     match &flushed {
                         Ok(()) => {
-                            shared.head.publish(Receipt { seq: head.seq, time_ms: head.time_ms, hash: head.hash });
+                            shared.head.publish(Receipt {
+                                seq: head.seq,
+                                time_ms: head.time_ms,
+                                hash: head.hash,
+                            });
                             for append in appends {
                                 let _ = append.reply.send(Ok(append.receipts));
                             }
@@ -157,10 +212,14 @@ impl Writer {
     }
 
     fn fail_reason(&self) -> Option<Error> {
-        self.failed.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|reason| Error::WriterFailed {
-            path: self.shared.path.clone(),
-            reason: reason.clone(),
-        })
+        self.failed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|reason| Error::WriterFailed {
+                path: self.shared.path.clone(),
+                reason: reason.clone(),
+            })
     }
 
     /// Waits until every group handed to the flusher is flushed and acknowledged.
@@ -178,12 +237,15 @@ impl Writer {
         }
         if let Some(error) = self.fail_reason() {
             for (_, reply) in appends {
-                let _ = reply.send(Err(Error::WriterFailed { path: self.shared.path.clone(), reason: error.to_string() }));
+                let _ = reply.send(Err(Error::WriterFailed {
+                    path: self.shared.path.clone(),
+                    reason: error.to_string(),
+                }));
             }
             return;
         }
         let now_ms = self.clock.now_ms();
-        let mut batch = sled::Batch::default();
+        let mut frames = FrameBatch::default();
         let mut chain = self.chain;
         let mut pending = Vec::with_capacity(appends.len());
         let mut record_count = 0usize;
@@ -192,8 +254,9 @@ impl Writer {
                 Ok(payloads) => {
                     let mut receipts = Vec::with_capacity(payloads.len());
                     for payload in payloads {
-                        let (record, receipt) = chain.next_record(now_ms, CURRENT_SCHEMA_VERSION, &payload);
-                        batch.insert(&receipt.seq.to_be_bytes(), record);
+                        let (record, receipt) =
+                            chain.next_record(now_ms, CURRENT_SCHEMA_VERSION, &payload);
+                        frames.push(receipt.seq, &record);
                         receipts.push(receipt);
                     }
                     record_count += receipts.len();
@@ -211,24 +274,38 @@ impl Writer {
             return;
         }
         let applied = {
-            let current = self.shared.current.read().unwrap_or_else(PoisonError::into_inner);
-            current.tree.apply_batch(batch).map_err(Error::storage("append to the log", &self.shared.path))
+            let current = self
+                .shared
+                .current
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            current
+                .tree
+                .apply_batch(frames.into_batch())
+                .map_err(Error::storage("append to the log", &self.shared.path))
         };
         match applied {
             Ok(()) => {
                 self.chain = chain;
-                let job = FlushJob::Group { appends: pending, head: chain, records: record_count };
+                let job = FlushJob::Group {
+                    appends: pending,
+                    head: chain,
+                    records: record_count,
+                };
                 if let Err(mpsc::SendError(job)) = self.flushes.send(job) {
                     if let FlushJob::Group { appends, .. } = job {
                         for append in appends {
-                            let _ = append.reply.send(Err(Error::Closed { path: self.shared.path.clone() }));
+                            let _ = append.reply.send(Err(Error::Closed {
+                                path: self.shared.path.clone(),
+                            }));
                         }
                     }
                 }
             }
             Err(error) => {
                 tracing::error!(path = %self.shared.path.display(), %error, "append failed; the log takes no more appends");
-                *self.failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(error.to_string());
+                *self.failed.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some(error.to_string());
                 for append in pending {
                     let _ = append.reply.send(Err(Error::WriterFailed {
                         path: self.shared.path.clone(),
@@ -245,12 +322,50 @@ impl Writer {
             return Err(error);
         }
         let now_ms = self.clock.now_ms();
-        let (report, chain) = retention::rewrite_generation(&self.shared, self.chain, cutoff_ms, now_ms)?;
+        let (report, chain) =
+            retention::rewrite_generation(&self.shared, self.chain, cutoff_ms, now_ms)?;
         self.chain = chain;
         if report.snapshot_seq.is_some() {
-            self.shared.head.publish(Receipt { seq: chain.seq, time_ms: chain.time_ms, hash: chain.hash });
+            self.shared.head.publish(Receipt {
+                seq: chain.seq,
+                time_ms: chain.time_ms,
+                hash: chain.hash,
+            });
         }
         Ok(report)
+    }
+}
+
+/// Records gathered into frames of at most `frame::MAX_RECORDS`, each keyed by its first seq.
+#[derive(Default)]
+pub(crate) struct FrameBatch {
+    batch: sled::Batch,
+    current: Option<(u64, Vec<u8>, usize)>,
+}
+
+impl FrameBatch {
+    pub(crate) fn push(&mut self, seq: u64, record: &[u8]) {
+        if let Some((_, _, count)) = &self.current {
+            if *count >= frame::MAX_RECORDS {
+                self.close();
+            }
+        }
+        let (_, bytes, count) = self
+            .current
+            .get_or_insert_with(|| (seq, Vec::with_capacity(64 * 1024), 0));
+        frame::push_record(bytes, record);
+        *count += 1;
+    }
+
+    fn close(&mut self) {
+        if let Some((first_seq, bytes, _)) = self.current.take() {
+            self.batch.insert(&first_seq.to_be_bytes(), bytes);
+        }
+    }
+
+    pub(crate) fn into_batch(mut self) -> sled::Batch {
+        self.close();
+        self.batch
     }
 }
 
@@ -258,7 +373,10 @@ fn encode_all(events: &[Event]) -> Result<Vec<Vec<u8>>> {
     events
         .iter()
         .map(|event| {
-            encode_payload(event).map_err(|source| Error::Encode { what: format!("event {}", event.name()), source })
+            encode_payload(event).map_err(|source| Error::Encode {
+                what: format!("event {}", event.name()),
+                source,
+            })
         })
         .collect()
 }

@@ -7,9 +7,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Exec {
     /// Source code (or a base64 zip when `binary`) for a managed runtime such as `python:3`.
-    Code { kind: String, code: String, binary: bool, main: Option<String> },
+    Code {
+        kind: String,
+        code: String,
+        binary: bool,
+        main: Option<String>,
+    },
     /// A Docker image speaking the action container protocol, optionally with code to init it.
-    Blackbox { image: String, code: Option<String>, main: Option<String>, binary: bool },
+    Blackbox {
+        image: String,
+        code: Option<String>,
+        main: Option<String>,
+        binary: bool,
+    },
     /// A sequence of other actions, by fully-qualified name (`/ns/pkg/a`).
     Sequence { components: Vec<String> },
     /// An OpenFaaS-style command that reads the request on stdin and writes the result on stdout.
@@ -40,7 +50,12 @@ pub struct ActionLimits {
 impl Default for ActionLimits {
     /// OpenWhisk's shipped defaults: 60 s, 256 MB, 10 MB of logs, one activation at a time.
     fn default() -> Self {
-        Self { timeout_ms: 60_000, memory_mb: 256, logs_mb: 10, concurrency: 1 }
+        Self {
+            timeout_ms: 60_000,
+            memory_mb: 256,
+            logs_mb: 10,
+            concurrency: 1,
+        }
     }
 }
 

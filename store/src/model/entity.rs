@@ -75,7 +75,8 @@ impl FromStr for EntityKind {
             .ok_or_else(|| ParseIdError {
                 what: "entity kind",
                 input: s.to_owned(),
-                reason: "expected one of namespaces, keys, actions, packages, triggers, rules, feeds",
+                reason:
+                    "expected one of namespaces, keys, actions, packages, triggers, rules, feeds",
             })
     }
 }
@@ -91,7 +92,11 @@ pub struct EntityRef {
 
 impl EntityRef {
     pub fn new(namespace: impl Into<String>, kind: EntityKind, name: impl Into<String>) -> Self {
-        Self { namespace: namespace.into(), kind, name: name.into() }
+        Self {
+            namespace: namespace.into(),
+            kind,
+            name: name.into(),
+        }
     }
 }
 
@@ -134,7 +139,10 @@ mod tests {
     #[test]
     fn entity_refs_parse_kinds_in_either_number() {
         let action: EntityRef = "guest/action/utils/echo".parse().unwrap();
-        assert_eq!(action, EntityRef::new("guest", EntityKind::Action, "utils/echo"));
+        assert_eq!(
+            action,
+            EntityRef::new("guest", EntityKind::Action, "utils/echo")
+        );
         assert_eq!(action.to_string(), "guest/actions/utils/echo");
         let rule: EntityRef = "/guest/rules/r1".parse().unwrap();
         assert_eq!(rule.kind, EntityKind::Rule);

@@ -52,7 +52,11 @@ impl FromStr for ActivationId {
     type Err = ParseIdError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let error = |reason| ParseIdError { what: "activation id", input: s.to_owned(), reason };
+        let error = |reason| ParseIdError {
+            what: "activation id",
+            input: s.to_owned(),
+            reason,
+        };
         if s.len() != 32 {
             return Err(error("expected 32 lowercase hex characters"));
         }
@@ -105,11 +109,18 @@ pub struct SemVer {
 
 impl SemVer {
     /// The version of a newly created entity: `0.0.1`.
-    pub const INITIAL: SemVer = SemVer { major: 0, minor: 0, patch: 1 };
+    pub const INITIAL: SemVer = SemVer {
+        major: 0,
+        minor: 0,
+        patch: 1,
+    };
 
     /// The version after an update: the patch number plus one.
     pub fn next_patch(self) -> Self {
-        Self { patch: self.patch.saturating_add(1), ..self }
+        Self {
+            patch: self.patch.saturating_add(1),
+            ..self
+        }
     }
 }
 
@@ -135,7 +146,11 @@ impl FromStr for SemVer {
     type Err = ParseIdError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let error = |reason| ParseIdError { what: "version", input: s.to_owned(), reason };
+        let error = |reason| ParseIdError {
+            what: "version",
+            input: s.to_owned(),
+            reason,
+        };
         let mut parts = s.split('.');
         let mut next = || -> Result<u32, ParseIdError> {
             parts
@@ -144,7 +159,11 @@ impl FromStr for SemVer {
                 .parse()
                 .map_err(|_| error("each part must be a non-negative integer"))
         };
-        let version = Self { major: next()?, minor: next()?, patch: next()? };
+        let version = Self {
+            major: next()?,
+            minor: next()?,
+            patch: next()?,
+        };
         if parts.next().is_some() {
             return Err(error("expected major.minor.patch"));
         }
@@ -163,7 +182,11 @@ pub struct FullyQualifiedName {
 impl FullyQualifiedName {
     /// `/namespace/name`.
     pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
-        Self { namespace: namespace.into(), package: None, name: name.into() }
+        Self {
+            namespace: namespace.into(),
+            package: None,
+            name: name.into(),
+        }
     }
 
     /// `/namespace/package/name`.
@@ -172,7 +195,11 @@ impl FullyQualifiedName {
         package: impl Into<String>,
         name: impl Into<String>,
     ) -> Self {
-        Self { namespace: namespace.into(), package: Some(package.into()), name: name.into() }
+        Self {
+            namespace: namespace.into(),
+            package: Some(package.into()),
+            name: name.into(),
+        }
     }
 
     /// The name within the namespace: `package/name` or `name`.
@@ -201,7 +228,11 @@ impl FromStr for FullyQualifiedName {
 
     /// Parses `/ns/name`, `/ns/pkg/name`, `ns/name` or `ns/pkg/name`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let error = |reason| ParseIdError { what: "fully-qualified name", input: s.to_owned(), reason };
+        let error = |reason| ParseIdError {
+            what: "fully-qualified name",
+            input: s.to_owned(),
+            reason,
+        };
         let parts: Vec<&str> = s.trim_start_matches('/').split('/').collect();
         if parts.iter().any(|part| part.is_empty()) {
             return Err(error("empty path segment"));
@@ -224,8 +255,13 @@ mod tests {
         let id: ActivationId = "00112233445566778899aabbccddeeff".parse().unwrap();
         assert_eq!(id.to_string(), "00112233445566778899aabbccddeeff");
         assert_eq!(bincode::serialize(&id).unwrap().len(), 16);
-        assert_eq!(serde_json::to_string(&id).unwrap(), "\"00112233445566778899aabbccddeeff\"");
-        assert!("00112233445566778899AABBCCDDEEFF".parse::<ActivationId>().is_err());
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            "\"00112233445566778899aabbccddeeff\""
+        );
+        assert!("00112233445566778899AABBCCDDEEFF"
+            .parse::<ActivationId>()
+            .is_err());
         assert!("0011".parse::<ActivationId>().is_err());
     }
 

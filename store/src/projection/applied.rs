@@ -27,17 +27,26 @@ impl AppliedSignal {
     }
 
     pub(crate) fn get(&self) -> AppliedState {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub(crate) fn publish(&self, seq: u64) {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).seq = seq;
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .seq = seq;
         self.changed.notify_all();
         self.watch.send_replace(seq);
     }
 
     pub(crate) fn fail(&self, reason: String) {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).failure = Some(reason);
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .failure = Some(reason);
         self.changed.notify_all();
         self.watch.send_modify(|_| {});
     }
@@ -51,7 +60,11 @@ impl AppliedSignal {
             if state.seq >= seq || state.failure.is_some() || now >= deadline {
                 return state.clone();
             }
-            state = self.changed.wait_timeout(state, deadline - now).unwrap_or_else(PoisonError::into_inner).0;
+            state = self
+                .changed
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
     }
 

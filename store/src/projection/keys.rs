@@ -114,6 +114,12 @@ pub(crate) fn api_key(uuid: &uuid::Uuid) -> Vec<u8> {
 /// A printable form of a key for error messages.
 pub(crate) fn printable(key: &[u8]) -> String {
     key.iter()
-        .map(|&b| if b.is_ascii_graphic() { (b as char).to_string() } else { format!("\\x{b:02x}") })
+        .map(|&b| {
+            if b.is_ascii_graphic() {
+                (b as char).to_string()
+            } else {
+                format!("\\x{b:02x}")
+            }
+        })
         .collect()
 }

@@ -36,7 +36,10 @@ pub struct ProjectionOptions {
 
 impl Default for ProjectionOptions {
     fn default() -> Self {
-        Self { batch_events: 20_000, cache_bytes: 256 * 1024 * 1024 }
+        Self {
+            batch_events: 20_000,
+            cache_bytes: 256 * 1024 * 1024,
+        }
     }
 }
 
@@ -62,7 +65,12 @@ struct Follower {
 impl Drop for Follower {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        if let Some(thread) = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
             if thread.join().is_err() {
                 tracing::error!("the projection follower thread panicked");
             }
@@ -72,31 +80,47 @@ impl Drop for Follower {
 
 /// Opens the projection database and its trees, resetting any tree of another projection format.
 /// Returns the database, the trees and their checkpoints.
-pub(crate) fn open_trees(dir: &Path, cache_bytes: u64) -> Result<(sled::Db, [sled::Tree; 3], [u64; 3])> {
+pub(crate) fn open_trees(
+    dir: &Path,
+    cache_bytes: u64,
+) -> Result<(sled::Db, [sled::Tree; 3], [u64; 3])> {
     meta::check_directory(dir)?;
     let db = sled::Config::new()
         .path(dir)
         .cache_capacity(cache_bytes)
         .open()
         .map_err(Error::storage("open the projections database", dir))?;
-    let open = |id: TreeId| db.open_tree(id.name()).map_err(Error::storage("open a projection tree", dir));
-    let trees = [open(TreeId::Entities)?, open(TreeId::Activations)?, open(TreeId::ApiKeys)?];
+    let open = |id: TreeId| {
+        db.open_tree(id.name())
+            .map_err(Error::storage("open a projection tree", dir))
+    };
+    let trees = [
+        open(TreeId::Entities)?,
+        open(TreeId::Activations)?,
+        open(TreeId::ApiKeys)?,
+    ];
     let mut checkpoints = [0u64; 3];
     for (index, tree) in trees.iter().enumerate() {
-        let stored = tree.get(keys::CHECKPOINT_KEY).map_err(Error::storage("read a projection checkpoint", dir))?;
+        let stored = tree
+            .get(keys::CHECKPOINT_KEY)
+            .map_err(Error::storage("read a projection checkpoint", dir))?;
         checkpoints[index] = match stored {
             Some(value) => match decode_checkpoint(&value) {
                 Some(seq) => seq,
                 None => {
                     tracing::warn!(path = %dir.display(), tree = TreeId::ALL[index].name(), "projection of another format: rebuilding it from zero");
-                    tree.clear().map_err(Error::storage("clear a projection tree", dir))?;
+                    tree.clear()
+                        .map_err(Error::storage("clear a projection tree", dir))?;
                     0
                 }
             },
             None if !tree.is_empty() => {
                 return Err(Error::NotAWhirlLog {
                     path: dir.to_path_buf(),
-                    reason: format!("tree {} holds rows but no checkpoint", TreeId::ALL[index].name()),
+                    reason: format!(
+                        "tree {} holds rows but no checkpoint",
+                        TreeId::ALL[index].name()
+                    ),
                 })
             }
             None => 0,
@@ -107,7 +131,9 @@ pub(crate) fn open_trees(dir: &Path, cache_bytes: u64) -> Result<(sled::Db, [sle
 
 /// Applies `records` to `rows` and commits them with their checkpoints.
 pub(crate) fn apply_records(rows: &mut SledRows, records: &[Committed]) -> Result<Option<u64>> {
-    let Some(last) = records.last() else { return Ok(None) };
+    let Some(last) = records.last() else {
+        return Ok(None);
+    };
     for record in records {
         rows.set_seq(record.seq);
         apply::apply(rows, record.time_ms, &record.event)?;
@@ -119,7 +145,11 @@ pub(crate) fn apply_records(rows: &mut SledRows, records: &[Committed]) -> Resul
 impl Projections {
     /// Opens the projections in `dir`, catches them up with `log` (from each tree's checkpoint,
     /// never re-applying what is applied) and starts following the log.
-    pub fn open(dir: impl AsRef<Path>, log: &dyn EventLog, options: ProjectionOptions) -> Result<Self> {
+    pub fn open(
+        dir: impl AsRef<Path>,
+        log: &dyn EventLog,
+        options: ProjectionOptions,
+    ) -> Result<Self> {
         let dir = dir.as_ref();
         let (db, trees, checkpoints) = open_trees(dir, options.cache_bytes)?;
         let head = log.head().map_or(0, |receipt| receipt.seq);
@@ -146,7 +176,12 @@ impl Projections {
             caught_up += batch.len();
             apply_records(&mut rows, &batch)?;
         }
-        let applied = rows.checkpoints().into_iter().min().unwrap_or(0).max(subscription.next_seq() - 1);
+        let applied = rows
+            .checkpoints()
+            .into_iter()
+            .min()
+            .unwrap_or(0)
+            .max(subscription.next_seq() - 1);
         tracing::info!(
             path = %dir.display(),
             from_seq = start + 1,
@@ -171,7 +206,13 @@ impl Projections {
                 .spawn(move || follow(shared, rows, subscription, batch_events, stop))
                 .map_err(Error::io("start the projector thread for", dir))?
         };
-        Ok(Self { shared, _follower: Arc::new(Follower { stop, thread: Mutex::new(Some(thread)) }) })
+        Ok(Self {
+            shared,
+            _follower: Arc::new(Follower {
+                stop,
+                thread: Mutex::new(Some(thread)),
+            }),
+        })
     }
 
     /// Where the projections live.
@@ -199,20 +240,34 @@ impl Projections {
                 return self.check_applied(seq, state.seq, state.failure, Duration::ZERO);
             }
             if watch.changed().await.is_err() {
-                return Err(Error::Closed { path: self.shared.path.clone() });
+                return Err(Error::Closed {
+                    path: self.shared.path.clone(),
+                });
             }
         }
     }
 
-    fn check_applied(&self, seq: u64, applied: u64, failure: Option<String>, waited: Duration) -> Result<()> {
+    fn check_applied(
+        &self,
+        seq: u64,
+        applied: u64,
+        failure: Option<String>,
+        waited: Duration,
+    ) -> Result<()> {
         if applied >= seq {
             return Ok(());
         }
         if let Some(reason) = failure {
-            return Err(Error::WriterFailed { path: self.shared.path.clone(), reason });
+            return Err(Error::WriterFailed {
+                path: self.shared.path.clone(),
+                reason,
+            });
         }
         Err(Error::Timeout {
-            what: format!("projections in {} to apply seq {seq} (applied {applied})", self.shared.path.display()),
+            what: format!(
+                "projections in {} to apply seq {seq} (applied {applied})",
+                self.shared.path.display()
+            ),
             waited_ms: waited.as_millis() as u64,
         })
     }
@@ -220,7 +275,11 @@ impl Projections {
     /// Makes every applied row durable now (they are otherwise flushed by sled in the background;
     /// after a crash the projections catch up from their checkpoints anyway).
     pub fn flush(&self) -> Result<()> {
-        self.shared.db.flush().map(|_| ()).map_err(Error::storage("flush the projections", &self.shared.path))
+        self.shared
+            .db
+            .flush()
+            .map(|_| ())
+            .map_err(Error::storage("flush the projections", &self.shared.path))
     }
 
     pub(crate) fn shared(&self) -> &ProjectionsShared {

@@ -8,8 +8,8 @@ use super::Projections;
 use crate::error::{Error, Result};
 use crate::event::InvocationAccepted;
 use crate::model::{
-    ActionDoc, ActivationDoc, ActivationId, ApiKeyDoc, EntityKind, EntityRef, NamespaceDoc, PackageDoc, RuleDoc,
-    TriggerDoc,
+    ActionDoc, ActivationDoc, ActivationId, ApiKeyDoc, EntityKind, EntityRef, NamespaceDoc,
+    PackageDoc, RuleDoc, TriggerDoc,
 };
 use serde::de::DeserializeOwned;
 
@@ -41,7 +41,11 @@ impl Projections {
     }
 
     fn get_row<T: DeserializeOwned>(&self, tree: TreeId, key: &[u8]) -> Result<Option<T>> {
-        match self.tree(tree).get(key).map_err(Error::storage("read a projection", self.path()))? {
+        match self
+            .tree(tree)
+            .get(key)
+            .map_err(Error::storage("read a projection", self.path()))?
+        {
             Some(bytes) => Ok(Some(Self::decode(tree, key, &bytes)?)),
             None => Ok(None),
         }
@@ -49,7 +53,10 @@ impl Projections {
 
     /// The current state of one entity (API keys: see [`Projections::api_key`]).
     pub fn entity(&self, entity: &EntityRef) -> Result<Option<EntityDoc>> {
-        self.get_row(TreeId::Entities, &keys::entity(&entity.namespace, entity.kind, &entity.name))
+        self.get_row(
+            TreeId::Entities,
+            &keys::entity(&entity.namespace, entity.kind, &entity.name),
+        )
     }
 
     pub fn namespace(&self, name: &str) -> Result<Option<NamespaceDoc>> {
@@ -95,7 +102,12 @@ impl Projections {
         }
     }
 
-    fn entities_with_prefix(&self, prefix: &[u8], skip: usize, limit: usize) -> Result<Vec<EntityDoc>> {
+    fn entities_with_prefix(
+        &self,
+        prefix: &[u8],
+        skip: usize,
+        limit: usize,
+    ) -> Result<Vec<EntityDoc>> {
         let limit = if limit == 0 { usize::MAX } else { limit };
         self.tree(TreeId::Entities)
             .scan_prefix(prefix)
@@ -109,17 +121,31 @@ impl Projections {
     }
 
     /// Entities of one kind in a namespace, in name order (`limit` 0 = all).
-    pub fn list_entities(&self, namespace: &str, kind: EntityKind, skip: usize, limit: usize) -> Result<Vec<EntityDoc>> {
+    pub fn list_entities(
+        &self,
+        namespace: &str,
+        kind: EntityKind,
+        skip: usize,
+        limit: usize,
+    ) -> Result<Vec<EntityDoc>> {
         self.entities_with_prefix(&keys::entity_kind_prefix(namespace, kind), skip, limit)
     }
 
     /// How many entities of one kind a namespace holds.
     pub fn count_entities(&self, namespace: &str, kind: EntityKind) -> usize {
-        self.tree(TreeId::Entities).scan_prefix(keys::entity_kind_prefix(namespace, kind)).count()
+        self.tree(TreeId::Entities)
+            .scan_prefix(keys::entity_kind_prefix(namespace, kind))
+            .count()
     }
 
     /// The actions inside package `package` of `namespace`, in name order.
-    pub fn list_package_actions(&self, namespace: &str, package: &str, skip: usize, limit: usize) -> Result<Vec<ActionDoc>> {
+    pub fn list_package_actions(
+        &self,
+        namespace: &str,
+        package: &str,
+        skip: usize,
+        limit: usize,
+    ) -> Result<Vec<ActionDoc>> {
         let mut prefix = keys::entity_kind_prefix(namespace, EntityKind::Action);
         prefix.extend_from_slice(package.as_bytes());
         prefix.push(b'/');
@@ -144,10 +170,23 @@ impl Projections {
     }
 
     /// The activations of a namespace matching `query`, newest first.
-    pub fn list_activations(&self, namespace: &str, query: &ActivationQuery) -> Result<Vec<ActivationDoc>> {
-        let limit = if query.limit == 0 { usize::MAX } else { query.limit };
+    pub fn list_activations(
+        &self,
+        namespace: &str,
+        query: &ActivationQuery,
+    ) -> Result<Vec<ActivationDoc>> {
+        let limit = if query.limit == 0 {
+            usize::MAX
+        } else {
+            query.limit
+        };
         let mut docs = Vec::new();
-        for id in self.matching_activation_ids(namespace, query)?.into_iter().skip(query.skip).take(limit) {
+        for id in self
+            .matching_activation_ids(namespace, query)?
+            .into_iter()
+            .skip(query.skip)
+            .take(limit)
+        {
             match self.activation(&id)? {
                 Some(doc) => docs.push(doc),
                 None => {
@@ -167,7 +206,11 @@ impl Projections {
         Ok(self.matching_activation_ids(namespace, query)?.len())
     }
 
-    fn matching_activation_ids(&self, namespace: &str, query: &ActivationQuery) -> Result<Vec<ActivationId>> {
+    fn matching_activation_ids(
+        &self,
+        namespace: &str,
+        query: &ActivationQuery,
+    ) -> Result<Vec<ActivationId>> {
         let prefix = keys::activation_namespace_prefix(namespace);
         let since = query.since_ms.unwrap_or(0);
         let upto = query.upto_ms.unwrap_or(u64::MAX);
@@ -184,11 +227,14 @@ impl Projections {
                     continue;
                 }
             }
-            let (_, id) = keys::split_activation_time_suffix(&key[prefix.len()..]).ok_or_else(|| Error::CorruptRow {
-                tree: TreeId::Activations.name(),
-                key: keys::printable(&key),
-                reason: "malformed activation time key".into(),
-            })?;
+            let (_, id) =
+                keys::split_activation_time_suffix(&key[prefix.len()..]).ok_or_else(|| {
+                    Error::CorruptRow {
+                        tree: TreeId::Activations.name(),
+                        key: keys::printable(&key),
+                        reason: "malformed activation time key".into(),
+                    }
+                })?;
             ids.push(id);
         }
         Ok(ids)
@@ -215,7 +261,8 @@ impl Projections {
         self.tree(TreeId::Activations)
             .scan_prefix([keys::PENDING_INVOCATION])
             .map(|entry| {
-                let (key, value) = entry.map_err(Error::storage("list pending invocations", self.path()))?;
+                let (key, value) =
+                    entry.map_err(Error::storage("list pending invocations", self.path()))?;
                 Self::decode(TreeId::Activations, &key, &value)
             })
             .collect()

@@ -4,7 +4,8 @@
 
 use super::keys::{TreeId, CHECKPOINT_KEY};
 use crate::error::{Error, Result};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
@@ -57,7 +58,11 @@ impl SledRows {
             trees: trees
                 .iter()
                 .zip(checkpoints)
-                .map(|(tree, checkpoint)| PendingTree { tree: tree.clone(), checkpoint, writes: BTreeMap::new() })
+                .map(|(tree, checkpoint)| PendingTree {
+                    tree: tree.clone(),
+                    checkpoint,
+                    writes: BTreeMap::new(),
+                })
                 .collect(),
             current_seq: 0,
         }
@@ -69,7 +74,11 @@ impl SledRows {
     }
 
     pub(crate) fn checkpoints(&self) -> [u64; 3] {
-        [self.trees[0].checkpoint, self.trees[1].checkpoint, self.trees[2].checkpoint]
+        [
+            self.trees[0].checkpoint,
+            self.trees[1].checkpoint,
+            self.trees[2].checkpoint,
+        ]
     }
 
     /// Writes every tree's pending rows with its checkpoint `seq`, one atomic batch per tree.
@@ -86,15 +95,18 @@ impl SledRows {
                 }
             }
             batch.insert(CHECKPOINT_KEY, encode_checkpoint(seq));
-            pending.tree.apply_batch(batch).map_err(|source| Error::Storage {
-                op: match id {
-                    TreeId::Entities => "write the entities projection",
-                    TreeId::Activations => "write the activations projection",
-                    TreeId::ApiKeys => "write the api_keys projection",
-                },
-                path: self.path.clone(),
-                source,
-            })?;
+            pending
+                .tree
+                .apply_batch(batch)
+                .map_err(|source| Error::Storage {
+                    op: match id {
+                        TreeId::Entities => "write the entities projection",
+                        TreeId::Activations => "write the activations projection",
+                        TreeId::ApiKeys => "write the api_keys projection",
+                    },
+                    path: self.path.clone(),
+                    source,
+                })?;
             pending.checkpoint = seq;
         }
         Ok(())
@@ -137,7 +149,10 @@ impl RowStore for SledRows {
             let (key, value) = entry.map_err(Error::storage("scan a projection", &self.path))?;
             rows.insert(key.to_vec(), value.to_vec());
         }
-        for (key, write) in pending.writes.range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded)) {
+        for (key, write) in pending
+            .writes
+            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
+        {
             if !key.starts_with(prefix) {
                 break;
             }
@@ -150,16 +165,58 @@ impl RowStore for SledRows {
     }
 }
 
-/// Projection rows in memory: the scratch place of a replay.
+/// Projection rows in memory: the scratch place of a replay. Hash maps while applying (a
+/// replay is write-heavy); sorted only when read in key order.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct MemoryRows {
-    pub(crate) trees: [BTreeMap<Vec<u8>, Vec<u8>>; 3],
+    pub(crate) trees: [HashMap<Vec<u8>, Vec<u8>, BuildHasherDefault<RowHasher>>; 3],
+}
+
+/// A fast non-cryptographic hasher (the Fx hash of rustc) for the replay's row maps: the keys
+/// come from Whirl's own log, so there is no hash-flooding adversary to defend against.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RowHasher(u64);
+
+impl Hasher for RowHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(SEED);
+        }
+        for &byte in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(SEED);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl MemoryRows {
-    /// The rows of one tree.
-    pub fn tree(&self, tree: TreeId) -> &BTreeMap<Vec<u8>, Vec<u8>> {
-        &self.trees[tree.index()]
+    /// Empty rows with room for about `records` records' rows.
+    pub fn with_capacity(records: usize) -> Self {
+        let mut rows = Self::default();
+        rows.trees[TreeId::Activations.index()].reserve(records.saturating_mul(2));
+        rows
+    }
+
+    /// The rows of one tree, in key order (as sled stores them).
+    pub fn sorted_rows(&self, tree: TreeId) -> Vec<(&[u8], &[u8])> {
+        let mut rows: Vec<(&[u8], &[u8])> = self.trees[tree.index()]
+            .iter()
+            .map(|(key, value)| (key.as_slice(), value.as_slice()))
+            .collect();
+        rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        rows
+    }
+
+    /// How many rows one tree holds.
+    pub fn row_count(&self, tree: TreeId) -> usize {
+        self.trees[tree.index()].len()
     }
 
     /// Writes every tree's checkpoint, as a live projection at `seq` holds it.
@@ -184,10 +241,12 @@ impl RowStore for MemoryRows {
     }
 
     fn scan_prefix(&self, tree: TreeId, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        Ok(self.trees[tree.index()]
-            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
-            .take_while(|(key, _)| key.starts_with(prefix))
+        let mut rows: Vec<(Vec<u8>, Vec<u8>)> = self.trees[tree.index()]
+            .iter()
+            .filter(|(key, _)| key.starts_with(prefix))
             .map(|(key, value)| (key.clone(), value.clone()))
-            .collect())
+            .collect();
+        rows.sort_unstable();
+        Ok(rows)
     }
 }

@@ -25,7 +25,11 @@ pub fn namespace(name: &str) -> Event {
     Event::NamespaceCreated {
         namespace: NamespaceDoc {
             name: name.into(),
-            limits: NamespaceLimits { invocations_per_minute: Some(120), concurrent_invocations: None, fires_per_minute: Some(10) },
+            limits: NamespaceLimits {
+                invocations_per_minute: Some(120),
+                concurrent_invocations: None,
+                fires_per_minute: Some(10),
+            },
             created_ms: T0,
         },
         by: ChangedBy::Admin,
@@ -37,9 +41,18 @@ pub fn action_doc(ns: &str, name: &str, patch: u32, code: &str) -> ActionDoc {
         namespace: ns.into(),
         package: None,
         name: name.into(),
-        version: SemVer { major: 0, minor: 0, patch },
+        version: SemVer {
+            major: 0,
+            minor: 0,
+            patch,
+        },
         publish: false,
-        exec: Exec::Code { kind: "python:3".into(), code: code.into(), binary: false, main: Some("main".into()) },
+        exec: Exec::Code {
+            kind: "python:3".into(),
+            code: code.into(),
+            binary: false,
+            main: Some("main".into()),
+        },
         annotations: JsonText::parse(r#"[{"key":"exec","value":"python:3"}]"#).unwrap(),
         parameters: JsonText::parse(r#"[{"key":"greeting","value":"hi"}]"#).unwrap(),
         limits: ActionLimits::default(),
@@ -48,7 +61,10 @@ pub fn action_doc(ns: &str, name: &str, patch: u32, code: &str) -> ActionDoc {
 }
 
 pub fn action_put(ns: &str, name: &str, patch: u32, code: &str) -> Event {
-    Event::ActionPut { action: action_doc(ns, name, patch, code), by: by_key() }
+    Event::ActionPut {
+        action: action_doc(ns, name, patch, code),
+        by: by_key(),
+    }
 }
 
 pub fn activation_doc(ns: &str, name: &str, n: u64, start_ms: u64, end_ms: u64) -> ActivationDoc {
@@ -90,16 +106,36 @@ pub fn invocation(ns: &str, name: &str, n: u64) -> Event {
 pub fn samples() -> Vec<Event> {
     let mut packaged = action_doc("guest", "echo", 2, "def main(a): return a");
     packaged.package = Some("utils".into());
-    packaged.exec = Exec::Blackbox { image: "whirl/echo:1".into(), code: None, main: None, binary: false };
+    packaged.exec = Exec::Blackbox {
+        image: "whirl/echo:1".into(),
+        code: None,
+        main: None,
+        binary: false,
+    };
     vec![
         namespace("guest"),
         Event::ApiKeyIssued {
-            key: ApiKeyDoc { uuid: key_uuid(), namespace: "guest".into(), key_hash: KeyHash::of(&"k".repeat(64)), issued_ms: T0 },
+            key: ApiKeyDoc {
+                uuid: key_uuid(),
+                namespace: "guest".into(),
+                key_hash: KeyHash::of(&"k".repeat(64)),
+                issued_ms: T0,
+            },
             by: ChangedBy::Admin,
         },
-        Event::ApiKeyRevoked { namespace: "guest".into(), uuid: key_uuid(), by: ChangedBy::Admin },
-        Event::ActionPut { action: packaged, by: by_key() },
-        Event::ActionDeleted { action: FullyQualifiedName::in_package("guest", "utils", "echo"), by: by_key() },
+        Event::ApiKeyRevoked {
+            namespace: "guest".into(),
+            uuid: key_uuid(),
+            by: ChangedBy::Admin,
+        },
+        Event::ActionPut {
+            action: packaged,
+            by: by_key(),
+        },
+        Event::ActionDeleted {
+            action: FullyQualifiedName::in_package("guest", "utils", "echo"),
+            by: by_key(),
+        },
         Event::PackagePut {
             package: PackageDoc {
                 namespace: "guest".into(),
@@ -108,12 +144,19 @@ pub fn samples() -> Vec<Event> {
                 publish: true,
                 annotations: JsonText::empty_array(),
                 parameters: JsonText::parse(r#"[{"key":"x","value":1}]"#).unwrap(),
-                binding: Some(PackageBinding { namespace: "whisk.system".into(), name: "utils".into() }),
+                binding: Some(PackageBinding {
+                    namespace: "whisk.system".into(),
+                    name: "utils".into(),
+                }),
                 updated_ms: T0,
             },
             by: by_key(),
         },
-        Event::PackageDeleted { namespace: "guest".into(), name: "mine".into(), by: by_key() },
+        Event::PackageDeleted {
+            namespace: "guest".into(),
+            name: "mine".into(),
+            by: by_key(),
+        },
         Event::TriggerPut {
             trigger: TriggerDoc {
                 namespace: "guest".into(),
@@ -126,7 +169,11 @@ pub fn samples() -> Vec<Event> {
             },
             by: by_key(),
         },
-        Event::TriggerDeleted { namespace: "guest".into(), name: "tick".into(), by: by_key() },
+        Event::TriggerDeleted {
+            namespace: "guest".into(),
+            name: "tick".into(),
+            by: by_key(),
+        },
         Event::RulePut {
             rule: RuleDoc {
                 namespace: "guest".into(),
@@ -141,8 +188,17 @@ pub fn samples() -> Vec<Event> {
             },
             by: by_key(),
         },
-        Event::RuleStatusChanged { namespace: "guest".into(), name: "on-tick".into(), status: RuleStatus::Inactive, by: by_key() },
-        Event::RuleDeleted { namespace: "guest".into(), name: "on-tick".into(), by: by_key() },
+        Event::RuleStatusChanged {
+            namespace: "guest".into(),
+            name: "on-tick".into(),
+            status: RuleStatus::Inactive,
+            by: by_key(),
+        },
+        Event::RuleDeleted {
+            namespace: "guest".into(),
+            name: "on-tick".into(),
+            by: by_key(),
+        },
         Event::FeedCreated {
             feed: FeedDoc {
                 namespace: "guest".into(),
@@ -158,8 +214,17 @@ pub fn samples() -> Vec<Event> {
             },
             by: ChangedBy::System,
         },
-        Event::FeedFired { namespace: "guest".into(), name: "every-minute".into(), fired_up_to_ms: T0 + 60_000, by: ChangedBy::System },
-        Event::FeedDeleted { namespace: "guest".into(), name: "every-minute".into(), by: by_key() },
+        Event::FeedFired {
+            namespace: "guest".into(),
+            name: "every-minute".into(),
+            fired_up_to_ms: T0 + 60_000,
+            by: ChangedBy::System,
+        },
+        Event::FeedDeleted {
+            namespace: "guest".into(),
+            name: "every-minute".into(),
+            by: by_key(),
+        },
         invocation("guest", "hello", 1),
         activation("guest", "hello", 1, T0, T0 + 5),
         Event::SnapshotTaken(SnapshotTaken {
