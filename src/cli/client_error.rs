@@ -20,6 +20,14 @@ pub enum ClientError {
         /// The noun the request was about (`action`, `trigger`, ...), for the hint.
         noun: &'static str,
     },
+    /// A blocking invocation ran and the action failed (application or developer error).
+    #[error("the action {action} failed with {status}: {message}")]
+    ActionFailed {
+        action: String,
+        activation_id: String,
+        status: String,
+        message: String,
+    },
     /// The server answered 2xx but with a body the client cannot read.
     #[error("{doing}: the server's answer is not the expected JSON: {detail}")]
     BadAnswer { doing: String, detail: String },
@@ -67,6 +75,9 @@ impl ClientError {
                     .into(),
             ),
             ClientError::Api { status, noun, .. } => status_hint(*status, noun),
+            ClientError::ActionFailed { activation_id, .. } => Some(format!(
+                "its logs say why: `whirl activation logs {activation_id}`"
+            )),
             ClientError::BadAnswer { .. } => Some(
                 "check that the API host is a Whirl or OpenWhisk server: `whirl property get`"
                     .into(),
@@ -74,14 +85,6 @@ impl ClientError {
             ClientError::Config { hint, .. } => Some(hint.clone()),
             ClientError::Input { hint, .. } => hint.clone(),
             ClientError::File { .. } => None,
-        }
-    }
-
-    /// The HTTP status of an API error.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            ClientError::Api { status, .. } => Some(*status),
-            _ => None,
         }
     }
 }

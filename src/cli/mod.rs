@@ -1,13 +1,21 @@
 //! Command-line surface of `whirl`: the subcommand tree and the dispatch to each subcommand's module.
 
+pub mod action;
+pub mod action_spec;
+pub mod activation;
 pub mod client;
 pub mod client_error;
+pub mod entity;
 pub mod log;
 pub mod names;
+pub mod namespace;
 pub mod output;
+pub mod package;
 pub mod params;
 pub mod property;
+pub mod rule;
 pub mod serve;
+pub mod trigger;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -31,6 +39,18 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Set or show the client's API host and key (`~/.whirlprops`, WHIRL_APIHOST, WHIRL_AUTH).
     Property(property::PropertyArgs),
+    /// Create, update, invoke, get, list and delete actions.
+    Action(action::ActionArgs),
+    /// Create, update, fire, get, list and delete triggers.
+    Trigger(trigger::TriggerArgs),
+    /// Create, enable, disable, get, list and delete rules.
+    Rule(rule::RuleArgs),
+    /// Create, bind, get, list and delete packages.
+    Package(package::PackageArgs),
+    /// List activations; get their records, results and logs; poll for new ones.
+    Activation(activation::ActivationArgs),
+    /// List the namespaces of the key.
+    Namespace(namespace::NamespaceArgs),
 }
 
 /// Where Whirl keeps its data unless told otherwise.
@@ -63,6 +83,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Log(args) => log::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Property(args) => client_command(property::run(args)),
+        Command::Action(args) => client_command(action::run(args)),
+        Command::Trigger(args) => client_command(trigger::run(args)),
+        Command::Rule(args) => client_command(rule::run(args)),
+        Command::Package(args) => client_command(package::run(args)),
+        Command::Activation(args) => client_command(activation::run(args)),
+        Command::Namespace(args) => client_command(namespace::run(args)),
     }
 }
 

@@ -3,8 +3,9 @@
 //! with `-a`/`-A`. `-p` pairs override keys read from the file.
 
 use super::client_error::ClientError;
+use api::wire::KeyValue;
 use clap::ArgAction;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
 /// `-p KEY VALUE` and `-P FILE`.
@@ -61,13 +62,11 @@ impl KeyValues {
     }
 
     /// OpenWhisk's `[{"key": ..., "value": ...}]`.
-    pub fn to_array(&self) -> Value {
-        Value::Array(
-            self.0
-                .iter()
-                .map(|(key, value)| json!({"key": key, "value": value}))
-                .collect(),
-        )
+    pub fn to_wire(&self) -> Vec<KeyValue> {
+        self.0
+            .iter()
+            .map(|(key, value)| KeyValue::new(key.clone(), value.clone()))
+            .collect()
     }
 
     /// A JSON object (an invocation's or a fire's payload).
@@ -107,7 +106,7 @@ fn read_pairs(flat: &[String], file: Option<&Path>, what: &str) -> Result<KeyVal
             _ => {
                 return Err(ClientError::input(
                     format!("a {what} needs a KEY and a VALUE"),
-                    format!("write it as `KEY VALUE`, e.g. -p name World"),
+                    "write it as `KEY VALUE`, e.g. -p name World",
                 ))
             }
         }
@@ -144,6 +143,11 @@ fn read_object_file(path: &Path, what: &str) -> Result<Map<String, Value>, Clien
 mod tests {
     use super::*;
     use clap::Parser;
+    use serde_json::json;
+
+    fn array(pairs: &KeyValues) -> Value {
+        serde_json::to_value(pairs.to_wire()).unwrap()
+    }
 
     #[derive(Debug, Parser)]
     struct Probe {
@@ -177,7 +181,7 @@ mod tests {
             json!({"stock_change": -1, "name": "World", "obj": {"a": [1]}})
         );
         assert_eq!(
-            probe.annotations.read().unwrap().to_array(),
+            array(&probe.annotations.read().unwrap()),
             json!([{"key": "web-export", "value": true}])
         );
     }
@@ -192,7 +196,7 @@ mod tests {
             param_file: Some(file),
         };
         assert_eq!(
-            args.read().unwrap().to_array(),
+            array(&args.read().unwrap()),
             json!([{"key":"a","value":2},{"key":"b","value":"x"},{"key":"c","value":"three"}])
         );
     }
