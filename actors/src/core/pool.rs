@@ -33,7 +33,7 @@ pub use container::{ContainerState, ContainerView};
 pub use counters::PoolCounters;
 pub use messages::{ActivationRequest, PoolEffect, PoolInput, RejectReason, RemovalReason};
 
-use crate::core::action::Kind;
+use crate::core::action::{ActionKey, Kind};
 use crate::core::ids::{ActivationId, ContainerId};
 use crate::core::time::Millis;
 use container::{Container, Phase, Queued};
@@ -328,7 +328,7 @@ impl ContainerPool {
         let warm = self
             .containers
             .values()
-            .filter(|c| c.action.as_ref() == Some(&request.action) && c.load() < c.max_concurrent)
+            .filter(|c| self.serves(c, &request.action) && c.load() < c.max_concurrent)
             .min_by_key(|c| {
                 let class = match c.phase {
                     Phase::Up => 0,
@@ -423,6 +423,19 @@ impl ContainerPool {
             },
         );
         Ok(())
+    }
+
+    /// Whether `container` may run an activation of `action`: only a container dedicated to the
+    /// very same namespace, action and version.
+    fn serves(&self, container: &Container, action: &ActionKey) -> bool {
+        match &container.action {
+            Some(own) if own == action => true,
+            #[cfg(any(test, feature = "planted-bug"))]
+            Some(own) if self.config.planted_bug_reuse_across_versions => {
+                own.namespace == action.namespace && own.action == action.action
+            }
+            _ => false,
+        }
     }
 
     /// Idle containers to remove so that `missing_mb` more memory is free: least recently used action

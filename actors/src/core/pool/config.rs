@@ -60,6 +60,12 @@ pub struct PoolConfig {
     pub prewarm: Vec<PrewarmSpec>,
     /// After this many failed container creations for one activation, it is rejected (default 3).
     pub max_create_attempts: u32,
+    /// TEST ONLY (exists with the `planted-bug` feature or in this crate's tests): when `true`, the
+    /// pool reuses a warm container for another version of the same action, a known bug the
+    /// deterministic simulator must find. Always `false` unless a test sets it.
+    #[cfg(any(test, feature = "planted-bug"))]
+    #[serde(default)]
+    pub planted_bug_reuse_across_versions: bool,
 }
 
 impl Default for PoolConfig {
@@ -70,6 +76,8 @@ impl Default for PoolConfig {
             keep_alive: KeepAlivePolicy::DEFAULT,
             prewarm: Vec::new(),
             max_create_attempts: 3,
+            #[cfg(any(test, feature = "planted-bug"))]
+            planted_bug_reuse_across_versions: false,
         }
     }
 }
