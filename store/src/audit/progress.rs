@@ -17,7 +17,7 @@ pub(crate) fn report(
     done: u64,
     total: u64,
 ) {
-    if done % EVERY == 0 || done == total {
+    if done.checked_rem(EVERY) == Some(0) || done == total {
         callback(Progress { stage, done, total });
     }
 }

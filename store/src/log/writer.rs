@@ -292,13 +292,11 @@ impl Writer {
                     head: chain,
                     records: record_count,
                 };
-                if let Err(mpsc::SendError(job)) = self.flushes.send(job) {
-                    if let FlushJob::Group { appends, .. } = job {
-                        for append in appends {
-                            let _ = append.reply.send(Err(Error::Closed {
-                                path: self.shared.path.clone(),
-                            }));
-                        }
+                if let Err(mpsc::SendError(FlushJob::Group { appends, .. })) = self.flushes.send(job) {
+                    for append in appends {
+                        let _ = append.reply.send(Err(Error::Closed {
+                            path: self.shared.path.clone(),
+                        }));
                     }
                 }
             }

@@ -137,9 +137,17 @@ impl RowStore for SledRows {
     }
 
     fn remove(&mut self, tree: TreeId, key: Vec<u8>) {
-        if self.writable(tree) {
-            self.trees[tree.index()].writes.insert(key, None);
+        if !self.writable(tree) {
+            return;
         }
+        let pending = &mut self.trees[tree.index()];
+        // A key the tree does not hold needs no tombstone (sled pays per written key): drop a
+        // write made earlier in this batch, or do nothing. If the read fails, write the tombstone.
+        if let Ok(false) = pending.tree.contains_key(&key) {
+            pending.writes.remove(&key);
+            return;
+        }
+        pending.writes.insert(key, None);
     }
 
     fn scan_prefix(&self, tree: TreeId, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
