@@ -40,6 +40,12 @@ pub enum ClientError {
         message: String,
         hint: Option<String>,
     },
+    /// A local step of a client command failed (e.g. starting the bench's baseline launchers).
+    #[error("{message}")]
+    Local {
+        message: String,
+        hint: Option<String>,
+    },
     /// A local file could not be read or written.
     #[error("cannot {doing} {path}: {source}")]
     File {
@@ -83,7 +89,7 @@ impl ClientError {
                     .into(),
             ),
             ClientError::Config { hint, .. } => Some(hint.clone()),
-            ClientError::Input { hint, .. } => hint.clone(),
+            ClientError::Input { hint, .. } | ClientError::Local { hint, .. } => hint.clone(),
             ClientError::File { .. } => None,
         }
     }

@@ -3,6 +3,7 @@
 pub mod action;
 pub mod action_spec;
 pub mod activation;
+pub mod bench;
 pub mod client;
 pub mod client_error;
 pub mod entity;
@@ -51,6 +52,8 @@ pub enum Command {
     Activation(activation::ActivationArgs),
     /// List the namespaces of the key.
     Namespace(namespace::NamespaceArgs),
+    /// Load generators: `whirl bench invoke` measures warm invocations against baselines.
+    Bench(bench::BenchArgs),
 }
 
 /// Where Whirl keeps its data unless told otherwise.
@@ -89,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Package(args) => client_command(package::run(args)),
         Command::Activation(args) => client_command(activation::run(args)),
         Command::Namespace(args) => client_command(namespace::run(args)),
+        Command::Bench(args) => client_command(bench::run(args)),
     }
 }
 

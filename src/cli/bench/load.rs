@@ -1,0 +1,245 @@
+//! The HTTP load generator: `concurrency` threads, each with its own keep-alive connection (one
+//! `ureq` agent), sending the same request shape in a closed loop; a warm-up, then a measured
+//! window that ends after a duration or a total count.
+
+use super::stats::PhaseStats;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+/// What each request is.
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// `GET url` (no auth).
+    Get { url: String },
+    /// `POST url` with a JSON body and Basic auth; `urls` are taken round-robin.
+    Post {
+        urls: Vec<String>,
+        authorization: String,
+        body: String,
+    },
+}
+
+/// When the measured window ends.
+#[derive(Debug, Clone, Copy)]
+pub enum Stop {
+    After(Duration),
+    Count(u64),
+}
+
+/// Runs one phase: warm-up for `warmup`, then measure until `stop`.
+pub fn run(request: &Request, concurrency: usize, warmup: Duration, stop: Stop) -> PhaseStats {
+    let concurrency = concurrency.max(1);
+    let barrier = Arc::new(Barrier::new(concurrency + 1));
+    let issued = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..concurrency)
+        .map(|worker| {
+            let request = request.clone();
+            let barrier = barrier.clone();
+            let issued = issued.clone();
+            std::thread::spawn(move || {
+                work(
+                    &request,
+                    worker,
+                    concurrency,
+                    &barrier,
+                    &issued,
+                    warmup,
+                    stop,
+                )
+            })
+        })
+        .collect();
+    barrier.wait();
+    let started = Instant::now();
+    let parts: Vec<PhaseStats> = workers
+        .into_iter()
+        .map(|worker| worker.join().unwrap_or_default())
+        .collect();
+    // Timed: every worker measured exactly that window. Counted: from the end of the warm-up
+    // until the last worker finished.
+    let window = match stop {
+        Stop::After(duration) => duration,
+        Stop::Count(_) => started.elapsed().saturating_sub(warmup),
+    }
+    .max(Duration::from_millis(1));
+    PhaseStats::merge(parts, window)
+}
+
+fn work(
+    request: &Request,
+    worker: usize,
+    concurrency: usize,
+    barrier: &Barrier,
+    issued: &AtomicU64,
+    warmup: Duration,
+    stop: Stop,
+) -> PhaseStats {
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(5))
+        .timeout_read(Duration::from_secs(70))
+        .max_idle_connections_per_host(1)
+        .build();
+    let mut stats = PhaseStats::default();
+    barrier.wait();
+    let start = Instant::now();
+    let measure_from = start + warmup;
+    let mut turn = worker;
+    loop {
+        let now = Instant::now();
+        let measuring = now >= measure_from;
+        if measuring {
+            match stop {
+                Stop::After(duration) if now >= measure_from + duration => break,
+                Stop::Count(count) if issued.fetch_add(1, Ordering::Relaxed) >= count => break,
+                _ => {}
+            }
+        }
+        let sent = Instant::now();
+        let outcome = send(&agent, request, turn);
+        let micros = sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
+        turn += concurrency;
+        if !measuring {
+            continue;
+        }
+        match outcome {
+            Ok(()) => stats.micros.push(micros),
+            Err(error) => {
+                stats.errors += 1;
+                if stats.first_error.is_none() {
+                    stats.first_error = Some(error);
+                }
+            }
+        }
+    }
+    stats
+}
+
+/// One request; the body is read to the end so the connection can be reused.
+fn send(agent: &ureq::Agent, request: &Request, turn: usize) -> Result<(), String> {
+    let answer = match request {
+        Request::Get { url } => agent.get(url).call(),
+        Request::Post {
+            urls,
+            authorization,
+            body,
+        } => {
+            let url = &urls[turn % urls.len()];
+            agent
+                .post(url)
+                .set("Authorization", authorization)
+                .set("Content-Type", "application/json")
+                .send_string(body)
+        }
+    };
+    match answer {
+        Ok(response) => response
+            .into_string()
+            .map(drop)
+            .map_err(|e| format!("reading the body: {e}")),
+        Err(ureq::Error::Status(status, response)) => {
+            let text = response.into_string().unwrap_or_default();
+            let start: String = text.chars().take(200).collect();
+            Err(format!("HTTP {status}: {start}"))
+        }
+        Err(ureq::Error::Transport(transport)) => Err(transport.to_string()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    /// A keep-alive server answering every request with 200 `{}`, or 429 for paths holding "busy".
+    fn server() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let stream = stream.unwrap();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut writer = stream;
+                    loop {
+                        let mut first = String::new();
+                        if reader.read_line(&mut first).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let mut length = 0usize;
+                        loop {
+                            let mut line = String::new();
+                            reader.read_line(&mut line).unwrap();
+                            let lower = line.to_ascii_lowercase();
+                            if let Some(v) = lower.strip_prefix("content-length:") {
+                                length = v.trim().parse().unwrap();
+                            }
+                            if line == "\r\n" {
+                                break;
+                            }
+                        }
+                        let mut body = vec![0u8; length];
+                        std::io::Read::read_exact(&mut reader, &mut body).unwrap();
+                        let status = if first.contains("busy") {
+                            "429 Too Many Requests"
+                        } else {
+                            "200 OK"
+                        };
+                        let answer = format!("HTTP/1.1 {status}\r\nContent-Length: 2\r\n\r\n{{}}");
+                        if writer.write_all(answer.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        base
+    }
+
+    #[test]
+    fn a_count_bounded_phase_sends_exactly_that_many_measured_requests() {
+        let base = server();
+        let request = Request::Post {
+            urls: vec![format!("{base}/a"), format!("{base}/b")],
+            authorization: "Basic x".into(),
+            body: "{}".into(),
+        };
+        let stats = run(&request, 3, Duration::ZERO, Stop::Count(90));
+        assert_eq!(stats.micros.len(), 90);
+        assert_eq!(stats.errors, 0);
+        assert!(stats.summary().per_second > 0.0);
+    }
+
+    #[test]
+    fn failures_are_counted_and_the_first_is_kept() {
+        let base = server();
+        let request = Request::Get {
+            url: format!("{base}/busy"),
+        };
+        let stats = run(&request, 2, Duration::ZERO, Stop::Count(10));
+        assert_eq!(stats.errors, 10);
+        assert!(stats.micros.is_empty());
+        assert!(stats.first_error.unwrap().starts_with("HTTP 429"));
+    }
+
+    #[test]
+    fn a_timed_phase_ends_after_its_window() {
+        let base = server();
+        let request = Request::Get {
+            url: format!("{base}/api/v1"),
+        };
+        let started = Instant::now();
+        let stats = run(
+            &request,
+            2,
+            Duration::from_millis(50),
+            Stop::After(Duration::from_millis(200)),
+        );
+        assert!(started.elapsed() >= Duration::from_millis(250));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(!stats.micros.is_empty());
+        assert_eq!(stats.window, Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,295 @@
+//! The bench's report: one row per phase, ratios against the baselines of the same run, and the
+//! issue's targets (warm blocking invoke p50 ≤ 1 ms, p99 ≤ 5 ms, ≥ 10,000/s at concurrency 8,
+//! many actions ≥ half the single-action throughput), as text or JSON.
+
+use super::load::Stop;
+use super::stats::{PhaseStats, Summary};
+use crate::cli::output::Table;
+use serde_json::{json, Value};
+
+/// Which phase a row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// `GET /api/v1`.
+    Floor,
+    /// Blocking invokes of one action.
+    Invoke,
+    /// Blocking invokes of N actions round-robin.
+    InvokeMany(usize),
+    /// Direct ActionLoop round trips.
+    Baseline,
+}
+
+impl Phase {
+    fn label(self) -> String {
+        match self {
+            Phase::Floor => "HTTP floor: GET /api/v1".into(),
+            Phase::Invoke => "invoke, 1 action (blocking, result)".into(),
+            Phase::InvokeMany(n) => format!("invoke, {n} actions round-robin"),
+            Phase::Baseline => "baseline: direct ActionLoop".into(),
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Phase::Floor => "http_floor",
+            Phase::Invoke => "invoke",
+            Phase::InvokeMany(_) => "invoke_many",
+            Phase::Baseline => "actionloop_baseline",
+        }
+    }
+}
+
+/// Everything one run measured.
+#[derive(Debug)]
+pub struct Report {
+    apihost: String,
+    concurrency: usize,
+    warmup_s: u64,
+    stop: Stop,
+    rows: Vec<(Phase, Summary, Option<String>)>,
+}
+
+impl Report {
+    pub fn new(apihost: &str, concurrency: usize, warmup_s: u64, stop: Stop) -> Self {
+        Report {
+            apihost: apihost.to_string(),
+            concurrency,
+            warmup_s,
+            stop,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, phase: Phase, stats: PhaseStats) {
+        let summary = stats.summary();
+        self.rows.push((phase, summary, stats.first_error));
+    }
+
+    fn get(&self, wanted: fn(Phase) -> bool) -> Option<&Summary> {
+        self.rows
+            .iter()
+            .find(|(phase, _, _)| wanted(*phase))
+            .map(|(_, summary, _)| summary)
+    }
+
+    /// `(name, value)` ratios of the same run.
+    pub fn ratios(&self) -> Vec<(String, f64)> {
+        let invoke = self.get(|p| p == Phase::Invoke);
+        let floor = self.get(|p| p == Phase::Floor);
+        let baseline = self.get(|p| p == Phase::Baseline);
+        let many = self.get(|p| matches!(p, Phase::InvokeMany(_)));
+        let mut out = Vec::new();
+        let mut push = |name: &str, a: Option<f64>, b: Option<f64>| {
+            if let (Some(a), Some(b)) = (a, b) {
+                if b > 0.0 {
+                    out.push((name.to_string(), a / b));
+                }
+            }
+        };
+        push(
+            "invoke p50 / HTTP floor p50",
+            invoke.map(|s| s.p50_ms),
+            floor.map(|s| s.p50_ms),
+        );
+        push(
+            "invoke p99 / HTTP floor p99",
+            invoke.map(|s| s.p99_ms),
+            floor.map(|s| s.p99_ms),
+        );
+        push(
+            "invoke p50 / ActionLoop p50",
+            invoke.map(|s| s.p50_ms),
+            baseline.map(|s| s.p50_ms),
+        );
+        push(
+            "invoke p99 / ActionLoop p99",
+            invoke.map(|s| s.p99_ms),
+            baseline.map(|s| s.p99_ms),
+        );
+        push(
+            "invoke req/s / HTTP floor req/s",
+            invoke.map(|s| s.per_second),
+            floor.map(|s| s.per_second),
+        );
+        push(
+            "invoke req/s / ActionLoop req/s",
+            invoke.map(|s| s.per_second),
+            baseline.map(|s| s.per_second),
+        );
+        push(
+            "many actions req/s / 1 action req/s",
+            many.map(|s| s.per_second),
+            invoke.map(|s| s.per_second),
+        );
+        out
+    }
+
+    /// `(target, measured, met)` for the targets that this run measured.
+    pub fn targets(&self) -> Vec<(String, String, bool)> {
+        let mut out = Vec::new();
+        if let Some(invoke) = self.get(|p| p == Phase::Invoke) {
+            out.push((
+                "warm blocking invoke p50 <= 1 ms".into(),
+                format!("{:.3} ms", invoke.p50_ms),
+                invoke.p50_ms <= 1.0,
+            ));
+            out.push((
+                "warm blocking invoke p99 <= 5 ms".into(),
+                format!("{:.3} ms", invoke.p99_ms),
+                invoke.p99_ms <= 5.0,
+            ));
+            if self.concurrency == 8 {
+                out.push((
+                    ">= 10,000 invocations/s at concurrency 8".into(),
+                    format!("{:.0}/s", invoke.per_second),
+                    invoke.per_second >= 10_000.0,
+                ));
+            }
+            if let Some(many) = self.get(|p| matches!(p, Phase::InvokeMany(_))) {
+                let ratio = if invoke.per_second > 0.0 {
+                    many.per_second / invoke.per_second
+                } else {
+                    0.0
+                };
+                out.push((
+                    "many actions >= 0.5 x single-action throughput".into(),
+                    format!("{ratio:.2} x"),
+                    ratio >= 0.5,
+                ));
+            }
+        }
+        out
+    }
+
+    fn measured(&self) -> String {
+        match self.stop {
+            Stop::After(d) => format!("{} s", d.as_secs()),
+            Stop::Count(n) => format!("{n} requests"),
+        }
+    }
+
+    /// The report as text.
+    pub fn render(&self) -> String {
+        let mut text = format!(
+            "whirl bench invoke: {} at concurrency {}, {} per phase after {} s of warm-up\n\n",
+            self.apihost,
+            self.concurrency,
+            self.measured(),
+            self.warmup_s
+        );
+        let mut table = Table::new();
+        table.row([
+            "phase", "requests", "errors", "req/s", "p50 ms", "p90 ms", "p99 ms",
+        ]);
+        for (phase, s, _) in &self.rows {
+            table.row([
+                phase.label(),
+                s.requests.to_string(),
+                s.errors.to_string(),
+                format!("{:.0}", s.per_second),
+                format!("{:.3}", s.p50_ms),
+                format!("{:.3}", s.p90_ms),
+                format!("{:.3}", s.p99_ms),
+            ]);
+        }
+        text.push_str(&table.render());
+        for (phase, _, error) in &self.rows {
+            if let Some(error) = error {
+                text.push_str(&format!("first error in '{}': {error}\n", phase.label()));
+            }
+        }
+        let ratios = self.ratios();
+        if !ratios.is_empty() {
+            text.push_str("\nratios (same run):\n");
+            let mut table = Table::new();
+            for (name, value) in ratios {
+                table.row([format!("  {name}"), format!("{value:.2}")]);
+            }
+            text.push_str(&table.render());
+        }
+        let targets = self.targets();
+        if !targets.is_empty() {
+            text.push_str("\ntargets:\n");
+            let mut table = Table::new();
+            for (name, measured, met) in targets {
+                table.row([
+                    format!("  {name}"),
+                    measured,
+                    if met { "met" } else { "NOT met" }.to_string(),
+                ]);
+            }
+            text.push_str(&table.render());
+        }
+        text
+    }
+
+    /// The report as JSON.
+    pub fn to_json(&self) -> Value {
+        let phases: serde_json::Map<String, Value> = self
+            .rows
+            .iter()
+            .map(|(phase, summary, error)| {
+                let mut value = serde_json::to_value(summary).unwrap_or(Value::Null);
+                if let Value::Object(map) = &mut value {
+                    map.insert("label".into(), phase.label().into());
+                    map.insert("first_error".into(), error.clone().into());
+                }
+                (phase.key().to_string(), value)
+            })
+            .collect();
+        json!({
+            "apihost": self.apihost,
+            "concurrency": self.concurrency,
+            "measured": self.measured(),
+            "warmup_s": self.warmup_s,
+            "phases": phases,
+            "ratios": Value::Object(
+                self.ratios().into_iter().map(|(name, value)| (name, json!(value))).collect()
+            ),
+            "targets": self.targets().into_iter()
+                .map(|(name, measured, met)| json!({"target": name, "measured": measured, "met": met}))
+                .collect::<Vec<_>>(),
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn stats(micros: Vec<u32>, seconds: u64) -> PhaseStats {
+        PhaseStats {
+            micros,
+            window: Duration::from_secs(seconds),
+            ..PhaseStats::default()
+        }
+    }
+
+    #[test]
+    fn ratios_and_targets_compare_phases_of_the_same_run() {
+        let mut report = Report::new("http://h", 8, 1, Stop::After(Duration::from_secs(1)));
+        report.add(Phase::Floor, stats(vec![200; 20_000], 1));
+        report.add(Phase::Invoke, stats(vec![800; 12_000], 1));
+        report.add(Phase::InvokeMany(100), stats(vec![1600; 5_000], 1));
+        report.add(Phase::Baseline, stats(vec![100; 40_000], 1));
+        let ratios: std::collections::HashMap<_, _> = report.ratios().into_iter().collect();
+        assert_eq!(ratios["invoke p50 / HTTP floor p50"], 4.0);
+        assert_eq!(ratios["invoke p50 / ActionLoop p50"], 8.0);
+        assert_eq!(ratios["invoke req/s / ActionLoop req/s"], 0.3);
+        assert!((ratios["many actions req/s / 1 action req/s"] - 5.0 / 12.0).abs() < 1e-9);
+        let targets = report.targets();
+        assert_eq!(
+            targets.iter().map(|t| t.2).collect::<Vec<_>>(),
+            vec![true, true, true, false]
+        );
+        let text = report.render();
+        assert!(text.contains("invoke, 100 actions round-robin"), "{text}");
+        assert!(text.contains("NOT met"), "{text}");
+        let json = report.to_json();
+        assert_eq!(json["phases"]["invoke"]["requests"], 12_000);
+        assert_eq!(json["targets"][3]["met"], false);
+    }
+}
