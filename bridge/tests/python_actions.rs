@@ -495,3 +495,23 @@ async fn output_without_a_final_newline_is_kept_and_does_not_delay_the_result() 
     let next = run(&t.driver, &id, "a2", "{}").await;
     assert_eq!(messages(&next), vec!["stdout: no newline"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_zygote_containers_in_a_row() {
+    // The zygote's spare acknowledges its start at once; the driver must not miss it.
+    let t = driver(true).await;
+    for n in 0..30 {
+        let id = t
+            .driver
+            .create(ContainerSpec::runtime(RuntimeKind::Python3, 256))
+            .await
+            .unwrap_or_else(|e| panic!("create {n}: {e}"));
+        t.driver
+            .init(&id, init_request("def main(a):\n  return a\n"), TIMEOUT)
+            .await
+            .unwrap();
+        let out = run(&t.driver, &id, "a", r#"{"n":1}"#).await;
+        assert_eq!(result_json(&out)["n"], 1);
+        t.driver.remove(&id).await.unwrap();
+    }
+}

@@ -3,6 +3,7 @@
 //! logs per activation at the sentinels. Concurrent containers tag every line with the
 //! activation id; single-activation containers are matched in order.
 
+use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,6 +21,9 @@ use crate::process::lines::BoundedLines;
 
 /// Slack above the result limit for the activation tag.
 const TAG_SLACK: usize = 512;
+
+/// Early answers kept for a request still to be registered.
+const MAX_UNCLAIMED: usize = 16;
 
 /// The Rust side of a started launcher: its socket (requests out, answers in) and the read
 /// ends of its stdout and stderr.
@@ -80,6 +84,9 @@ impl Pending {
 #[derive(Default)]
 struct RouterState {
     pending: Vec<Pending>,
+    /// Answers that arrived before their request was registered (a fast launcher can
+    /// acknowledge its start before the driver starts waiting for it).
+    unclaimed: VecDeque<(Option<String>, Answer)>,
     answers_closed: bool,
     stdout_closed: bool,
     stderr_closed: bool,
@@ -112,9 +119,22 @@ impl Router {
                 let _ = tx.send(answer);
             }
             None => {
-                tracing::warn!(container = %self.container, "answer with no request waiting for it")
+                if state.unclaimed.len() >= MAX_UNCLAIMED {
+                    tracing::warn!(container = %self.container, "dropping an answer nobody claimed");
+                    state.unclaimed.pop_front();
+                }
+                state.unclaimed.push_back((key.map(str::to_string), answer));
             }
         }
+    }
+
+    /// An answer that arrived early for `key` (or untagged), if any.
+    fn claim(state: &mut RouterState, key: &str) -> Option<Answer> {
+        let at = state
+            .unclaimed
+            .iter()
+            .position(|(k, _)| k.as_deref().unwrap_or(key) == key)?;
+        state.unclaimed.remove(at).map(|(_, answer)| answer)
     }
 
     fn route_log(&self, stream: LogStream, key: Option<&str>, text: &str, time: SystemTime) {
@@ -209,10 +229,9 @@ impl LauncherConnection {
     }
 
     /// Waits for the launcher's start acknowledgement (`{"ok":true}` with `__OW_WAIT_FOR_ACK`).
-    pub async fn await_ack(&self, timeout: Duration) -> Option<Answer> {
+    pub async fn await_ack(&self, timeout: Duration) -> Exchange {
         self.exchange("ack", None, timeout, 64 * 1024, Duration::ZERO)
             .await
-            .answer
     }
 
     /// Sends `line` (if any) and waits up to `timeout` for the answer keyed `key` (the
@@ -238,7 +257,11 @@ impl LauncherConnection {
                 stderr_done: state.stderr_closed,
                 logs_done_tx: Some(logs_tx),
             };
-            if state.answers_closed {
+            if let Some(answer) = Router::claim(&mut state, key) {
+                if let Some(tx) = pending.answer_tx.take() {
+                    let _ = tx.send(answer);
+                }
+            } else if state.answers_closed {
                 if let Some(tx) = pending.answer_tx.take() {
                     let _ = tx.send(Answer::Closed);
                 }

@@ -4,7 +4,6 @@
 //! output; the timeout kills the process group; the output is read with a bound.
 
 use std::collections::BTreeMap;
-use std::os::fd::OwnedFd;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
@@ -16,6 +15,7 @@ use crate::driver::{ActionLimits, HttpRequestMeta, InitRequest, RunFailure, RunR
 use crate::error::{DriverError, Result};
 use crate::logs::{ActivationLogs, LogLine, LogStream};
 use crate::process::lines::BoundedLines;
+use crate::process::spawn::cloexec_pipe;
 
 /// What the watchdog answers when it killed a command at its timeout.
 pub const KILLED_PROCESS: &str = "Killed process.";
@@ -94,7 +94,7 @@ impl ExecCommand {
         }
         let combined = if self.combine_output {
             let (reader, writer) =
-                std::io::pipe().map_err(|e| DriverError::io("creating the exec output pipe", e))?;
+                cloexec_pipe().map_err(|e| DriverError::io("creating the exec output pipe", e))?;
             let writer_too = writer
                 .try_clone()
                 .map_err(|e| DriverError::io("duplicating the exec output pipe", e))?;
@@ -118,7 +118,7 @@ impl ExecCommand {
             .and_then(Pid::from_raw);
         let output: Box<dyn AsyncRead + Send + Unpin> = match (combined, child.stdout.take()) {
             (Some(reader), _) => Box::new(
-                tokio::net::unix::pipe::Receiver::from_owned_fd(OwnedFd::from(reader))
+                tokio::net::unix::pipe::Receiver::from_owned_fd(reader)
                     .map_err(|e| DriverError::io("registering the exec output pipe", e))?,
             ),
             (None, Some(stdout)) => Box::new(stdout),

@@ -31,11 +31,11 @@ pub(crate) fn launcher_pipes() -> Result<(LauncherIo, ChildEnds)> {
     ours.set_nonblocking(true)
         .map_err(io_err("setting the socket non-blocking"))?;
     let socket = UnixStream::from_std(ours).map_err(io_err("registering the socket"))?;
-    let (stdout_r, stdout_w) = std::io::pipe().map_err(io_err("creating the stdout pipe"))?;
-    let (stderr_r, stderr_w) = std::io::pipe().map_err(io_err("creating the stderr pipe"))?;
-    let stdout = tokio::net::unix::pipe::Receiver::from_owned_fd(OwnedFd::from(stdout_r))
+    let (stdout_r, stdout_w) = cloexec_pipe().map_err(io_err("creating the stdout pipe"))?;
+    let (stderr_r, stderr_w) = cloexec_pipe().map_err(io_err("creating the stderr pipe"))?;
+    let stdout = tokio::net::unix::pipe::Receiver::from_owned_fd(stdout_r)
         .map_err(io_err("registering the stdout pipe"))?;
-    let stderr = tokio::net::unix::pipe::Receiver::from_owned_fd(OwnedFd::from(stderr_r))
+    let stderr = tokio::net::unix::pipe::Receiver::from_owned_fd(stderr_r)
         .map_err(io_err("registering the stderr pipe"))?;
     Ok((
         LauncherIo {
@@ -45,10 +45,15 @@ pub(crate) fn launcher_pipes() -> Result<(LauncherIo, ChildEnds)> {
         },
         ChildEnds {
             socket: OwnedFd::from(theirs),
-            stdout: OwnedFd::from(stdout_w),
-            stderr: OwnedFd::from(stderr_w),
+            stdout: stdout_w,
+            stderr: stderr_w,
         },
     ))
+}
+
+/// A pipe whose two ends are closed on exec: `(read end, write end)`.
+pub(crate) fn cloexec_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(std::io::Error::from)
 }
 
 /// Starts `program args...` in a new process group with the launcher's ends on fds 0..3.

@@ -115,15 +115,22 @@ impl LauncherStarter {
             id,
             work_dir,
         };
-        match process.conn.await_ack(self.config.start_timeout).await {
+        let ack = process.conn.await_ack(self.config.start_timeout).await;
+        match ack.answer {
             Some(Answer::Line(line)) if line.trim() == r#"{"ok":true}"# => {
                 tracing::debug!(container = %process.id, kind = %kind, pgid, "launcher started");
                 Ok(process)
             }
-            other => Err(DriverError::Spawn {
-                what: format!("{kind} launcher {}", process.id),
-                source: std::io::Error::other(format!("no start acknowledgement: {other:?}")),
-            }),
+            other => {
+                let said: Vec<String> = ack.logs.lines().iter().map(|l| l.to_string()).collect();
+                Err(DriverError::Spawn {
+                    what: format!("{kind} launcher {} (pid {pgid})", process.id),
+                    source: std::io::Error::other(format!(
+                        "no start acknowledgement ({other:?}); it wrote: {}",
+                        said.join(" | ")
+                    )),
+                })
+            }
         }
     }
 }
