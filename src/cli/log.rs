@@ -9,6 +9,15 @@ use store::audit::{self, Progress, Until, VerifyOutcome};
 use store::time_format::{format_ms, parse_ms};
 use store::{EntityRef, EventLog, LogOptions, SledEventLog, Store, StoreOptions};
 
+/// Prints a line to stdout. A closed stdout (`whirl log ... | head`) silences the rest of the
+/// output instead of panicking as `println!` would.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 #[derive(Debug, clap::Args)]
 pub struct LogArgs {
     #[command(subcommand)]
@@ -105,7 +114,7 @@ fn verify(data_dir: &DataDir) -> anyhow::Result<()> {
     let log = audit::open_log_of(&data_dir.path)?;
     match audit::verify_log(&log, &mut progress_printer())? {
         VerifyOutcome::Valid(report) => {
-            println!(
+            say!(
                 "ok: {} records verified in generation {} (seq {} to {}), {} snapshot(s), head hash {}",
                 report.records,
                 report.generation,
@@ -142,7 +151,7 @@ fn replay(data_dir: &DataDir, until: Option<&str>) -> anyhow::Result<()> {
         let store = Store::open(&data_dir.path, StoreOptions::default())?;
         let comparison = audit::replay_and_compare(&store, &mut progress_printer())?;
         for tree in &comparison.trees {
-            println!(
+            say!(
                 "{:<12} live {:>9} rows, replay {:>9} rows: {}",
                 tree.tree,
                 tree.live_rows,
@@ -153,21 +162,22 @@ fn replay(data_dir: &DataDir, until: Option<&str>) -> anyhow::Result<()> {
         if !comparison.identical() {
             bail!("the live projections differ from a replay of the log from zero");
         }
-        println!(
+        say!(
             "ok: {} records replayed from zero; projections equal the live ones at seq {}",
             comparison.replayed_records, comparison.head_seq
         );
         return Ok(());
     };
+    let until_text = until;
     let until = parse_until(until)?;
     let log = open_log(data_dir)?;
     let summary = audit::state_at(&log, until, &mut progress_printer())?;
-    println!("state after seq {} ({:?}):", summary.last_seq, until);
+    say!("state as of --until {until_text} (after seq {}):", summary.last_seq);
     for (entity, detail) in &summary.entities {
-        println!("  {entity}  {detail}");
+        say!("  {entity}  {detail}");
     }
     for (what, count) in &summary.counts {
-        println!("{what}: {count}");
+        say!("{what}: {count}");
     }
     Ok(())
 }
@@ -178,21 +188,24 @@ fn history(data_dir: &DataDir, entity: &str) -> anyhow::Result<()> {
     let total = log.head().map_or(0, |receipt| receipt.seq);
     let entries = audit::entity_history(log.read_from(1), &entity, total, &mut progress_printer())?;
     if entries.is_empty() {
-        println!("no change of {entity} in the log");
+        say!("no change of {entity} in the log");
     }
     for entry in entries {
-        println!(
+        say!(
             "{}  seq {}  {}  by {}",
             format_ms(entry.time_ms),
             entry.seq,
             entry.event,
             entry.by
         );
+        if entry.changes.is_empty() {
+            say!("    (no field changed)");
+        }
         for change in entry.changes {
             let show = |value: &Option<serde_json::Value>| {
                 value.as_ref().map_or("-".to_owned(), |v| v.to_string())
             };
-            println!(
+            say!(
                 "    {}: {} -> {}",
                 change.path,
                 show(&change.before),
@@ -207,7 +220,12 @@ fn export(data_dir: &DataDir) -> anyhow::Result<()> {
     let log = audit::open_log_of(&data_dir.path)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let written = audit::export_jsonl(&log, &mut out, &mut progress_printer())?;
+    let written = match audit::export_jsonl(&log, &mut out, &mut progress_printer()) {
+        Ok(written) => written,
+        // The reader went away (`| head`): not an error of the export.
+        Err(store::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        Err(error) => return Err(error.into()),
+    };
     out.flush().context("flushing stdout")?;
     eprintln!("exported {written} records");
     Ok(())
@@ -216,30 +234,30 @@ fn export(data_dir: &DataDir) -> anyhow::Result<()> {
 fn stats(data_dir: &DataDir) -> anyhow::Result<()> {
     let log = audit::open_log_of(&data_dir.path)?;
     let stats = audit::log_stats(&log, &mut progress_printer())?;
-    println!("log: {}", log.path().display());
-    println!(
+    say!("log: {}", log.path().display());
+    say!(
         "generation {} (trees: {})",
         stats.generation,
         stats.generation_trees.join(", ")
     );
-    println!(
+    say!(
         "records {} ({} bytes; {} bytes on disk)",
         stats.records, stats.bytes, stats.size_on_disk
     );
-    println!(
+    say!(
         "seq {} to {}",
         stats.first_seq.unwrap_or(0),
         stats.head_seq.unwrap_or(0)
     );
     if let (Some(first), Some(last)) = (stats.first_time_ms, stats.last_time_ms) {
-        println!("time {} to {}", format_ms(first), format_ms(last));
+        say!("time {} to {}", format_ms(first), format_ms(last));
     }
-    println!(
+    say!(
         "{:<20} {:>10} {:>12} {:>9} {:>9}",
         "event", "records", "bytes", "avg", "max"
     );
     for (name, tally) in &stats.by_event {
-        println!(
+        say!(
             "{:<20} {:>10} {:>12} {:>9} {:>9}",
             name,
             tally.records,
@@ -277,7 +295,7 @@ fn retain(data_dir: &DataDir, older_than: &str) -> anyhow::Result<()> {
     let now = store::Clock::now_ms(&store::SystemClock);
     let report = store.retain(max_age, now)?;
     match report.snapshot_seq {
-        Some(seq) => println!(
+        Some(seq) => say!(
             "dropped {} activations and {} invocations that ended before {}; kept {} records; snapshot at seq {}, generation {}",
             report.dropped_activations,
             report.dropped_invocations,
@@ -286,7 +304,7 @@ fn retain(data_dir: &DataDir, older_than: &str) -> anyhow::Result<()> {
             seq,
             report.generation
         ),
-        None => println!("nothing ended before {}: the log is unchanged", format_ms(report.cutoff_ms)),
+        None => say!("nothing ended before {}: the log is unchanged", format_ms(report.cutoff_ms)),
     }
     Ok(())
 }

@@ -44,7 +44,19 @@ pub fn entity_history(
         }
         let after = next_state(state.as_ref(), &record.event)?;
         let mut changes = Vec::new();
-        diff("", state.as_ref(), after.as_ref(), &mut changes);
+        match (&state, &after) {
+            // A creation or a deletion is one change of the whole entity, not one per field.
+            (None, _) | (_, None) => {
+                if state != after {
+                    changes.push(FieldChange {
+                        path: if state.is_none() { "(created)".into() } else { "(deleted)".into() },
+                        before: state.clone(),
+                        after: after.clone(),
+                    })
+                }
+            }
+            (Some(before), Some(now)) => diff("", Some(before), Some(now), &mut changes),
+        }
         entries.push(HistoryEntry {
             seq: record.seq,
             time_ms: record.time_ms,
