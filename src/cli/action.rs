@@ -129,7 +129,7 @@ fn invoke(client: &ApiClient, json: bool, args: &InvokeArgs) -> Result<(), Clien
     if response.status == 202 {
         let accepted: ActivationIdBody = response.decode(&doing)?;
         if json {
-            output::print_json(&response.body);
+            output::print_body(&response.text);
         } else {
             output::ok(&format!(
                 "invoked {name} with id {}",
@@ -146,12 +146,12 @@ fn invoke(client: &ApiClient, json: bool, args: &InvokeArgs) -> Result<(), Clien
         return Ok(());
     }
     if args.result {
-        output::print_json(&response.body);
+        output::print_body(&response.text);
         if response.status == 502 {
             return Err(ClientError::ActionFailed {
                 action: name.to_string(),
                 activation_id: "--last".into(),
-                status: "an error".into(),
+                status: "an error result".into(),
                 message: error_text(&response.body),
             });
         }
@@ -164,7 +164,7 @@ fn invoke(client: &ApiClient, json: bool, args: &InvokeArgs) -> Result<(), Clien
             activation.activation_id
         ));
     }
-    output::print_json(&response.body);
+    output::print_body(&response.text);
     if response.status == 502 || !activation.response.success {
         return Err(ClientError::ActionFailed {
             action: name.to_string(),
@@ -200,13 +200,13 @@ fn get(client: &ApiClient, json: bool, args: &GetArgs) -> Result<(), ClientError
     let response = call.send()?;
     if args.url {
         let action: Action = response.decode(&doing)?;
-        println!("{}", web_url(client.base_url(), &action));
+        output::line(&web_url(client.base_url(), &action));
         return Ok(());
     }
     if !json {
         output::ok(&format!("got action {}", name.short()));
     }
-    output::print_json(&response.body);
+    output::print_body(&response.text);
     Ok(())
 }
 
@@ -249,14 +249,14 @@ fn list(client: &ApiClient, json: bool, args: &ListArgs) -> Result<(), ClientErr
         .query("skip", args.skip)
         .send()?;
     if json {
-        output::print_json(&response.body);
+        output::print_body(&response.text);
         return Ok(());
     }
     let mut actions: Vec<ActionSummary> = response.decode(doing)?;
     if args.name_sort {
         actions.sort_by(|a, b| a.name.cmp(&b.name));
     }
-    println!("actions");
+    output::line("actions");
     let mut table = Table::new();
     for action in &actions {
         let kind = match annotation(&action.annotations, "exec") {

@@ -139,7 +139,7 @@ struct ListFilter {
 fn fetch_summaries(
     client: &ApiClient,
     filter: &ListFilter,
-) -> Result<(Value, Vec<ActivationSummary>), ClientError> {
+) -> Result<(String, Vec<ActivationSummary>), ClientError> {
     let doing = "Unable to list activations";
     let response = client
         .call(Method::Get, &activations_path(), doing, "activation")
@@ -150,16 +150,16 @@ fn fetch_summaries(
         .query_opt("upto", filter.upto)
         .send()?;
     let summaries = response.decode(doing)?;
-    Ok((response.body, summaries))
+    Ok((response.text, summaries))
 }
 
 fn list(client: &ApiClient, json: bool, filter: &ListFilter) -> Result<(), ClientError> {
-    let (body, summaries) = fetch_summaries(client, filter)?;
+    let (text, summaries) = fetch_summaries(client, filter)?;
     if json {
-        output::print_json(&body);
+        output::print_body(&text);
         return Ok(());
     }
-    print!("{}", summary_table(&summaries));
+    output::text(&summary_table(&summaries));
     Ok(())
 }
 
@@ -180,7 +180,7 @@ pub fn summary_table(summaries: &[ActivationSummary]) -> String {
             Some(Value::String(kind)) => kind.clone(),
             _ => "-".into(),
         };
-        let start = if kind == "-" {
+        let start = if matches!(kind.as_str(), "-" | "trigger" | "sequence") {
             "-"
         } else if annotation(&activation.annotations, "initTime").is_some() {
             "cold"
@@ -250,7 +250,7 @@ fn get(client: &ApiClient, json: bool, which: &Which) -> Result<(), ClientError>
     if !json {
         output::ok(&format!("got activation {id}"));
     }
-    output::print_json(&response.body);
+    output::print_body(&response.text);
     Ok(())
 }
 
@@ -266,7 +266,7 @@ fn result(client: &ApiClient, json: bool, which: &Which) -> Result<(), ClientErr
         )
         .send()?;
     if json {
-        output::print_json(&response.body);
+        output::print_body(&response.text);
         return Ok(());
     }
     let result: ActivationResult = response.decode(&doing)?;
@@ -286,12 +286,12 @@ fn logs(client: &ApiClient, json: bool, which: &Which, strip: bool) -> Result<()
         )
         .send()?;
     if json {
-        output::print_json(&response.body);
+        output::print_body(&response.text);
         return Ok(());
     }
     let logs: ActivationLogs = response.decode(&doing)?;
     for line in &logs.logs {
-        println!("{}", if strip { strip_log_line(line) } else { line });
+        output::line(if strip { strip_log_line(line) } else { line });
     }
     Ok(())
 }
@@ -330,8 +330,8 @@ fn poll(
     let started = Instant::now();
     let since = now_ms().saturating_sub(since_seconds * 1000);
     let mut seen: HashSet<String> = HashSet::new();
-    println!("Enter Ctrl-c to exit.");
-    println!("Polling for activation logs");
+    output::line("Enter Ctrl-c to exit.");
+    output::line("Polling for activation logs");
     loop {
         let filter = ListFilter {
             name: name.map(str::to_string),
@@ -357,9 +357,9 @@ fn poll(
                 )
                 .send()?
                 .decode(&doing)?;
-            println!("\nActivation: '{}' ({id})", summary.name);
+            output::line(&format!("\nActivation: '{}' ({id})", summary.name));
             for line in &logs.logs {
-                println!("  {line}");
+                output::line(&format!("  {line}"));
             }
         }
         if exit.is_some_and(|seconds| started.elapsed() >= Duration::from_secs(seconds)) {

@@ -22,11 +22,13 @@ pub struct ApiClient {
     authorization: Option<String>,
 }
 
-/// A 2xx answer: its status and its JSON body (`Null` when the body is empty).
+/// A 2xx answer: its status, its JSON body (`Null` when the body is empty), and the body's text
+/// as sent (printed as it came, key order included).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiResponse {
     pub status: u16,
     pub body: Value,
+    pub text: String,
 }
 
 /// HTTP methods the API uses.
@@ -92,6 +94,7 @@ impl ApiClient {
             query: Vec::new(),
             body: None,
             allowed: Vec::new(),
+            hints: Vec::new(),
             doing: doing.into(),
             noun,
         }
@@ -124,6 +127,8 @@ pub struct Call<'a> {
     body: Option<Value>,
     /// Non-2xx statuses answered as `Ok` (a blocking invoke's 502 carries the activation).
     allowed: Vec<u16>,
+    /// Hints for particular error statuses.
+    hints: Vec<(u16, String)>,
     doing: String,
     noun: &'static str,
 }
@@ -132,6 +137,12 @@ impl Call<'_> {
     /// Answers `status` as `Ok` with its body instead of as an error.
     pub fn allow_status(mut self, status: u16) -> Self {
         self.allowed.push(status);
+        self
+    }
+
+    /// Gives the hint for an error answer with `status`.
+    pub fn hint_on(mut self, status: u16, hint: impl Into<String>) -> Self {
+        self.hints.push((status, hint.into()));
         self
     }
 
@@ -180,7 +191,7 @@ impl Call<'_> {
                     doing: self.doing.clone(),
                     detail,
                 })?;
-                Ok(ApiResponse { status, body })
+                Ok(ApiResponse { status, body, text })
             }
             Err(ureq::Error::Status(status, response)) if self.allowed.contains(&status) => {
                 let text = read_body(response, &self.doing)?;
@@ -188,18 +199,24 @@ impl Call<'_> {
                     doing: self.doing.clone(),
                     detail,
                 })?;
-                Ok(ApiResponse { status, body })
+                Ok(ApiResponse { status, body, text })
             }
             Err(ureq::Error::Status(status, response)) => {
                 let request_id = response.header("X-Request-ID").map(str::to_string);
                 let text = response.into_string().unwrap_or_default();
                 let (message, code) = error_body(status, &text, request_id);
+                let hint = self
+                    .hints
+                    .into_iter()
+                    .find(|(s, _)| *s == status)
+                    .map(|(_, hint)| hint);
                 Err(ClientError::Api {
                     doing: self.doing,
                     status,
                     message,
                     code,
                     noun: self.noun,
+                    hint,
                 })
             }
             Err(ureq::Error::Transport(transport)) => Err(ClientError::Unreachable {
@@ -389,13 +406,7 @@ mod tests {
             )
             .send()
             .unwrap();
-        assert_eq!(
-            empty,
-            ApiResponse {
-                status: 204,
-                body: Value::Null
-            }
-        );
+        assert_eq!((empty.status, empty.body), (204, Value::Null));
 
         let seen = server.join().unwrap();
         assert!(

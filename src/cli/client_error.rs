@@ -19,9 +19,11 @@ pub enum ClientError {
         code: String,
         /// The noun the request was about (`action`, `trigger`, ...), for the hint.
         noun: &'static str,
+        /// A hint the caller knows better than the status's general one.
+        hint: Option<String>,
     },
     /// A blocking invocation ran and the action failed (application or developer error).
-    #[error("the action {action} failed with {status}: {message}")]
+    #[error("the action {action} failed with {status}{}", detail(message))]
     ActionFailed {
         action: String,
         activation_id: String,
@@ -80,7 +82,9 @@ impl ClientError {
                  `whirl property set --apihost http://HOST:PORT` (or WHIRL_APIHOST)"
                     .into(),
             ),
-            ClientError::Api { status, noun, .. } => status_hint(*status, noun),
+            ClientError::Api {
+                status, noun, hint, ..
+            } => hint.clone().or_else(|| status_hint(*status, noun)),
             ClientError::ActionFailed { activation_id, .. } => Some(format!(
                 "its logs say why: `whirl activation logs {activation_id}`"
             )),
@@ -92,6 +96,15 @@ impl ClientError {
             ClientError::Input { hint, .. } | ClientError::Local { hint, .. } => hint.clone(),
             ClientError::File { .. } => None,
         }
+    }
+}
+
+/// `: <message>`, or nothing for an empty message.
+fn detail(message: &str) -> String {
+    if message.trim().is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
     }
 }
 
@@ -137,6 +150,7 @@ mod tests {
             message: "The requested resource does not exist.".into(),
             code: "abc".into(),
             noun: "action",
+            hint: None,
         }
     }
 

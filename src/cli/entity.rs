@@ -74,7 +74,7 @@ pub fn put(
         .json(body)
         .send()?;
     if json {
-        output::print_json(&response.body);
+        output::print_body(&response.text);
     } else {
         output::ok(&format!("{verb}d {what} {}", name.short()));
     }
@@ -99,7 +99,7 @@ pub fn get(
     if !json {
         output::ok(&format!("got {} {}", noun.singular, name.short()));
     }
-    output::print_json(&response.body);
+    output::print_body(&response.text);
     Ok(response)
 }
 
@@ -119,10 +119,18 @@ pub fn delete(
     );
     if force {
         call = call.query("force", true);
+    } else if noun == PACKAGE {
+        call = call.hint_on(
+            409,
+            format!(
+                "the package still holds actions: delete them first, or delete it with them: \
+                 `whirl package delete {name} --force`"
+            ),
+        );
     }
     let response = call.send()?;
     if json {
-        output::print_json(&response.body);
+        output::print_body(&response.text);
     } else {
         output::ok(&format!("deleted {} {}", noun.singular, name.short()));
     }

@@ -33,15 +33,15 @@ fn list(client: &ApiClient, json: bool) -> Result<(), ClientError> {
         .call(Method::Get, "/namespaces", doing, "namespace")
         .send()?;
     if json {
-        output::print_json(&response.body);
+        output::print_body(&response.text);
         return Ok(());
     }
-    println!("namespaces");
+    output::line("namespaces");
     for name in namespace_names(&response.body).ok_or_else(|| ClientError::BadAnswer {
         doing: doing.into(),
         detail: format!("expected a list of namespaces, got {}", response.body),
     })? {
-        println!("{name}");
+        output::line(&name);
     }
     Ok(())
 }

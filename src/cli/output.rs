@@ -3,15 +3,102 @@
 
 use super::client_error::ClientError;
 use std::fmt::Write as _;
+use std::io::Write as _;
+
+/// Writes `text` to stdout as it is. A closed stdout (`whirl ... | head`) ends the process
+/// quietly instead of panicking as `print!` would.
+pub fn text(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        std::process::exit(0);
+    }
+}
+
+/// Writes one line to stdout.
+pub fn line(line: &str) {
+    text(&format!("{line}\n"));
+}
 
 /// `ok: <message>` on stdout.
 pub fn ok(message: &str) {
-    println!("ok: {message}");
+    line(&format!("ok: {message}"));
 }
 
 /// A JSON value, pretty-printed (two-space indent, as wsk prints results).
 pub fn print_json(value: &serde_json::Value) {
-    println!("{}", pretty(value));
+    line(&pretty(value));
+}
+
+/// A server's JSON body, pretty-printed with its keys in the order the server sent them.
+pub fn print_body(body_text: &str) {
+    if body_text.trim().is_empty() {
+        line("{}");
+    } else {
+        line(&reindent(body_text));
+    }
+}
+
+/// Re-indents valid JSON text with two spaces per level, keeping the key order (parsing into
+/// `serde_json::Value` would sort the keys).
+pub fn reindent(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() * 2);
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut chars = json.trim().chars().peekable();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    };
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+                let close = if c == '{' { '}' } else { ']' };
+                out.push(c);
+                if chars.peek() == Some(&close) {
+                    chars.next();
+                    out.push(close);
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A JSON value as pretty text.
@@ -72,7 +159,7 @@ impl Table {
     }
 
     pub fn print(&self) {
-        print!("{}", self.render());
+        text(&self.render());
     }
 }
 
@@ -106,6 +193,22 @@ mod tests {
             table.render(),
             "/guest/hello private python:3\n/guest/a     public  nodejs:20\n"
         );
+    }
+
+    #[test]
+    fn reindenting_keeps_key_order_and_matches_serde_pretty() {
+        let raw = r#"{"z":1,"a":{"b":[1,2,{}],"c":[]},"s":"x,{\"y\":[1]}\\"}"#;
+        let text = reindent(raw);
+        assert!(
+            text.find("\"z\"").unwrap() < text.find("\"a\"").unwrap(),
+            "{text}"
+        );
+        let value: serde_json::Value = serde_json::from_str(raw).unwrap();
+        let sorted: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value, sorted);
+        let ordered = r#"{"a":{"b":[1,2,{}],"c":[]},"s":"x,{\"y\":[1]}\\","z":1}"#;
+        assert_eq!(reindent(ordered), pretty(&value));
+        assert_eq!(reindent(" [ ] "), "[]");
     }
 
     #[test]

@@ -145,14 +145,14 @@ fn list(client: &ApiClient, json: bool, args: &ListArgs) -> Result<(), ClientErr
         args.skip,
     )?;
     if json {
-        output::print_json(&response.body);
+        output::print_body(&response.text);
         return Ok(());
     }
     let mut packages: Vec<PackageSummary> = response.decode("Unable to list packages")?;
     if args.name_sort {
         packages.sort_by(|a, b| a.name.cmp(&b.name));
     }
-    println!("packages");
+    output::line("packages");
     let mut table = Table::new();
     for package in &packages {
         let mut row = vec![

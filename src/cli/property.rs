@@ -439,15 +439,18 @@ fn get(apihost: bool, auth: bool, json: bool) -> Result<(), ClientError> {
         return Ok(());
     }
     if show_host {
-        println!(
+        output::line(&format!(
             "whirl API host\t\t{}\t({})",
             settings.apihost.value, settings.apihost.source
-        );
+        ));
     }
     if show_auth {
         match &settings.auth {
-            Some(setting) => println!("whirl auth\t\t{}\t({})", setting.value, setting.source),
-            None => println!("whirl auth\t\t(not set)"),
+            Some(setting) => output::line(&format!(
+                "whirl auth\t\t{}\t({})",
+                setting.value, setting.source
+            )),
+            None => output::line("whirl auth\t\t(not set)"),
         }
     }
     Ok(())

@@ -127,7 +127,7 @@ fn set_status(
         .json(body)
         .send()?;
     if json {
-        output::print_json(&response.body);
+        output::print_body(&response.text);
     } else {
         output::ok(&format!("{verb}d rule {}", name.short()));
     }
@@ -143,14 +143,14 @@ fn list(client: &ApiClient, json: bool, args: &ListArgs) -> Result<(), ClientErr
         args.skip,
     )?;
     if json {
-        output::print_json(&response.body);
+        output::print_body(&response.text);
         return Ok(());
     }
     let mut rules: Vec<Rule> = response.decode("Unable to list rules")?;
     if args.name_sort {
         rules.sort_by(|a, b| a.name.cmp(&b.name));
     }
-    println!("rules");
+    output::line("rules");
     let mut table = Table::new();
     for rule in &rules {
         table.row([

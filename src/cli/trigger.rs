@@ -139,7 +139,7 @@ fn fire(client: &ApiClient, json: bool, name: &str, params: &ParamArgs) -> Resul
     }
     let fired: ActivationIdBody = response.decode(&doing)?;
     if json {
-        output::print_json(&response.body);
+        output::print_body(&response.text);
     } else {
         output::ok(&format!("triggered {name} with id {}", fired.activation_id));
     }
@@ -155,14 +155,14 @@ fn list(client: &ApiClient, json: bool, args: &ListArgs) -> Result<(), ClientErr
         args.skip,
     )?;
     if json {
-        output::print_json(&response.body);
+        output::print_body(&response.text);
         return Ok(());
     }
     let mut triggers: Vec<Trigger> = response.decode("Unable to list triggers")?;
     if args.name_sort {
         triggers.sort_by(|a, b| a.name.cmp(&b.name));
     }
-    println!("triggers");
+    output::line("triggers");
     let mut table = Table::new();
     for trigger in &triggers {
         table.row([

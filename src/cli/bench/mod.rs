@@ -80,7 +80,7 @@ pub fn run(args: BenchArgs) -> Result<(), ClientError> {
             if json {
                 super::output::print_json(&report.to_json());
             } else {
-                print!("{}", report.render());
+                super::output::text(&report.render());
             }
             Ok(())
         }
@@ -227,12 +227,18 @@ fn check_invoke(client: &ApiClient, name: &QualifiedName) -> Result<(), ClientEr
             message,
             code,
             noun,
+            ..
         }) => Err(ClientError::Api {
-            doing: format!("{doing} (the bench needs a namespace without tight throttles)"),
+            doing,
             status: 429,
             message,
             code,
             noun,
+            hint: Some(
+                "the bench needs a namespace whose throttles allow the load: raise its \
+                 invocations per minute and concurrent invocations on the server"
+                    .into(),
+            ),
         }),
         other => other.map(drop),
     }
