@@ -6,6 +6,7 @@ mod config;
 mod connection;
 mod container;
 mod exec;
+mod interpreters;
 mod lines;
 mod runtime_dir;
 mod spawn;
@@ -68,8 +69,18 @@ impl Drop for Inner {
 impl ProcessDriver {
     /// Writes the launchers, starts the Python zygote (if enabled) and the stem cells, and
     /// waits until they are all up. Must be called inside a tokio runtime.
-    pub async fn start(config: ProcessDriverConfig) -> Result<Self> {
+    pub async fn start(mut config: ProcessDriverConfig) -> Result<Self> {
         let files = RuntimeFiles::write(&config.runtime_dir)?;
+        (config.python, config.node) = tokio::join!(
+            interpreters::real_python(&config.python),
+            interpreters::real_node(&config.node)
+        );
+        tracing::info!(
+            python = %config.python.display(),
+            node = %config.node.display(),
+            zygote = config.python_zygote,
+            "process driver starting"
+        );
         let zygote = if config.python_zygote {
             let zygote = Zygote::new(ZygoteCommand {
                 python: config.python.clone(),
@@ -516,11 +527,12 @@ pub(crate) async fn spawn_python_for_baseline(
     runtime_dir: &std::path::Path,
 ) -> Result<BaselineIo> {
     let files = RuntimeFiles::write(runtime_dir)?;
+    let python = interpreters::real_python(python).await;
     let (io, ends) = spawn::launcher_pipes()?;
     let launcher = files.python_launcher.display().to_string();
     let child = spawn::spawn_direct(
         std::path::Path::new("sh"),
-        python,
+        &python,
         &[&launcher],
         &base_env(),
         ends,
