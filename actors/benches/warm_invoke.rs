@@ -74,6 +74,7 @@ fn message(action: &ActionDoc) -> ActivationMessage {
         blocking: true,
         cause: None,
         accepted_at_ms: 0,
+        caused_by: None,
     }
 }
 

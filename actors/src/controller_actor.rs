@@ -8,7 +8,9 @@
 
 mod messages;
 
-pub use messages::{Accepted, ControllerStats, Invoke, InvokeError, Stats};
+pub use messages::{
+    Accepted, AdmitFire, ControllerStats, Invoke, InvokeError, SetNamespaceLimits, Stats,
+};
 
 use crate::convert;
 use crate::core::controller::{
@@ -54,6 +56,8 @@ pub struct ControllerActor {
     outbound: mpsc::UnboundedSender<ActivationMessage>,
     tick: Duration,
     stats: Stats,
+    /// Namespace-specific throttle limits, re-applied after a rebuild.
+    namespace_limits: BTreeMap<String, crate::core::throttle::NamespaceLimits>,
 }
 
 impl ControllerActor {
@@ -77,6 +81,7 @@ impl ControllerActor {
             outbound,
             tick: Duration::from_secs(1),
             stats: Stats::default(),
+            namespace_limits: BTreeMap::new(),
         }
     }
 
@@ -217,6 +222,11 @@ impl ControllerActor {
         tracing::info!(pending = recovered.len(), "controller rebuilt from the log");
         let invokers = self.core.dispatcher().snapshot().invokers;
         self.core = Controller::recover(self.config.clone(), invokers, recovered, now);
+        for (namespace, limits) in &self.namespace_limits {
+            self.core
+                .throttles_mut()
+                .set_limits(namespace, limits.clone());
+        }
     }
 }
 
@@ -224,7 +234,7 @@ fn request(message: &ActivationMessage) -> InvocationRequest {
     let limits = convert::limits(&message.action);
     InvocationRequest {
         activation: convert::core_id(&message.activation_id),
-        action: convert::action_key(&message.action),
+        action: convert::invocation_key(message),
         memory_mb: limits.memory_mb,
         concurrency: limits.concurrency,
         timeout_ms: limits.timeout_ms,
@@ -372,6 +382,30 @@ impl Handler<Ping> for ControllerActor {
             },
             None,
         );
+    }
+}
+
+impl Handler<AdmitFire> for ControllerActor {
+    type Result = Result<(), InvokeError>;
+
+    fn handle(&mut self, fire: AdmitFire, _: &mut Self::Context) -> Self::Result {
+        let now = self.now();
+        self.core
+            .throttles_mut()
+            .admit_fire(&fire.namespace, now)
+            .map(|_| ())
+            .map_err(|throttled| InvokeError::Throttled(throttled.to_string()))
+    }
+}
+
+impl Handler<SetNamespaceLimits> for ControllerActor {
+    type Result = ();
+
+    fn handle(&mut self, set: SetNamespaceLimits, _: &mut Self::Context) {
+        self.core
+            .throttles_mut()
+            .set_limits(&set.namespace, set.limits.clone());
+        self.namespace_limits.insert(set.namespace, set.limits);
     }
 }
 

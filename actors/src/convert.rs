@@ -10,13 +10,26 @@ use store::{
     ActionDoc, ActivationDoc, ActivationId, ActivationStatus, Exec, FullyQualifiedName, JsonText,
 };
 
-/// The pool key of an action: namespace, fully qualified name, version.
-pub fn action_key(doc: &ActionDoc) -> ActionKey {
+/// The key an activation is throttled and placed under: like OpenWhisk, the namespace is the
+/// invoking one (`subject`), so a public action runs in containers of each caller's namespace and
+/// counts against the caller's limits.
+pub fn invocation_key(msg: &ActivationMessage) -> ActionKey {
     ActionKey::new(
-        doc.namespace.clone(),
-        fully_qualified(doc),
-        doc.version.to_string(),
+        msg.subject.clone(),
+        fully_qualified(&msg.action),
+        msg.action.version.to_string(),
     )
+}
+
+/// The annotations of a record: the lifecycle's, plus `causedBy` when the message has one.
+fn record_annotations(
+    msg: &ActivationMessage,
+    mut annotations: Vec<serde_json::Value>,
+) -> JsonText {
+    if let Some(caused_by) = &msg.caused_by {
+        annotations.push(serde_json::json!({ "key": "causedBy", "value": caused_by }));
+    }
+    JsonText::from_value(&serde_json::Value::Array(annotations))
 }
 
 /// `/namespace[/package]/name`.
@@ -75,7 +88,8 @@ pub fn record(msg: &ActivationMessage, outcome: &ActivationOutcome) -> Activatio
         .collect();
     ActivationDoc {
         activation_id: msg.activation_id,
-        namespace: msg.action.namespace.clone(),
+        // The activation belongs to the invoking namespace (OpenWhisk); `path` names the action.
+        namespace: msg.subject.clone(),
         name: msg.action.name.clone(),
         package: msg.action.package.clone(),
         subject: msg.subject.clone(),
@@ -89,21 +103,21 @@ pub fn record(msg: &ActivationMessage, outcome: &ActivationOutcome) -> Activatio
             JsonText::from_value(&serde_json::json!({ "error": outcome.result }))
         }),
         logs: outcome.logs.clone(),
-        annotations: JsonText::from_value(&serde_json::Value::Array(annotations)),
+        annotations: record_annotations(msg, annotations),
     }
 }
 
 /// A whisk internal error record for an accepted activation that will not get another one.
 pub fn lost_record(msg: &ActivationMessage, message: &str, now: Millis) -> ActivationDoc {
-    let annotations = serde_json::json!([
-        { "key": "path", "value": path(&msg.action) },
-        { "key": "kind", "value": kind(&msg.action).as_str() },
-        { "key": "limits", "value": limits(&msg.action).to_json() },
-        { "key": "waitTime", "value": now.as_u64().saturating_sub(msg.accepted_at_ms) },
-    ]);
+    let annotations = vec![
+        serde_json::json!({ "key": "path", "value": path(&msg.action) }),
+        serde_json::json!({ "key": "kind", "value": kind(&msg.action).as_str() }),
+        serde_json::json!({ "key": "limits", "value": limits(&msg.action).to_json() }),
+        serde_json::json!({ "key": "waitTime", "value": now.as_u64().saturating_sub(msg.accepted_at_ms) }),
+    ];
     ActivationDoc {
         activation_id: msg.activation_id,
-        namespace: msg.action.namespace.clone(),
+        namespace: msg.subject.clone(),
         name: msg.action.name.clone(),
         package: msg.action.package.clone(),
         subject: msg.subject.clone(),
@@ -115,6 +129,6 @@ pub fn lost_record(msg: &ActivationMessage, message: &str, now: Millis) -> Activ
         status: ActivationStatus::WhiskInternalError,
         result: JsonText::from_value(&serde_json::json!({ "error": message })),
         logs: Vec::new(),
-        annotations: JsonText::from_value(&annotations),
+        annotations: record_annotations(msg, annotations),
     }
 }

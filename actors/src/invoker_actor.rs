@@ -255,7 +255,7 @@ impl InvokerActor {
 fn run_spec(message: &ActivationMessage, max_result_bytes: u64) -> RunSpec {
     RunSpec {
         activation: convert::core_id(&message.activation_id),
-        action: convert::action_key(&message.action),
+        action: convert::invocation_key(message),
         path: convert::path(&message.action),
         kind: convert::kind(&message.action),
         limits: convert::limits(&message.action),

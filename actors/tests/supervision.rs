@@ -102,6 +102,7 @@ fn message(action: &ActionDoc, params: serde_json::Value, blocking: bool) -> Act
         blocking,
         cause: None,
         accepted_at_ms: 0,
+        caused_by: None,
     }
 }
 

@@ -55,6 +55,22 @@ impl From<Refusal> for InvokeError {
     }
 }
 
+/// Check a trigger fire of `namespace` against its fires-per-minute limit (each check counts).
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Result<(), InvokeError>")]
+pub struct AdmitFire {
+    pub namespace: String,
+}
+
+/// Set the throttle limits of one namespace (fields left `None` use the controller's defaults).
+/// They survive a restart of the actor.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct SetNamespaceLimits {
+    pub namespace: String,
+    pub limits: crate::core::throttle::NamespaceLimits,
+}
+
 /// Ask for the controller's counters.
 #[derive(Message)]
 #[rtype(result = "Stats")]

@@ -22,6 +22,8 @@ pub mod invoker;
 pub mod lifecycle;
 pub mod pool;
 pub mod random;
+pub mod rules;
+pub mod sequence;
 pub mod throttle;
 pub mod time;
 

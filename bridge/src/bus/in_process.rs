@@ -160,6 +160,7 @@ mod tests {
             blocking: true,
             cause: None,
             accepted_at_ms: 0,
+            caused_by: None,
         }
     }
 

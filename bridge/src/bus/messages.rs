@@ -28,6 +28,9 @@ pub struct ActivationMessage {
     pub cause: Option<ActivationId>,
     /// When the controller accepted the invocation (unix ms), for `waitTime`.
     pub accepted_at_ms: u64,
+    /// What caused it, for the record's `causedBy` annotation (`"sequence"` for a component).
+    #[serde(default)]
+    pub caused_by: Option<String>,
 }
 
 /// The end of one activation, with its record.
