@@ -1,12 +1,123 @@
-//! `ApiState`: what every handler reaches — the store (projections and log) and the controller.
+//! `ApiState`: what every handler reaches — the store (projections and log), the controller, the
+//! key table, the configuration — and `commit`, the one way handlers change entities.
 
+use crate::auth::{Caller, KeyTable};
+use crate::config::ApiConfig;
+use crate::error::{Error, Result};
+use crate::follower::LogFollower;
 use actix::Addr;
+use actix_web::HttpRequest;
 use actors::controller_actor::ControllerActor;
-use store::Store;
+use std::sync::Arc;
+use store::{Clock, Event, EventLog, Store};
 
 /// Shared by every worker of the HTTP server.
 #[derive(Clone)]
 pub struct ApiState {
     pub store: Store,
     pub controller: Addr<ControllerActor>,
+    pub keys: Arc<KeyTable>,
+    pub config: Arc<ApiConfig>,
+    pub clock: Arc<dyn Clock>,
+    /// Serializes entity changes: check, append, apply (entity writes are rare; invocations do
+    /// not take it).
+    writes: Arc<tokio::sync::Mutex<()>>,
+    /// The operator's token for `/admin/v1` (none: the admin routes are off).
+    admin_token: Option<Arc<str>>,
+    _follower: Arc<LogFollower>,
+}
+
+impl ApiState {
+    /// The state over an open store and a started controller: loads the key table and starts
+    /// following the log.
+    pub fn new(
+        store: Store,
+        controller: Addr<ControllerActor>,
+        config: ApiConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let head = store.head_seq();
+        store
+            .projections()
+            .wait_applied(head, std::time::Duration::from_secs(60))
+            .map_err(Error::store("catch the projections up"))?;
+        let keys = Arc::new(
+            KeyTable::load(store.projections()).map_err(Error::store("load the API keys"))?,
+        );
+        let follower = LogFollower::start(&store, head + 1, Arc::clone(&keys))
+            .map_err(|error| Error::internal("start the log follower", error))?;
+        Ok(Self {
+            store,
+            controller,
+            keys,
+            config: Arc::new(config),
+            clock,
+            writes: Arc::new(tokio::sync::Mutex::new(())),
+            admin_token: None,
+            _follower: Arc::new(follower),
+        })
+    }
+
+    /// Turns the admin routes on with this bearer token.
+    pub fn with_admin_token(mut self, token: &str) -> Self {
+        self.admin_token = Some(Arc::from(token));
+        self
+    }
+
+    /// The operator's token, if the admin routes are on.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref()
+    }
+
+    /// The current time (unix ms).
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// Who `request` authenticated as.
+    pub fn authenticate(&self, request: &HttpRequest) -> Result<Caller> {
+        self.keys.authenticate(
+            request
+                .headers()
+                .get(actix_web::http::header::AUTHORIZATION)
+                .map(|value| value.as_bytes()),
+        )
+    }
+
+    /// Takes the entity-write lock: hold it from the existence check to the commit.
+    pub async fn write_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writes.lock().await
+    }
+
+    /// Appends `events`, waits until they are durable and applied to the projections (so the
+    /// caller reads its own write), and applies key changes to the key table. Returns the seq of
+    /// the last one.
+    pub async fn commit(&self, events: Vec<Event>) -> Result<u64> {
+        let key_changes: Vec<Event> = events
+            .iter()
+            .filter(|event| {
+                matches!(
+                    event,
+                    Event::ApiKeyIssued { .. } | Event::ApiKeyRevoked { .. }
+                )
+            })
+            .cloned()
+            .collect();
+        let receipts = self
+            .store
+            .log()
+            .append(events)
+            .await
+            .map_err(Error::store("append to the log"))?;
+        let seq = receipts.last().map_or(0, |receipt| receipt.seq);
+        for event in &key_changes {
+            self.keys.apply(event);
+        }
+        self.store
+            .projections()
+            .wait_applied_async(seq)
+            .await
+            .map_err(Error::store("apply the change to the projections"))?;
+        Ok(seq)
+    }
 }

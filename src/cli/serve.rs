@@ -1,18 +1,14 @@
 //! `whirl serve`: runs Whirl. With the embedded defaults (`--role all`, `--backend process`) one
-//! process holds the store, a controller, one invoker on local processes, and the HTTP API.
+//! process holds the store, a controller, one invoker on local processes, and the HTTP API; the
+//! wiring is `api::Platform`, shared with the API's tests.
 
 use super::DataDir;
-use actors::controller_actor::ControllerActor;
 use actors::core::controller::ControllerConfig;
-use actors::core::ids::InvokerId;
-use actors::core::pool::PoolConfig;
-use actors::invoker_actor::{InvokerActor, InvokerConfig};
+use actors::core::throttle::ThrottleConfig;
 use anyhow::Context;
-use bridge::bus::{Bus, InProcessBus};
-use bridge::{ProcessDriver, ProcessDriverConfig, RuntimeKind, StemCellConfig};
+use api::{ApiConfig, Platform, PlatformOptions};
+use bridge::RuntimeKind;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use store::{Clock, Store, StoreOptions, SystemClock};
 
 /// Where containers run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -45,6 +41,21 @@ pub struct ServeArgs {
     /// Start Python actions as fresh interpreters instead of forking them from the zygote.
     #[arg(long)]
     pub no_zygote: bool,
+    /// Do not create the `guest` namespace (and `<data-dir>/guest.auth`) on first start.
+    #[arg(long)]
+    pub no_guest: bool,
+    /// HTTP worker threads.
+    #[arg(long, default_value_t = 2)]
+    pub http_workers: usize,
+    /// Default action invocations per minute of a namespace (OpenWhisk: 60).
+    #[arg(long, default_value_t = 60)]
+    pub invocations_per_minute: u32,
+    /// Default concurrent action invocations of a namespace (OpenWhisk: 30).
+    #[arg(long, default_value_t = 30)]
+    pub concurrent_invocations: u32,
+    /// Default trigger fires per minute of a namespace (OpenWhisk: 60).
+    #[arg(long, default_value_t = 60)]
+    pub fires_per_minute: u32,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -58,57 +69,40 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let data_dir = &args.data_dir.path;
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create {}", data_dir.display()))?;
-    let store = Store::open(data_dir, StoreOptions::default()).with_context(|| {
-        format!(
-            "cannot open the Whirl data directory {}",
-            data_dir.display()
-        )
-    })?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let orphans = actors::recovery::end_orphans(&store, clock.now_ms())?;
-    tracing::info!(data_dir = %data_dir.display(), head = store.head_seq(), orphans, "store open");
-
-    let mut driver_config = ProcessDriverConfig::new(data_dir.join("runtimes"));
-    driver_config.python_zygote = !args.no_zygote;
-    driver_config.stem_cells = args
-        .stem_cells
-        .iter()
-        .map(|&(kind, count)| StemCellConfig {
-            kind,
-            memory_mb: 256,
-            count,
-        })
-        .collect();
-    let driver = Arc::new(
-        ProcessDriver::start(driver_config)
-            .await
-            .context("cannot start the process driver")?,
-    );
-
-    let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
-    let controller = ControllerActor::new(
-        ControllerConfig::default(),
-        store.clone(),
-        bus.clone(),
-        clock.clone(),
-    )
-    .start_supervised()
-    .await?;
-    let pool = PoolConfig {
-        user_memory_mb: args.user_memory,
-        ..PoolConfig::default()
+    let controller = ControllerConfig {
+        throttles: ThrottleConfig {
+            invocations_per_minute: args.invocations_per_minute,
+            concurrent_invocations: args.concurrent_invocations,
+            fires_per_minute: args.fires_per_minute,
+        },
+        ..ControllerConfig::default()
     };
-    let _invoker = InvokerActor::new(InvokerConfig::new(InvokerId(0), pool), driver, bus, clock)
-        .start_supervised()
-        .await?;
-
-    let state = api::ApiState { store, controller };
-    eprintln!("whirl: serving the API on http://{}", args.listen);
-    api::serve(state, args.listen)
+    let options = PlatformOptions {
+        listen: args.listen,
+        http_workers: args.http_workers,
+        user_memory_mb: args.user_memory,
+        stem_cells: args.stem_cells.clone(),
+        python_zygote: !args.no_zygote,
+        create_guest: !args.no_guest,
+        create_catalog: true,
+        handle_signals: true,
+        controller,
+        api: ApiConfig::default(),
+    };
+    let platform = Platform::start(data_dir, options)
         .await
-        .context("HTTP server failed")
+        .with_context(|| format!("cannot start Whirl on {}", data_dir.display()))?;
+    if let Some(guest) = platform.guest() {
+        println!("guest key: {}", guest.credentials);
+        println!("(written to {})", guest.path.display());
+    } else if !args.no_guest {
+        let path = data_dir.join("guest.auth");
+        if path.exists() {
+            eprintln!("whirl: the guest key is in {}", path.display());
+        }
+    }
+    eprintln!("whirl: serving the API on {}", platform.url());
+    platform.wait().await.context("HTTP server failed")
 }
 
 /// Parses `KIND=COUNT` (`nodejs:20=2`; `nodejs:default` works too).

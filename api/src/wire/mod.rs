@@ -30,7 +30,10 @@ pub use key_value::{
     annotation, annotation_is_true, from_json_text, merged, to_json_text, to_object, KeyValue,
 };
 pub use limits::{ActionLimitsBody, ActionLimitsPut};
-pub use namespace::{count_body, NamespaceLimitsBody};
+pub use namespace::{
+    count_body, IssuedNamespaceKey, NamespaceCreate, NamespaceLimitsBody, NamespaceListing,
+    NamespaceThrottles,
+};
 pub use package::{Package, PackageActionSummary, PackageBindingBody, PackagePut, PackageSummary};
 pub use rule::{EntityPath, Rule, RulePut, RuleStatusBody};
 pub use trigger::{Trigger, TriggerPut, TriggerRule};

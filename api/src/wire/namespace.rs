@@ -30,3 +30,68 @@ pub fn count_body(collection: &str, count: usize) -> serde_json::Value {
     body.insert(collection.to_owned(), serde_json::Value::from(count));
     serde_json::Value::Object(body)
 }
+
+/// Per-namespace throttle overrides, as the operator sets them (absent: the system default).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceThrottles {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocations_per_minute: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrent_invocations: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fires_per_minute: Option<u32>,
+}
+
+impl From<store::NamespaceLimits> for NamespaceThrottles {
+    fn from(limits: store::NamespaceLimits) -> Self {
+        Self {
+            invocations_per_minute: limits.invocations_per_minute,
+            concurrent_invocations: limits.concurrent_invocations,
+            fires_per_minute: limits.fires_per_minute,
+        }
+    }
+}
+
+impl From<NamespaceThrottles> for store::NamespaceLimits {
+    fn from(limits: NamespaceThrottles) -> Self {
+        Self {
+            invocations_per_minute: limits.invocations_per_minute,
+            concurrent_invocations: limits.concurrent_invocations,
+            fires_per_minute: limits.fires_per_minute,
+        }
+    }
+}
+
+/// `POST /admin/v1/namespaces`: a namespace to create, with optional throttle overrides.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamespaceCreate {
+    pub name: String,
+    #[serde(default)]
+    pub limits: NamespaceThrottles,
+}
+
+/// The answer of a namespace creation: its first key, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedNamespaceKey {
+    pub namespace: String,
+    pub uuid: String,
+    pub key: String,
+}
+
+impl IssuedNamespaceKey {
+    /// `uuid:key`.
+    pub fn credentials(&self) -> String {
+        format!("{}:{}", self.uuid, self.key)
+    }
+}
+
+/// One namespace of `GET /admin/v1/namespaces`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamespaceListing {
+    pub namespace: String,
+    /// The uuids of its keys.
+    pub keys: Vec<String>,
+    pub limits: NamespaceThrottles,
+    pub created: u64,
+}

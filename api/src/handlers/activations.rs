@@ -1,0 +1,85 @@
+//! `/namespaces/{ns}/activations`: list (`name`, `since`, `upto`, `skip`, `limit`, `docs`,
+//! `count`), one record, its `/result`, its `/logs`.
+
+use super::ok_json;
+use crate::access::{path_param, Scope};
+use crate::error::{Error, Result};
+use crate::query::Query;
+use crate::state::ApiState;
+use crate::wire::{count_body, Activation, ActivationLogs, ActivationResult, ActivationSummary};
+use actix_web::{web, HttpRequest, HttpResponse};
+use store::{ActivationDoc, ActivationId, ActivationQuery};
+
+/// `GET /namespaces/{ns}/activations`, newest first.
+pub async fn list(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse> {
+    let scope = Scope::of(&state, &request)?;
+    scope.require_own()?;
+    let query = Query::of(&request)?;
+    let (skip, limit) = query.page(state.config.default_list_limit, state.config.max_list_limit)?;
+    let filter = ActivationQuery {
+        // `pkg/action` filters on the action name, as records name the action without its package.
+        name: query
+            .get("name")
+            .filter(|name| !name.is_empty())
+            .map(|name| name.rsplit('/').next().unwrap_or(name).to_owned()),
+        since_ms: query.number("since")?,
+        upto_ms: query.number("upto")?,
+        skip,
+        limit,
+    };
+    let projections = state.store.projections();
+    if query.flag("count", false)? {
+        let count = projections
+            .count_activations(&scope.namespace, &filter)
+            .map_err(Error::store("count activations"))?;
+        return Ok(ok_json(&count_body("activations", count)));
+    }
+    let docs = projections
+        .list_activations(&scope.namespace, &filter)
+        .map_err(Error::store("list activations"))?;
+    if query.flag("docs", false)? {
+        let full: Vec<Activation> = docs.iter().map(Activation::from_doc).collect();
+        return Ok(ok_json(&full));
+    }
+    let summaries: Vec<ActivationSummary> = docs.iter().map(ActivationSummary::from_doc).collect();
+    Ok(ok_json(&summaries))
+}
+
+/// The record addressed by the route (404 if it is not of this namespace).
+fn record(request: &HttpRequest, state: &ApiState) -> Result<ActivationDoc> {
+    let scope = Scope::of(state, request)?;
+    scope.require_own()?;
+    let text = path_param(request, "id")?;
+    let id: ActivationId = text.parse().map_err(|_| {
+        Error::bad(format!(
+            "The activation id '{text}' is not valid: an activation id is 32 lowercase hex characters."
+        ))
+    })?;
+    match state
+        .store
+        .projections()
+        .activation(&id)
+        .map_err(Error::store("read an activation"))?
+    {
+        Some(doc) if doc.namespace == scope.namespace => Ok(doc),
+        _ => Err(Error::NotFound),
+    }
+}
+
+/// `GET /namespaces/{ns}/activations/{id}`.
+pub async fn get(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse> {
+    Ok(ok_json(&Activation::from_doc(&record(&request, &state)?)))
+}
+
+/// `GET /namespaces/{ns}/activations/{id}/result`.
+pub async fn result(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse> {
+    Ok(ok_json(&ActivationResult::from_doc(&record(
+        &request, &state,
+    )?)))
+}
+
+/// `GET /namespaces/{ns}/activations/{id}/logs`.
+pub async fn logs(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse> {
+    let doc = record(&request, &state)?;
+    Ok(ok_json(&ActivationLogs { logs: doc.logs }))
+}

@@ -1,0 +1,57 @@
+//! The route handlers, one module per collection, and what they share: body parsing with messages
+//! that say what to fix, size checks, and the JSON answer.
+
+pub mod actions;
+pub mod activations;
+pub mod namespaces;
+pub mod packages;
+pub mod rules;
+pub mod triggers;
+
+use crate::error::{Error, Result};
+use crate::wire::KeyValue;
+use actix_web::HttpResponse;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// `200 OK` with `value` as JSON.
+pub fn ok_json<T: Serialize>(value: &T) -> HttpResponse {
+    HttpResponse::Ok().json(value)
+}
+
+/// Parses an entity body (`{}` when empty) as `T`.
+pub fn parse_body<T: DeserializeOwned + Default>(body: &[u8], what: &str) -> Result<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|error| {
+        Error::bad(format!(
+            "The request content was malformed: the {what} is not valid: {error}."
+        ))
+    })
+}
+
+/// Refuses `items` (parameters or annotations) whose JSON exceeds `allowed` bytes.
+pub fn check_key_values_size(what: &'static str, items: &[KeyValue], allowed: usize) -> Result<()> {
+    let size = serde_json::to_vec(items)
+        .map(|bytes| bytes.len())
+        .unwrap_or(0);
+    if size > allowed {
+        return Err(Error::TooLarge {
+            what,
+            size,
+            allowed,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses keys that are empty.
+pub fn check_keys(what: &str, items: &[KeyValue]) -> Result<()> {
+    if items.iter().any(|item| item.key.is_empty()) {
+        return Err(Error::bad(format!(
+            "The request content was malformed: every entry of {what} needs a non-empty key."
+        )));
+    }
+    Ok(())
+}

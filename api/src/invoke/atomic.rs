@@ -1,0 +1,80 @@
+//! One invocation of an action: a sequence goes to the orchestrator, anything else to the
+//! controller. Non-blocking answers once the acceptance is durable; blocking waits for the record
+//! up to the wait, then answers with the activation id.
+
+use super::{sequence, InvocationContext, InvokeOutcome};
+use crate::access::ResolvedAction;
+use crate::error::{Error, Result};
+use crate::state::ApiState;
+use actors::controller_actor::Invoke;
+use bridge::bus::ActivationMessage;
+use serde_json::{Map, Value};
+use std::time::Duration;
+use store::{ActionDoc, ActivationId, Exec, JsonText};
+
+/// Invokes `action` with `params` (already merged: package, action, request); `wait` is the most a
+/// blocking caller waits for the record (`None`: not blocking).
+pub async fn invoke(
+    state: &ApiState,
+    context: &InvocationContext,
+    action: &ResolvedAction,
+    params: Map<String, Value>,
+    wait: Option<Duration>,
+) -> Result<InvokeOutcome> {
+    if let Exec::Sequence { components } = &action.doc.exec {
+        return Box::pin(sequence::invoke_sequence(
+            state,
+            context,
+            &action.doc,
+            components,
+            params,
+            wait,
+        ))
+        .await;
+    }
+    invoke_atomic(state, context, &action.doc, params, wait).await
+}
+
+async fn invoke_atomic(
+    state: &ApiState,
+    context: &InvocationContext,
+    action: &ActionDoc,
+    params: Map<String, Value>,
+    wait: Option<Duration>,
+) -> Result<InvokeOutcome> {
+    let activation_id = ActivationId::random();
+    let message = ActivationMessage {
+        activation_id,
+        transaction_id: context.transaction_id.clone(),
+        invoker: String::new(),
+        action: action.clone(),
+        params: JsonText::from_value(&Value::Object(params)),
+        subject: context.subject.clone(),
+        by: context.by,
+        api_key: context.api_key.clone(),
+        blocking: wait.is_some(),
+        cause: context.cause,
+        accepted_at_ms: 0,
+        caused_by: context.caused_by.map(str::to_owned),
+    };
+    let accepted = state
+        .controller
+        .send(Invoke {
+            message,
+            wait_for_record: wait.is_some(),
+        })
+        .await
+        .map_err(|error| Error::internal("reach the controller", error))??;
+    if let (Some(wait), Some(result)) = (wait, accepted.result) {
+        // The record is appended after the acceptance, so once it is durable both are.
+        if let Ok(Ok(record)) = tokio::time::timeout(wait, result).await {
+            return Ok(InvokeOutcome::Recorded(Box::new(record)));
+        }
+    }
+    accepted
+        .durable
+        .await
+        .map_err(Error::store("make the invocation durable"))?;
+    tracing::debug!(%activation_id, "invocation accepted");
+    Ok(InvokeOutcome::Accepted(activation_id))
+}

@@ -1,0 +1,43 @@
+//! `InvocationContext`: who invokes, on behalf of which request, and what caused it.
+
+use crate::auth::Caller;
+use store::{ActivationId, ChangedBy};
+
+/// Who invokes and why; the same for every component of a sequence and every rule of a fire.
+#[derive(Debug, Clone)]
+pub struct InvocationContext {
+    /// The invoking namespace: the activation records belong to it and it is throttled.
+    pub subject: String,
+    pub by: ChangedBy,
+    /// `uuid:key` for `__OW_API_KEY` (none for web actions without authentication).
+    pub api_key: Option<String>,
+    /// The request id, for logs.
+    pub transaction_id: String,
+    /// The activation that caused this one (a sequence or a trigger fire).
+    pub cause: Option<ActivationId>,
+    /// `causedBy` annotation of the record (`sequence` for components).
+    pub caused_by: Option<&'static str>,
+}
+
+impl InvocationContext {
+    /// The context of a request by `caller`.
+    pub fn of_caller(caller: &Caller, transaction_id: String) -> Self {
+        Self {
+            subject: caller.namespace.to_string(),
+            by: ChangedBy::Key(caller.uuid),
+            api_key: Some(caller.credentials.clone()),
+            transaction_id,
+            cause: None,
+            caused_by: None,
+        }
+    }
+
+    /// The same invoker, for an activation caused by `cause`.
+    pub fn caused_by(&self, cause: ActivationId, caused_by: Option<&'static str>) -> Self {
+        Self {
+            cause: Some(cause),
+            caused_by,
+            ..self.clone()
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! `Platform`: the whole single-process Whirl — store, process driver, controller, one invoker,
+//! the API state and the HTTP server — started the same way by `whirl serve` and by the tests.
+//! Must be started inside an actix `System`.
+
+use crate::bootstrap::{apply_namespace_limits, ensure_catalog, ensure_guest, write_private_file};
+use crate::config::ApiConfig;
+use crate::error::{Error, Result};
+use crate::state::ApiState;
+use actix_web::dev::ServerHandle;
+use actix_web::HttpServer;
+use actors::controller_actor::ControllerActor;
+use actors::core::controller::ControllerConfig;
+use actors::core::ids::InvokerId;
+use actors::core::pool::PoolConfig;
+use actors::invoker_actor::{InvokerActor, InvokerConfig};
+use bridge::bus::{Bus, InProcessBus};
+use bridge::{ProcessDriver, ProcessDriverConfig, RuntimeKind, StemCellConfig};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use store::{Clock, Store, StoreOptions, SystemClock};
+
+pub use crate::bootstrap::GuestKey;
+
+/// How to start the platform.
+#[derive(Debug, Clone)]
+pub struct PlatformOptions {
+    /// Where the API listens (port 0: any free port; see [`Platform::address`]).
+    pub listen: SocketAddr,
+    /// HTTP worker threads.
+    pub http_workers: usize,
+    /// Memory the invoker offers to actions, in MB.
+    pub user_memory_mb: u64,
+    /// Prewarmed stem cells per kind.
+    pub stem_cells: Vec<(RuntimeKind, usize)>,
+    /// Fork Python actions from the zygote.
+    pub python_zygote: bool,
+    /// Create the guest namespace (and `guest.auth`) on first start.
+    pub create_guest: bool,
+    /// Create `/whisk.system/utils` where missing.
+    pub create_catalog: bool,
+    /// Stop on SIGINT/SIGTERM (off in tests).
+    pub handle_signals: bool,
+    pub controller: ControllerConfig,
+    pub api: ApiConfig,
+}
+
+impl Default for PlatformOptions {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3233)),
+            http_workers: 2,
+            user_memory_mb: 2048,
+            stem_cells: vec![(RuntimeKind::Nodejs20, 2)],
+            python_zygote: true,
+            create_guest: true,
+            create_catalog: true,
+            handle_signals: true,
+            controller: ControllerConfig::default(),
+            api: ApiConfig::default(),
+        }
+    }
+}
+
+/// A running platform.
+pub struct Platform {
+    address: SocketAddr,
+    guest: Option<GuestKey>,
+    admin_token_path: PathBuf,
+    state: ApiState,
+    handle: ServerHandle,
+    server: actix_rt::task::JoinHandle<std::io::Result<()>>,
+}
+
+fn startup(what: &'static str) -> impl FnOnce(String) -> Error {
+    move |reason| Error::Internal { what, reason }
+}
+
+impl Platform {
+    /// Starts everything on `data_dir` and serves the API.
+    pub async fn start(data_dir: &Path, mut options: PlatformOptions) -> Result<Self> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| startup("create the data directory")(e.to_string()))?;
+        let store = Store::open(data_dir, StoreOptions::default())
+            .map_err(|e| startup("open the data directory")(e.to_string()))?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let orphans = actors::recovery::end_orphans(&store, clock.now_ms())
+            .map_err(|e| startup("record the orphaned activations")(e.to_string()))?;
+        tracing::info!(data_dir = %data_dir.display(), head = store.head_seq(), orphans, "store open");
+
+        let mut driver_config = ProcessDriverConfig::new(data_dir.join("runtimes"));
+        driver_config.python_zygote = options.python_zygote;
+        driver_config.stem_cells = options
+            .stem_cells
+            .iter()
+            .map(|&(kind, count)| StemCellConfig {
+                kind,
+                memory_mb: 256,
+                count,
+            })
+            .collect();
+        let driver = Arc::new(
+            ProcessDriver::start(driver_config)
+                .await
+                .map_err(|e| startup("start the process driver")(e.to_string()))?,
+        );
+        let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+        options.api.throttles = options.controller.throttles.clone();
+        let controller = ControllerActor::new(
+            options.controller.clone(),
+            store.clone(),
+            bus.clone(),
+            clock.clone(),
+        )
+        .start_supervised()
+        .await
+        .map_err(|e| startup("start the controller")(e.to_string()))?;
+        let pool = PoolConfig {
+            user_memory_mb: options.user_memory_mb,
+            ..PoolConfig::default()
+        };
+        let _invoker = InvokerActor::new(
+            InvokerConfig::new(InvokerId(0), pool),
+            driver,
+            bus,
+            clock.clone(),
+        )
+        .start_supervised()
+        .await
+        .map_err(|e| startup("start the invoker")(e.to_string()))?;
+
+        let admin_token = crate::auth::new_secret();
+        let admin_token_path = data_dir.join("admin.token");
+        write_private_file(&admin_token_path, &format!("{admin_token}\n"))
+            .map_err(|e| startup("write admin.token")(e.to_string()))?;
+        let state = ApiState::new(store, controller, options.api.clone(), clock)?
+            .with_admin_token(&admin_token);
+        apply_namespace_limits(&state).await?;
+        if options.create_catalog {
+            ensure_catalog(&state).await?;
+        }
+        let guest = if options.create_guest {
+            ensure_guest(&state, data_dir).await?
+        } else {
+            None
+        };
+
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || crate::app(app_state.clone()))
+            .workers(options.http_workers.max(1))
+            .backlog(1024);
+        if !options.handle_signals {
+            server = server.disable_signals();
+        }
+        let server = server
+            .bind(options.listen)
+            .map_err(|e| startup("bind the API address")(format!("{}: {e}", options.listen)))?;
+        let address = server
+            .addrs()
+            .first()
+            .copied()
+            .ok_or_else(|| startup("bind the API address")("no address bound".into()))?;
+        let server = server.run();
+        let handle = server.handle();
+        let server = actix_rt::spawn(server);
+        let url = format!("http://{address}");
+        std::fs::write(data_dir.join("api.url"), format!("{url}\n"))
+            .map_err(|e| startup("write api.url")(e.to_string()))?;
+        // The invoker announced itself on start; give the controller a moment to hear it so the
+        // first invocations find it.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        tracing::info!(%address, "API listening");
+        Ok(Self {
+            address,
+            guest,
+            admin_token_path,
+            state,
+            handle,
+            server,
+        })
+    }
+
+    /// Where the API listens.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// `http://host:port`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The guest key, if this start created it.
+    pub fn guest(&self) -> Option<&GuestKey> {
+        self.guest.as_ref()
+    }
+
+    /// Where the operator's token is (`<data-dir>/admin.token`).
+    pub fn admin_token_path(&self) -> &Path {
+        &self.admin_token_path
+    }
+
+    /// The API state (store, controller, keys).
+    pub fn state(&self) -> &ApiState {
+        &self.state
+    }
+
+    /// A handle that stops the HTTP server.
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
+
+    /// Runs until the HTTP server stops (a signal, or [`ServerHandle::stop`]).
+    pub async fn wait(self) -> Result<()> {
+        match self.server.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(Error::internal("serve HTTP", error)),
+            Err(error) => Err(Error::internal("serve HTTP", error)),
+        }
+    }
+}

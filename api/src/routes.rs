@@ -1,0 +1,159 @@
+//! The route table: every route of the API, once. The router is built from it, and so is the
+//! OpenAPI document (`/api/v1/api-docs`), so the two cannot disagree.
+
+use crate::handlers::{actions, activations, namespaces, packages, rules, triggers};
+use crate::{admin, info, openapi, web_actions};
+use actix_web::Route;
+
+/// The HTTP method of a route (`Any` for web actions, which take every method).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    Get,
+    Put,
+    Post,
+    Delete,
+    Any,
+}
+
+impl HttpMethod {
+    /// The lowercase name OpenAPI uses for the method.
+    pub fn openapi_names(self) -> &'static [&'static str] {
+        match self {
+            HttpMethod::Get => &["get"],
+            HttpMethod::Put => &["put"],
+            HttpMethod::Post => &["post"],
+            HttpMethod::Delete => &["delete"],
+            HttpMethod::Any => &["get", "post", "put", "delete", "patch", "head", "options"],
+        }
+    }
+
+    fn route(self) -> Route {
+        match self {
+            HttpMethod::Get => actix_web::web::get(),
+            HttpMethod::Put => actix_web::web::put(),
+            HttpMethod::Post => actix_web::web::post(),
+            HttpMethod::Delete => actix_web::web::delete(),
+            HttpMethod::Any => actix_web::web::route(),
+        }
+    }
+}
+
+/// How a route authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// None.
+    Public,
+    /// HTTP Basic with an API key.
+    Key,
+    /// Web actions: none, unless the action asks for it (`require-whisk-auth`).
+    WebAction,
+    /// The operator's bearer token (`<data-dir>/admin.token`).
+    Admin,
+}
+
+/// One route.
+pub struct RouteSpec {
+    pub method: HttpMethod,
+    /// The actix-web path pattern.
+    pub path: &'static str,
+    /// The path as the OpenAPI document writes it.
+    pub doc_path: &'static str,
+    pub operation_id: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    pub auth: Auth,
+    /// Query parameters the route reads.
+    pub query: &'static [&'static str],
+    /// Whether the route reads a JSON body.
+    pub body: bool,
+    /// Answers other than errors: (status, description).
+    pub responses: &'static [(u16, &'static str)],
+    /// Attaches the handler.
+    pub to: fn(Route) -> Route,
+}
+
+macro_rules! route {
+    ($method:ident, $path:expr, $doc:expr, $op:expr, $tag:expr, $auth:ident, [$($q:expr),*], $body:expr, [$($code:expr => $desc:expr),*], $handler:path, $summary:expr) => {
+        RouteSpec {
+            method: HttpMethod::$method,
+            path: $path,
+            doc_path: $doc,
+            operation_id: $op,
+            summary: $summary,
+            tag: $tag,
+            auth: Auth::$auth,
+            query: &[$($q),*],
+            body: $body,
+            responses: &[$(($code, $desc)),*],
+            to: |route| route.to($handler),
+        }
+    };
+}
+
+/// Every route, in matching order.
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        route!(Get, "/api/v1", "/api/v1", "getApiInfo", "info", Public, [], false, [200 => "The API description."], info::api_info, "Describe the API (no authentication)."),
+        route!(Get, "/api/v1/api-docs", "/api/v1/api-docs", "getApiDocs", "info", Public, [], false, [200 => "This OpenAPI document."], openapi::api_docs, "The OpenAPI document of the API."),
+        route!(Get, "/api/v1/namespaces", "/api/v1/namespaces", "getNamespaces", "namespaces", Key, [], false, [200 => "The caller's namespace, as a one-element array."], namespaces::list, "List the caller's namespaces."),
+        route!(Get, "/api/v1/namespaces/{ns}/limits", "/api/v1/namespaces/{ns}/limits", "getLimits", "namespaces", Key, [], false, [200 => "The limits in force."], namespaces::limits, "The limits of a namespace."),
+        // Actions.
+        route!(Get, "/api/v1/namespaces/{ns}/actions", "/api/v1/namespaces/{ns}/actions", "getAllActions", "actions", Key, ["skip", "limit", "count"], false, [200 => "Action summaries (no code)."], actions::list, "List the actions of a namespace."),
+        route!(Get, "/api/v1/namespaces/{ns}/actions/{pkg}/", "/api/v1/namespaces/{ns}/actions/{pkg}/", "getActionsInPackage", "actions", Key, ["skip", "limit"], false, [200 => "Action summaries of the package."], actions::list_in_package, "List the actions of a package."),
+        route!(Get, "/api/v1/namespaces/{ns}/actions/{name}", "/api/v1/namespaces/{ns}/actions/{name}", "getActionByName", "actions", Key, ["code"], false, [200 => "The action."], actions::get, "Get an action."),
+        route!(Put, "/api/v1/namespaces/{ns}/actions/{name}", "/api/v1/namespaces/{ns}/actions/{name}", "updateAction", "actions", Key, ["overwrite"], true, [200 => "The action as stored."], actions::put, "Create or update an action."),
+        route!(Post, "/api/v1/namespaces/{ns}/actions/{name}", "/api/v1/namespaces/{ns}/actions/{name}", "invokeAction", "actions", Key, ["blocking", "result", "timeout"], true, [200 => "Blocking: the activation (or its result).", 202 => "Non-blocking, or still running after the wait: {\"activationId\"}.", 502 => "Blocking: the action failed (application or developer error)."], actions::invoke_action, "Invoke an action."),
+        route!(Delete, "/api/v1/namespaces/{ns}/actions/{name}", "/api/v1/namespaces/{ns}/actions/{name}", "deleteAction", "actions", Key, [], false, [200 => "The deleted action."], actions::delete, "Delete an action."),
+        route!(Get, "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "getActionInPackage", "actions", Key, ["code"], false, [200 => "The action, with the package's parameters."], actions::get, "Get an action of a package."),
+        route!(Put, "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "updateActionInPackage", "actions", Key, ["overwrite"], true, [200 => "The action as stored."], actions::put, "Create or update an action in a package."),
+        route!(Post, "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "invokeActionInPackage", "actions", Key, ["blocking", "result", "timeout"], true, [200 => "Blocking: the activation (or its result).", 202 => "Non-blocking, or still running after the wait: {\"activationId\"}.", 502 => "Blocking: the action failed."], actions::invoke_action, "Invoke an action of a package."),
+        route!(Delete, "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "deleteActionInPackage", "actions", Key, [], false, [200 => "The deleted action."], actions::delete, "Delete an action of a package."),
+        // Packages.
+        route!(Get, "/api/v1/namespaces/{ns}/packages", "/api/v1/namespaces/{ns}/packages", "getAllPackages", "packages", Key, ["skip", "limit", "count"], false, [200 => "Package summaries (another namespace's: the public ones)."], packages::list, "List packages."),
+        route!(Get, "/api/v1/namespaces/{ns}/packages/{name}", "/api/v1/namespaces/{ns}/packages/{name}", "getPackageByName", "packages", Key, [], false, [200 => "The package with its actions."], packages::get, "Get a package or binding."),
+        route!(Put, "/api/v1/namespaces/{ns}/packages/{name}", "/api/v1/namespaces/{ns}/packages/{name}", "updatePackage", "packages", Key, ["overwrite"], true, [200 => "The package as stored."], packages::put, "Create or update a package or binding."),
+        route!(Delete, "/api/v1/namespaces/{ns}/packages/{name}", "/api/v1/namespaces/{ns}/packages/{name}", "deletePackage", "packages", Key, ["force"], false, [200 => "The deleted package."], packages::delete, "Delete a package."),
+        // Triggers.
+        route!(Get, "/api/v1/namespaces/{ns}/triggers", "/api/v1/namespaces/{ns}/triggers", "getAllTriggers", "triggers", Key, ["skip", "limit", "count"], false, [200 => "Triggers."], triggers::list, "List triggers."),
+        route!(Get, "/api/v1/namespaces/{ns}/triggers/{name}", "/api/v1/namespaces/{ns}/triggers/{name}", "getTriggerByName", "triggers", Key, [], false, [200 => "The trigger with its rules."], triggers::get, "Get a trigger."),
+        route!(Put, "/api/v1/namespaces/{ns}/triggers/{name}", "/api/v1/namespaces/{ns}/triggers/{name}", "updateTrigger", "triggers", Key, ["overwrite"], true, [200 => "The trigger as stored."], triggers::put, "Create or update a trigger."),
+        route!(Post, "/api/v1/namespaces/{ns}/triggers/{name}", "/api/v1/namespaces/{ns}/triggers/{name}", "fireTrigger", "triggers", Key, [], true, [202 => "Fired: {\"activationId\"} of the trigger's activation.", 204 => "No active rule: nothing fired."], triggers::fire, "Fire a trigger."),
+        route!(Delete, "/api/v1/namespaces/{ns}/triggers/{name}", "/api/v1/namespaces/{ns}/triggers/{name}", "deleteTrigger", "triggers", Key, [], false, [200 => "The deleted trigger."], triggers::delete, "Delete a trigger."),
+        // Rules.
+        route!(Get, "/api/v1/namespaces/{ns}/rules", "/api/v1/namespaces/{ns}/rules", "getAllRules", "rules", Key, ["skip", "limit", "count"], false, [200 => "Rules."], rules::list, "List rules."),
+        route!(Get, "/api/v1/namespaces/{ns}/rules/{name}", "/api/v1/namespaces/{ns}/rules/{name}", "getRuleByName", "rules", Key, [], false, [200 => "The rule with its status."], rules::get, "Get a rule."),
+        route!(Put, "/api/v1/namespaces/{ns}/rules/{name}", "/api/v1/namespaces/{ns}/rules/{name}", "updateRule", "rules", Key, ["overwrite"], true, [200 => "The rule as stored."], rules::put, "Create or update a rule."),
+        route!(Post, "/api/v1/namespaces/{ns}/rules/{name}", "/api/v1/namespaces/{ns}/rules/{name}", "setState", "rules", Key, [], true, [200 => "The rule with its new status."], rules::set_status, "Enable or disable a rule."),
+        route!(Delete, "/api/v1/namespaces/{ns}/rules/{name}", "/api/v1/namespaces/{ns}/rules/{name}", "deleteRule", "rules", Key, [], false, [200 => "The deleted rule."], rules::delete, "Delete a rule."),
+        // Activations.
+        route!(Get, "/api/v1/namespaces/{ns}/activations", "/api/v1/namespaces/{ns}/activations", "getActivations", "activations", Key, ["name", "skip", "limit", "since", "upto", "docs", "count"], false, [200 => "Activation summaries (records with docs=true), newest first."], activations::list, "List activations."),
+        route!(Get, "/api/v1/namespaces/{ns}/activations/{id}", "/api/v1/namespaces/{ns}/activations/{id}", "getActivationById", "activations", Key, [], false, [200 => "The activation record."], activations::get, "Get an activation."),
+        route!(Get, "/api/v1/namespaces/{ns}/activations/{id}/result", "/api/v1/namespaces/{ns}/activations/{id}/result", "getActivationResult", "activations", Key, [], false, [200 => "{status, success, result}."], activations::result, "Get an activation's result."),
+        route!(Get, "/api/v1/namespaces/{ns}/activations/{id}/logs", "/api/v1/namespaces/{ns}/activations/{id}/logs", "getActivationLogs", "activations", Key, [], false, [200 => "{logs}."], activations::logs, "Get an activation's logs."),
+        // Web actions.
+        route!(Any, "/api/v1/web/{ns}/{pkg}/{action:.*}", "/api/v1/web/{ns}/{pkg}/{action}", "webAction", "web actions", WebAction, [], true, [200 => "The action's answer, shaped by the extension (.http, .json, .html, .svg, .text)."], web_actions::handle, "Call a web action (`default` as the package of an action outside packages)."),
+        // Operator.
+        route!(Get, "/admin/v1/namespaces", "/admin/v1/namespaces", "adminListNamespaces", "admin", Admin, [], false, [200 => "Every namespace with its keys' uuids."], admin::list_namespaces, "List namespaces (operator)."),
+        route!(Post, "/admin/v1/namespaces", "/admin/v1/namespaces", "adminCreateNamespace", "admin", Admin, [], true, [200 => "{namespace, uuid, key}: the new key, shown once."], admin::create_namespace, "Create a namespace and its key (operator)."),
+    ]
+}
+
+/// Registers every route, grouped by path, with a 405 for other methods of a known path.
+pub fn register(config: &mut actix_web::web::ServiceConfig) {
+    let table = routes();
+    let mut paths: Vec<&'static str> = Vec::new();
+    for route in &table {
+        if !paths.contains(&route.path) {
+            paths.push(route.path);
+        }
+    }
+    for path in paths {
+        let mut resource = actix_web::web::resource(path);
+        for route in table.iter().filter(|route| route.path == path) {
+            resource = resource.route((route.to)(route.method.route()));
+        }
+        config.service(
+            resource.default_service(actix_web::web::to(crate::middleware::method_not_allowed)),
+        );
+    }
+}
