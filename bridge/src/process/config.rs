@@ -33,6 +33,9 @@ pub struct ProcessDriverConfig {
     pub start_timeout: Duration,
     /// How long to wait for the stdout/stderr sentinels once the answer is in.
     pub log_grace: Duration,
+    /// Delay before replacing a stem cell that was handed out, so that starting its
+    /// replacement does not compete for the CPU with the cold start that took it.
+    pub stem_cell_refill_delay: Duration,
 }
 
 impl ProcessDriverConfig {
@@ -53,6 +56,7 @@ impl ProcessDriverConfig {
             instance: format!("p{}", std::process::id()),
             start_timeout: Duration::from_secs(10),
             log_grace: Duration::from_millis(100),
+            stem_cell_refill_delay: Duration::from_millis(100),
         }
     }
 }

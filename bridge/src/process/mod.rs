@@ -153,7 +153,11 @@ impl ProcessDriver {
             if let Some(cell) = self.inner.stem_cells.take(kind, spec.memory_mb) {
                 let cells = self.inner.stem_cells.clone();
                 let starter = self.inner.starter.clone();
-                tokio::spawn(cells.refill(starter));
+                let delay = starter.config.stem_cell_refill_delay;
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    cells.refill(starter).await;
+                });
                 return Ok(Body::Launcher(cell));
             }
         }
