@@ -12,6 +12,7 @@ use super::{Clock, EventLog, Receipt, SystemClock};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{mpsc, Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
@@ -102,13 +103,15 @@ impl SledEventLog {
             head: HeadSignal::new(head),
         });
         let failed = Arc::new(Mutex::new(None));
+        let unflushed_groups = Arc::new(AtomicUsize::new(0));
         let (flushes, flush_jobs) = mpsc::channel();
         let flusher = {
             let shared = Arc::clone(&shared);
             let failed = Arc::clone(&failed);
+            let unflushed_groups = Arc::clone(&unflushed_groups);
             std::thread::Builder::new()
                 .name("whirl-log-flusher".into())
-                .spawn(move || run_flusher(shared, failed, flush_jobs))
+                .spawn(move || run_flusher(shared, failed, unflushed_groups, flush_jobs))
                 .map_err(Error::io("start the log flusher thread for", &path))?
         };
         let writer = Writer {
@@ -118,6 +121,7 @@ impl SledEventLog {
             max_batch_events: options.max_batch_events.max(1),
             failed,
             flushes,
+            unflushed_groups,
         };
         let (sender, receiver) = mpsc::channel();
         let thread = std::thread::Builder::new()

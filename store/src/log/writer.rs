@@ -13,8 +13,9 @@ use crate::envelope::{self, EnvelopeHeader, RecordHash};
 use crate::error::{Error, Result};
 use crate::event::{encode_payload, Event, CURRENT_SCHEMA_VERSION};
 use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// A request to the writer thread.
@@ -88,6 +89,8 @@ pub(crate) struct Writer {
     pub(crate) max_batch_events: usize,
     pub(crate) failed: Arc<Mutex<Option<String>>>,
     pub(crate) flushes: mpsc::Sender<FlushJob>,
+    /// Groups handed to the flusher and not yet acknowledged.
+    pub(crate) unflushed_groups: Arc<AtomicUsize>,
 }
 
 pub(crate) struct PendingAppend {
@@ -112,6 +115,7 @@ pub(crate) enum FlushJob {
 pub(crate) fn run_flusher(
     shared: Arc<SledLogShared>,
     failed: Arc<Mutex<Option<String>>>,
+    unflushed_groups: Arc<AtomicUsize>,
     jobs: mpsc::Receiver<FlushJob>,
 ) {
     while let Ok(first) = jobs.recv() {
@@ -166,6 +170,7 @@ pub(crate) fn run_flusher(
                             }
                         }
                     }
+                    unflushed_groups.fetch_sub(1, Ordering::AcqRel);
                 }
                 FlushJob::Barrier(done) => {
                     let _ = done.send(());
@@ -189,6 +194,18 @@ impl Writer {
                         group.push(request);
                     }
                     Err(_) => break,
+                }
+            }
+            // While the previous group is being flushed, keep gathering: one bigger frame costs
+            // sled about what one small frame does, and it could not be acknowledged sooner.
+            while events < self.max_batch_events && self.unflushed_groups.load(Ordering::Acquire) > 0 {
+                match requests.recv_timeout(Duration::from_micros(100)) {
+                    Ok(request) => {
+                        events += request_events(&request);
+                        group.push(request);
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 }
             }
             self.handle_group(group);
@@ -292,7 +309,9 @@ impl Writer {
                     head: chain,
                     records: record_count,
                 };
+                self.unflushed_groups.fetch_add(1, Ordering::AcqRel);
                 if let Err(mpsc::SendError(FlushJob::Group { appends, .. })) = self.flushes.send(job) {
+                    self.unflushed_groups.fetch_sub(1, Ordering::AcqRel);
                     for append in appends {
                         let _ = append.reply.send(Err(Error::Closed {
                             path: self.shared.path.clone(),
