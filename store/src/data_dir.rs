@@ -97,4 +97,27 @@ impl Store {
     pub fn head_seq(&self) -> u64 {
         self.log.head().map_or(0, |receipt| receipt.seq)
     }
+
+    /// Appends `events`, awaits their durability, then awaits the projections applying them, so
+    /// a read right after sees them (what an API handler wants after a PUT).
+    pub async fn append_and_project(&self, events: Vec<crate::event::Event>) -> Result<Vec<crate::log::Receipt>> {
+        let receipts = self.log.append(events).await?;
+        if let Some(last) = receipts.last() {
+            self.projections.wait_applied_async(last.seq).await?;
+        }
+        Ok(receipts)
+    }
+
+    /// [`Store::append_and_project`] for plain threads (not for async runtime threads).
+    pub fn append_and_project_blocking(
+        &self,
+        events: Vec<crate::event::Event>,
+        timeout: Duration,
+    ) -> Result<Vec<crate::log::Receipt>> {
+        let receipts = self.log.append(events).wait()?;
+        if let Some(last) = receipts.last() {
+            self.projections.wait_applied(last.seq, timeout)?;
+        }
+        Ok(receipts)
+    }
 }
