@@ -164,7 +164,8 @@ fn replay(data_dir: &DataDir, until: Option<&str>) -> anyhow::Result<()> {
         }
         say!(
             "ok: {} records replayed from zero; projections equal the live ones at seq {}",
-            comparison.replayed_records, comparison.head_seq
+            comparison.replayed_records,
+            comparison.head_seq
         );
         return Ok(());
     };
@@ -172,7 +173,10 @@ fn replay(data_dir: &DataDir, until: Option<&str>) -> anyhow::Result<()> {
     let until = parse_until(until)?;
     let log = open_log(data_dir)?;
     let summary = audit::state_at(&log, until, &mut progress_printer())?;
-    say!("state as of --until {until_text} (after seq {}):", summary.last_seq);
+    say!(
+        "state as of --until {until_text} (after seq {}):",
+        summary.last_seq
+    );
     for (entity, detail) in &summary.entities {
         say!("  {entity}  {detail}");
     }
@@ -223,7 +227,9 @@ fn export(data_dir: &DataDir) -> anyhow::Result<()> {
     let written = match audit::export_jsonl(&log, &mut out, &mut progress_printer()) {
         Ok(written) => written,
         // The reader went away (`| head`): not an error of the export.
-        Err(store::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        Err(store::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            return Ok(())
+        }
         Err(error) => return Err(error.into()),
     };
     out.flush().context("flushing stdout")?;
@@ -242,7 +248,9 @@ fn stats(data_dir: &DataDir) -> anyhow::Result<()> {
     );
     say!(
         "records {} ({} bytes; {} bytes on disk)",
-        stats.records, stats.bytes, stats.size_on_disk
+        stats.records,
+        stats.bytes,
+        stats.size_on_disk
     );
     say!(
         "seq {} to {}",
@@ -254,7 +262,11 @@ fn stats(data_dir: &DataDir) -> anyhow::Result<()> {
     }
     say!(
         "{:<20} {:>10} {:>12} {:>9} {:>9}",
-        "event", "records", "bytes", "avg", "max"
+        "event",
+        "records",
+        "bytes",
+        "avg",
+        "max"
     );
     for (name, tally) in &stats.by_event {
         say!(

@@ -44,7 +44,11 @@ fn raw_sled(batch: usize) -> (f64, u128, u128) {
     }
     rounds.sort_unstable();
     let at = |q: f64| rounds[((rounds.len() as f64 * q) as usize).min(rounds.len() - 1)];
-    (seq as f64 / started.elapsed().as_secs_f64(), at(0.5), at(0.99))
+    (
+        seq as f64 / started.elapsed().as_secs_f64(),
+        at(0.5),
+        at(0.99),
+    )
 }
 
 struct GroupCommitRun {

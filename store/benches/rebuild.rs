@@ -67,12 +67,19 @@ fn main() {
     if std::env::var_os("WHIRL_BENCH_SKIP_SLED_REBUILD").is_some() {
         return;
     }
-    let events = std::env::var("WHIRL_BENCH_SLED_REBUILD_EVENTS").ok().and_then(|v| v.parse::<u64>().ok());
+    let events = std::env::var("WHIRL_BENCH_SLED_REBUILD_EVENTS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok());
     let log = match events {
         // Rebuild from the first `events` records only (a shorter run for profiling).
         Some(events) => {
-            let short = SledEventLog::open(dir.path().join("short-log"), LogOptions::default()).unwrap();
-            let records: Vec<store::Event> = log.read_from(1).take(events as usize).map(|r| r.unwrap().event).collect();
+            let short =
+                SledEventLog::open(dir.path().join("short-log"), LogOptions::default()).unwrap();
+            let records: Vec<store::Event> = log
+                .read_from(1)
+                .take(events as usize)
+                .map(|r| r.unwrap().event)
+                .collect();
             for chunk in records.chunks(10_000) {
                 short.append_blocking(chunk.to_vec()).unwrap();
             }

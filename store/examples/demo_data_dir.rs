@@ -11,7 +11,9 @@ use std::time::Duration;
 use store::*;
 
 fn main() -> Result<()> {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "./whirl-demo".into());
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "./whirl-demo".into());
     let store = Store::open(&dir, StoreOptions::default())?;
     let now = SystemClock.now_ms();
     let key = uuid::Uuid::new_v4();
@@ -20,9 +22,18 @@ fn main() -> Result<()> {
         namespace: "guest".into(),
         package: None,
         name: "hello".into(),
-        version: SemVer { major: 0, minor: 0, patch },
+        version: SemVer {
+            major: 0,
+            minor: 0,
+            patch,
+        },
         publish: false,
-        exec: Exec::Code { kind: "python:3".into(), code: code.into(), binary: false, main: None },
+        exec: Exec::Code {
+            kind: "python:3".into(),
+            code: code.into(),
+            binary: false,
+            main: None,
+        },
         annotations: JsonText::empty_array(),
         parameters: JsonText::empty_array(),
         limits: ActionLimits::default(),
@@ -30,15 +41,30 @@ fn main() -> Result<()> {
     };
     let mut events = vec![
         Event::NamespaceCreated {
-            namespace: NamespaceDoc { name: "guest".into(), limits: NamespaceLimits::default(), created_ms: now },
+            namespace: NamespaceDoc {
+                name: "guest".into(),
+                limits: NamespaceLimits::default(),
+                created_ms: now,
+            },
             by: ChangedBy::Admin,
         },
         Event::ApiKeyIssued {
-            key: ApiKeyDoc { uuid: key, namespace: "guest".into(), key_hash: KeyHash::of(&"s".repeat(64)), issued_ms: now },
+            key: ApiKeyDoc {
+                uuid: key,
+                namespace: "guest".into(),
+                key_hash: KeyHash::of(&"s".repeat(64)),
+                issued_ms: now,
+            },
             by: ChangedBy::Admin,
         },
-        Event::ActionPut { action: action(1, "def main(a): return a"), by },
-        Event::ActionPut { action: action(2, "def main(a): return {'hi': 1}"), by },
+        Event::ActionPut {
+            action: action(1, "def main(a): return a"),
+            by,
+        },
+        Event::ActionPut {
+            action: action(2, "def main(a): return {'hi': 1}"),
+            by,
+        },
         Event::TriggerPut {
             trigger: TriggerDoc {
                 namespace: "guest".into(),
@@ -65,14 +91,23 @@ fn main() -> Result<()> {
             },
             by,
         },
-        Event::RuleStatusChanged { namespace: "guest".into(), name: "on-tick".into(), status: RuleStatus::Inactive, by },
+        Event::RuleStatusChanged {
+            namespace: "guest".into(),
+            name: "on-tick".into(),
+            status: RuleStatus::Inactive,
+            by,
+        },
     ];
     for n in 0..20u64 {
         let id = ActivationId::random();
         events.push(Event::InvocationAccepted(InvocationAccepted {
             activation_id: id,
             action: FullyQualifiedName::new("guest", "hello"),
-            version: SemVer { major: 0, minor: 0, patch: 2 },
+            version: SemVer {
+                major: 0,
+                minor: 0,
+                patch: 2,
+            },
             params: JsonText::empty_object(),
             blocking: true,
             cause: None,
@@ -84,7 +119,11 @@ fn main() -> Result<()> {
             name: "hello".into(),
             package: None,
             subject: "guest".into(),
-            version: SemVer { major: 0, minor: 0, patch: 2 },
+            version: SemVer {
+                major: 0,
+                minor: 0,
+                patch: 2,
+            },
             start_ms: now - 1000 + n,
             end_ms: now - 990 + n,
             duration_ms: 10,
@@ -97,7 +136,12 @@ fn main() -> Result<()> {
     }
     let receipts = store.log().append_blocking(events)?;
     let head = receipts.last().map_or(0, |receipt| receipt.seq);
-    store.projections().wait_applied(head, Duration::from_secs(10))?;
-    println!("wrote {} records to {dir} (head seq {head})", receipts.len());
+    store
+        .projections()
+        .wait_applied(head, Duration::from_secs(10))?;
+    println!(
+        "wrote {} records to {dir} (head seq {head})",
+        receipts.len()
+    );
     Ok(())
 }

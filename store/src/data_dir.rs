@@ -100,7 +100,10 @@ impl Store {
 
     /// Appends `events`, awaits their durability, then awaits the projections applying them, so
     /// a read right after sees them (what an API handler wants after a PUT).
-    pub async fn append_and_project(&self, events: Vec<crate::event::Event>) -> Result<Vec<crate::log::Receipt>> {
+    pub async fn append_and_project(
+        &self,
+        events: Vec<crate::event::Event>,
+    ) -> Result<Vec<crate::log::Receipt>> {
         let receipts = self.log.append(events).await?;
         if let Some(last) = receipts.last() {
             self.projections.wait_applied_async(last.seq).await?;

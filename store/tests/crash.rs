@@ -304,7 +304,11 @@ fn a_flipped_byte_in_a_copy_of_the_log_is_named_by_verify() {
     copy_dir_all(dir.path(), copy_dir.path());
     {
         let raw = RawLog::open(copy_dir.path()).unwrap();
-        let (_, mut bytes) = raw.records().find(|r| r.as_ref().unwrap().0 == 23).unwrap().unwrap();
+        let (_, mut bytes) = raw
+            .records()
+            .find(|r| r.as_ref().unwrap().0 == 23)
+            .unwrap()
+            .unwrap();
         bytes[100] ^= 0x10;
         raw.replace_record(23, &bytes).unwrap();
     }

@@ -339,8 +339,13 @@ fn a_corrupt_record_is_a_clear_error_when_read() {
 fn a_log_held_open_by_a_running_process_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let _running = open(dir.path());
-    let error = RawLog::open(dir.path()).err().expect("sled locks the database");
+    let error = RawLog::open(dir.path())
+        .err()
+        .expect("sled locks the database");
     let message = error.to_string();
     assert!(matches!(error, Error::Storage { .. }), "{message}");
-    assert!(message.contains(&dir.path().display().to_string()), "{message}");
+    assert!(
+        message.contains(&dir.path().display().to_string()),
+        "{message}"
+    );
 }

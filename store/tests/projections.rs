@@ -392,9 +392,15 @@ fn state_at_a_seq_or_time_shows_the_past() {
 fn append_and_project_reads_its_own_writes_from_async_and_threads() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path(), common::ManualClock::at(T0));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
-        store.append_and_project(vec![common::namespace("guest")]).await.unwrap();
+        store
+            .append_and_project(vec![common::namespace("guest")])
+            .await
+            .unwrap();
         assert!(store.projections().namespace("guest").unwrap().is_some());
     });
     store

@@ -49,7 +49,11 @@ pub fn entity_history(
             (None, _) | (_, None) => {
                 if state != after {
                     changes.push(FieldChange {
-                        path: if state.is_none() { "(created)".into() } else { "(deleted)".into() },
+                        path: if state.is_none() {
+                            "(created)".into()
+                        } else {
+                            "(deleted)".into()
+                        },
                         before: state.clone(),
                         after: after.clone(),
                     })

@@ -55,7 +55,11 @@ where
             let mut chunk = Vec::with_capacity(CHUNK);
             for record in records {
                 chunk.push(record);
-                if chunk.len() == CHUNK && chunks.send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))).is_err() {
+                if chunk.len() == CHUNK
+                    && chunks
+                        .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                        .is_err()
+                {
                     return;
                 }
             }

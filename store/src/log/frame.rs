@@ -27,12 +27,21 @@ pub(crate) fn records(first_seq: u64, frame: &[u8]) -> Vec<FrameRecord<'_>> {
     while !rest.is_empty() {
         let expected = previous.map_or(first_seq, |seq| seq + 1);
         if rest.len() < 4 {
-            out.push(Err((expected, format!("frame at seq {first_seq} ends with {} stray bytes", rest.len()))));
+            out.push(Err((
+                expected,
+                format!(
+                    "frame at seq {first_seq} ends with {} stray bytes",
+                    rest.len()
+                ),
+            )));
             break;
         }
         let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
         if len > rest.len() - 4 {
-            out.push(Err((expected, format!("frame at seq {first_seq}: record length {len} runs past the frame's end"))));
+            out.push(Err((
+                expected,
+                format!("frame at seq {first_seq}: record length {len} runs past the frame's end"),
+            )));
             break;
         }
         let record = &rest[4..4 + len];
@@ -40,7 +49,9 @@ pub(crate) fn records(first_seq: u64, frame: &[u8]) -> Vec<FrameRecord<'_>> {
         let seq = if previous.is_none() {
             first_seq
         } else {
-            claimed_seq(record).filter(|seq| crc_ok(record) && *seq > expected - 1).unwrap_or(expected)
+            claimed_seq(record)
+                .filter(|seq| crc_ok(record) && *seq > expected - 1)
+                .unwrap_or(expected)
         };
         previous = Some(seq);
         out.push(Ok((seq, record)));
@@ -58,7 +69,9 @@ fn claimed_seq(record: &[u8]) -> Option<u64> {
 }
 
 fn crc_ok(record: &[u8]) -> bool {
-    record.len() >= 4 && crc32fast::hash(&record[4..]) == u32::from_le_bytes([record[0], record[1], record[2], record[3]])
+    record.len() >= 4
+        && crc32fast::hash(&record[4..])
+            == u32::from_le_bytes([record[0], record[1], record[2], record[3]])
 }
 
 #[cfg(test)]
@@ -68,7 +81,15 @@ mod tests {
     use crate::envelope::{encode, EnvelopeHeader, RecordHash};
 
     fn record(seq: u64) -> Vec<u8> {
-        encode(&EnvelopeHeader { seq, time_ms: 1, schema_version: 1, prev_hash: RecordHash::GENESIS }, b"x")
+        encode(
+            &EnvelopeHeader {
+                seq,
+                time_ms: 1,
+                schema_version: 1,
+                prev_hash: RecordHash::GENESIS,
+            },
+            b"x",
+        )
     }
 
     #[test]
@@ -77,7 +98,10 @@ mod tests {
         for seq in [5, 6, 9] {
             push_record(&mut frame, &record(seq));
         }
-        let seqs: Vec<u64> = records(5, &frame).into_iter().map(|r| r.unwrap().0).collect();
+        let seqs: Vec<u64> = records(5, &frame)
+            .into_iter()
+            .map(|r| r.unwrap().0)
+            .collect();
         assert_eq!(seqs, [5, 6, 9]);
     }
 

@@ -109,19 +109,31 @@ impl RawLog {
             what: format!("seq {seq}"),
             reason: "no such record".into(),
         };
-        let entry = self.tree.range(..=key_of_seq(seq)).next_back().ok_or_else(no_such_record)?;
+        let entry = self
+            .tree
+            .range(..=key_of_seq(seq))
+            .next_back()
+            .ok_or_else(no_such_record)?;
         let (key, frame_bytes) = entry.map_err(Error::storage("read the log", &self.path))?;
         let first_seq = seq_of_key(&self.path, &key)?;
         let mut rebuilt = Vec::with_capacity(frame_bytes.len());
         let mut found = false;
         for record in frame::records(first_seq, &frame_bytes) {
-            let (record_seq, record_bytes) = record.map_err(|(seq, reason)| Error::CorruptRecord {
-                path: self.path.clone(),
-                seq,
-                reason,
-            })?;
+            let (record_seq, record_bytes) =
+                record.map_err(|(seq, reason)| Error::CorruptRecord {
+                    path: self.path.clone(),
+                    seq,
+                    reason,
+                })?;
             found |= record_seq == seq;
-            frame::push_record(&mut rebuilt, if record_seq == seq { bytes } else { record_bytes });
+            frame::push_record(
+                &mut rebuilt,
+                if record_seq == seq {
+                    bytes
+                } else {
+                    record_bytes
+                },
+            );
         }
         if !found {
             return Err(no_such_record());
@@ -129,7 +141,9 @@ impl RawLog {
         self.tree
             .insert(key, rebuilt)
             .map_err(Error::storage("rewrite a frame", &self.path))?;
-        self.db.flush().map_err(Error::storage("flush", &self.path))?;
+        self.db
+            .flush()
+            .map_err(Error::storage("flush", &self.path))?;
         Ok(())
     }
 
@@ -161,23 +175,24 @@ pub(crate) fn frame_records<'a>(
         if failed {
             return Vec::new();
         }
-        let found: Vec<Result<(u64, Vec<u8>)>> = match entry.map_err(Error::storage("read the log", path)) {
-            Err(error) => vec![Err(error)],
-            Ok((key, frame_bytes)) => match seq_of_key(path, &key) {
+        let found: Vec<Result<(u64, Vec<u8>)>> =
+            match entry.map_err(Error::storage("read the log", path)) {
                 Err(error) => vec![Err(error)],
-                Ok(first_seq) => frame::records(first_seq, &frame_bytes)
-                    .into_iter()
-                    .map(|record| match record {
-                        Ok((seq, bytes)) => Ok((seq, bytes.to_vec())),
-                        Err((seq, reason)) => Err(Error::CorruptRecord {
-                            path: path.to_path_buf(),
-                            seq,
-                            reason,
-                        }),
-                    })
-                    .collect(),
-            },
-        };
+                Ok((key, frame_bytes)) => match seq_of_key(path, &key) {
+                    Err(error) => vec![Err(error)],
+                    Ok(first_seq) => frame::records(first_seq, &frame_bytes)
+                        .into_iter()
+                        .map(|record| match record {
+                            Ok((seq, bytes)) => Ok((seq, bytes.to_vec())),
+                            Err((seq, reason)) => Err(Error::CorruptRecord {
+                                path: path.to_path_buf(),
+                                seq,
+                                reason,
+                            }),
+                        })
+                        .collect(),
+                },
+            };
         failed = found.iter().any(Result::is_err);
         found
     })

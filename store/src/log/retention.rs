@@ -6,9 +6,9 @@
 //! the half-built one is removed on the next open; a crash after it leaves the new one current.
 
 use super::meta;
+use super::raw::frame_records;
 use super::record::decode_record;
 use super::shared::{CurrentGeneration, SledLogShared};
-use super::raw::frame_records;
 use super::writer::{ChainEnd, FrameBatch};
 use crate::envelope::{self, EnvelopeHeader, RecordHash};
 use crate::error::{Error, Result};

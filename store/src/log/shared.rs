@@ -1,8 +1,8 @@
 //! `SledLogShared`: what the writer thread and the readers of a sled log share: the database, the
 //! current generation tree and the committed head.
 
-use super::head::HeadSignal;
 use super::frame;
+use super::head::HeadSignal;
 use super::record::{decode_record, key_of_seq, seq_of_key};
 use super::subscription::CommittedRecords;
 use super::Committed;

@@ -12,8 +12,8 @@ use super::{Clock, Receipt};
 use crate::envelope::{self, EnvelopeHeader, RecordHash};
 use crate::error::{Error, Result};
 use crate::event::{encode_payload, Event, CURRENT_SCHEMA_VERSION};
-use std::sync::mpsc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -198,7 +198,9 @@ impl Writer {
             }
             // While the previous group is being flushed, keep gathering: one bigger frame costs
             // sled about what one small frame does, and it could not be acknowledged sooner.
-            while events < self.max_batch_events && self.unflushed_groups.load(Ordering::Acquire) > 0 {
+            while events < self.max_batch_events
+                && self.unflushed_groups.load(Ordering::Acquire) > 0
+            {
                 match requests.recv_timeout(Duration::from_micros(100)) {
                     Ok(request) => {
                         events += request_events(&request);
@@ -310,7 +312,9 @@ impl Writer {
                     records: record_count,
                 };
                 self.unflushed_groups.fetch_add(1, Ordering::AcqRel);
-                if let Err(mpsc::SendError(FlushJob::Group { appends, .. })) = self.flushes.send(job) {
+                if let Err(mpsc::SendError(FlushJob::Group { appends, .. })) =
+                    self.flushes.send(job)
+                {
                     self.unflushed_groups.fetch_sub(1, Ordering::AcqRel);
                     for append in appends {
                         let _ = append.reply.send(Err(Error::Closed {
