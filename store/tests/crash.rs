@@ -1,7 +1,8 @@
 //! Crash safety, proven: a child process (this test binary, re-run with an env var) appends from
-//! many threads and prints every acknowledged append; it is SIGKILLed at random moments over 20+
-//! rounds (sometimes in the middle of a retention run). After each kill the log must hold every
-//! acknowledged append, verify must pass, and the projections must equal a replay from zero.
+//! many threads and prints every acknowledged append; it is SIGKILLed at random moments over 20
+//! rounds (after a finished retention run in some, possibly in the middle of one in others).
+//! After each kill the log must hold every acknowledged append, verify must pass, and the
+//! projections must equal a replay from zero.
 //! Also: flipping a byte in a copy of the log makes verify name that record.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -98,6 +99,9 @@ fn crash_child() {
     if round % 3 == 1 {
         std::thread::sleep(Duration::from_millis(30));
         store.log().retain_before(RETAIN_CUTOFF_MS).unwrap();
+        let mut out = stdout.lock().unwrap();
+        writeln!(out, "RETAINED").unwrap();
+        out.flush().unwrap();
     }
     for writer in writers {
         writer.join().unwrap();
@@ -132,12 +136,17 @@ fn run_child_and_kill(dir: &std::path::Path, round: u64, rng: &mut Rng) -> Vec<(
         .spawn()
         .unwrap();
     let lines = Arc::new(Mutex::new(Vec::new()));
+    let retained = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader = {
         let stdout = child.stdout.take().unwrap();
         let lines = Arc::clone(&lines);
+        let retained = Arc::clone(&retained);
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
+                if line == "RETAINED" {
+                    retained.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
                 if let Some(rest) = line.strip_prefix("ACK ") {
                     let (seq, what) = rest.split_once(' ').unwrap();
                     lines
@@ -151,6 +160,15 @@ fn run_child_and_kill(dir: &std::path::Path, round: u64, rng: &mut Rng) -> Vec<(
     let started = Instant::now();
     while lines.lock().unwrap().is_empty() && started.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(2));
+    }
+    // Every other retention round lets the retention finish before the kill; the others kill at
+    // a random moment, which may fall in the middle of it.
+    if round % 6 == 1 {
+        while !retained.load(std::sync::atomic::Ordering::SeqCst)
+            && started.elapsed() < Duration::from_secs(60)
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
     std::thread::sleep(Duration::from_millis(rng.below(150)));
     child.kill().unwrap(); // SIGKILL
