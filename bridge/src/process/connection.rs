@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::actionloop::{split_tag, SENTINEL};
 use crate::logs::{ActivationLogs, LogLine, LogStream};
-use crate::process::lines::BoundedLines;
+use crate::process::lines::{BoundedLine, BoundedLines};
 
 /// Slack above the result limit for the activation tag.
 const TAG_SLACK: usize = 512;
@@ -31,6 +31,13 @@ pub(crate) struct LauncherIo {
     pub socket: UnixStream,
     pub stdout: Box<dyn AsyncRead + Send + Unpin>,
     pub stderr: Box<dyn AsyncRead + Send + Unpin>,
+}
+
+/// What the reader task reads.
+struct ReadSide {
+    answers: tokio::net::unix::OwnedReadHalf,
+    stdout: Box<dyn AsyncRead + Send + Unpin>,
+    stderr: Box<dyn AsyncRead + Send + Unpin>,
 }
 
 /// The launcher's answer to one request.
@@ -106,6 +113,15 @@ impl Router {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Splits off the activation tag when the container is concurrent.
+    fn split<'a>(&self, line: &'a str) -> (Option<&'a str>, &'a str) {
+        if self.tagged.load(Ordering::Relaxed) {
+            split_tag(line)
+        } else {
+            (None, line)
+        }
     }
 
     fn route_answer(&self, key: Option<&str>, answer: Answer) {
@@ -199,11 +215,12 @@ impl LauncherConnection {
             container: container.to_string(),
         });
         let (read_half, write_half) = io.socket.into_split();
-        let tasks = vec![
-            tokio::spawn(read_answers(read_half, router.clone())),
-            tokio::spawn(read_logs(io.stdout, LogStream::Stdout, router.clone())),
-            tokio::spawn(read_logs(io.stderr, LogStream::Stderr, router.clone())),
-        ];
+        let read_side = ReadSide {
+            answers: read_half,
+            stdout: io.stdout,
+            stderr: io.stderr,
+        };
+        let tasks = vec![tokio::spawn(read_launcher(read_side, router.clone()))];
         LauncherConnection {
             writer: tokio::sync::Mutex::new(write_half),
             router,
@@ -314,60 +331,74 @@ impl Drop for LauncherConnection {
     }
 }
 
-async fn read_answers(socket: tokio::net::unix::OwnedReadHalf, router: Arc<Router>) {
-    let mut lines = BoundedLines::new(socket, router.answer_max.clone());
-    loop {
-        match lines.next_line().await {
-            Ok(Some(line)) => {
-                let tagged = router.tagged.load(Ordering::Relaxed);
-                let (key, text) = if tagged {
-                    split_tag(&line.text)
-                } else {
-                    (None, line.text.as_str())
-                };
-                let answer = if line.was_cut() {
-                    Answer::TooLarge {
-                        size: line.full_len,
-                    }
-                } else {
-                    Answer::Line(text.to_string())
-                };
-                router.route_answer(key, answer);
+/// Reads the launcher's answers and both log streams in one task. Logs come first when
+/// several are ready, so the sentinels written before an answer are routed before it and
+/// the waiting run completes without another wake-up.
+async fn read_launcher(io: ReadSide, router: Arc<Router>) {
+    let mut answers = BoundedLines::new(io.answers, router.answer_max.clone());
+    let mut stdout = BoundedLines::new(io.stdout, router.log_line_max.clone());
+    let mut stderr = BoundedLines::new(io.stderr, router.log_line_max.clone());
+    let (mut answers_open, mut stdout_open, mut stderr_open) = (true, true, true);
+    while answers_open || stdout_open || stderr_open {
+        tokio::select! {
+            biased;
+            line = stdout.next_line(), if stdout_open => {
+                stdout_open = on_log_line(&router, LogStream::Stdout, line);
             }
-            Ok(None) => break,
-            Err(err) => {
-                tracing::debug!(container = %router.container, error = %err, "reading answers failed");
-                break;
+            line = stderr.next_line(), if stderr_open => {
+                stderr_open = on_log_line(&router, LogStream::Stderr, line);
+            }
+            line = answers.next_line(), if answers_open => {
+                answers_open = on_answer_line(&router, line);
             }
         }
     }
-    router.close_answers();
 }
 
-async fn read_logs(
-    stream: Box<dyn AsyncRead + Send + Unpin>,
-    which: LogStream,
-    router: Arc<Router>,
-) {
-    let mut lines = BoundedLines::new(stream, router.log_line_max.clone());
-    loop {
-        match lines.next_line().await {
-            Ok(Some(line)) => {
-                let now = SystemTime::now();
-                let tagged = router.tagged.load(Ordering::Relaxed);
-                let (key, text) = if tagged {
-                    split_tag(&line.text)
-                } else {
-                    (None, line.text.as_str())
-                };
-                router.route_log(which, key, text, now);
-            }
-            Ok(None) => break,
-            Err(err) => {
-                tracing::debug!(container = %router.container, error = %err, "reading logs failed");
-                break;
-            }
+/// Routes one answer line; false once the socket is closed.
+fn on_answer_line(router: &Router, line: io::Result<Option<BoundedLine>>) -> bool {
+    match line {
+        Ok(Some(line)) => {
+            let (key, text) = router.split(&line.text);
+            let answer = if line.was_cut() {
+                Answer::TooLarge {
+                    size: line.full_len,
+                }
+            } else {
+                Answer::Line(text.to_string())
+            };
+            router.route_answer(key, answer);
+            true
+        }
+        Ok(None) => {
+            router.close_answers();
+            false
+        }
+        Err(err) => {
+            tracing::debug!(container = %router.container, error = %err, "reading answers failed");
+            router.close_answers();
+            false
         }
     }
-    router.close_stream(which);
+}
+
+/// Routes one log line; false once the stream is closed.
+fn on_log_line(router: &Router, which: LogStream, line: io::Result<Option<BoundedLine>>) -> bool {
+    match line {
+        Ok(Some(line)) => {
+            let now = SystemTime::now();
+            let (key, text) = router.split(&line.text);
+            router.route_log(which, key, text, now);
+            true
+        }
+        Ok(None) => {
+            router.close_stream(which);
+            false
+        }
+        Err(err) => {
+            tracing::debug!(container = %router.container, error = %err, "reading logs failed");
+            router.close_stream(which);
+            false
+        }
+    }
 }

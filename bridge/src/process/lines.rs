@@ -24,6 +24,10 @@ impl BoundedLine {
 pub(crate) struct BoundedLines<R> {
     reader: BufReader<R>,
     max: Arc<AtomicUsize>,
+    /// The line being read (kept across cancelled calls, so `next_line` is cancel safe).
+    kept: Vec<u8>,
+    full_len: usize,
+    seen_any: bool,
 }
 
 impl<R: AsyncRead + Unpin> BoundedLines<R> {
@@ -31,35 +35,46 @@ impl<R: AsyncRead + Unpin> BoundedLines<R> {
         BoundedLines {
             reader: BufReader::with_capacity(64 * 1024, reader),
             max,
+            kept: Vec::new(),
+            full_len: 0,
+            seen_any: false,
         }
     }
 
-    /// The next line without its `\n`, or `None` at end of stream.
+    /// The next line without its `\n`, or `None` at end of stream. Cancel safe: a call
+    /// dropped mid-line loses nothing, the next call goes on with the same line.
     pub async fn next_line(&mut self) -> io::Result<Option<BoundedLine>> {
-        let max = self.max.load(Ordering::Relaxed);
-        let mut kept: Vec<u8> = Vec::new();
-        let mut full_len = 0usize;
-        let mut seen_any = false;
         loop {
+            let max = self.max.load(Ordering::Relaxed);
             let available = self.reader.fill_buf().await?;
             if available.is_empty() {
-                return Ok(seen_any.then(|| finish(kept, full_len)));
+                if !self.seen_any {
+                    return Ok(None);
+                }
+                return Ok(Some(self.take_line()));
             }
-            seen_any = true;
+            self.seen_any = true;
             let newline = available.iter().position(|b| *b == b'\n');
             let chunk = match newline {
                 Some(at) => &available[..at],
                 None => available,
             };
-            let room = max.saturating_sub(kept.len()).min(chunk.len());
-            kept.extend_from_slice(&chunk[..room]);
-            full_len += chunk.len();
+            let room = max.saturating_sub(self.kept.len()).min(chunk.len());
+            self.kept.extend_from_slice(&chunk[..room]);
+            self.full_len += chunk.len();
             let consumed = newline.map_or(available.len(), |at| at + 1);
             self.reader.consume(consumed);
             if newline.is_some() {
-                return Ok(Some(finish(kept, full_len)));
+                return Ok(Some(self.take_line()));
             }
         }
+    }
+
+    fn take_line(&mut self) -> BoundedLine {
+        let line = finish(std::mem::take(&mut self.kept), self.full_len);
+        self.full_len = 0;
+        self.seen_any = false;
+        line
     }
 }
 
@@ -99,6 +114,20 @@ mod tests {
         let short = lines.next_line().await.unwrap().unwrap();
         assert_eq!(short.text, "ok");
         assert!(!short.was_cut());
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_read_loses_nothing() {
+        use tokio::io::AsyncWriteExt;
+        let (mut writer, reader) = tokio::io::duplex(64);
+        let mut lines = BoundedLines::new(reader, Arc::new(AtomicUsize::new(100)));
+        writer.write_all(b"hel").await.unwrap();
+        let cancelled =
+            tokio::time::timeout(std::time::Duration::from_millis(20), lines.next_line()).await;
+        assert!(cancelled.is_err(), "no full line yet");
+        writer.write_all(b"lo\nnext\n").await.unwrap();
+        assert_eq!(lines.next_line().await.unwrap().unwrap().text, "hello");
+        assert_eq!(lines.next_line().await.unwrap().unwrap().text, "next");
     }
 
     #[tokio::test]
