@@ -28,8 +28,11 @@ use std::time::{Duration, Instant};
 /// How to open [`Projections`].
 #[derive(Debug, Clone)]
 pub struct ProjectionOptions {
-    /// The most records applied (and committed) in one batch.
+    /// The most records applied (and committed) in one batch while catching up on open.
     pub batch_events: usize,
+    /// The most records applied in one batch while following the log: small, so that an entity
+    /// change waits behind at most this many activations before it is readable.
+    pub follow_batch_events: usize,
     /// sled's page cache, in bytes.
     pub cache_bytes: u64,
 }
@@ -38,6 +41,7 @@ impl Default for ProjectionOptions {
     fn default() -> Self {
         Self {
             batch_events: 20_000,
+            follow_batch_events: 1_000,
             cache_bytes: 256 * 1024 * 1024,
         }
     }
@@ -200,7 +204,7 @@ impl Projections {
         let thread = {
             let shared = Arc::clone(&shared);
             let stop = Arc::clone(&stop);
-            let batch_events = options.batch_events;
+            let batch_events = options.follow_batch_events.max(1);
             std::thread::Builder::new()
                 .name("whirl-projector".into())
                 .spawn(move || follow(shared, rows, subscription, batch_events, stop))
