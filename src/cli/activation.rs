@@ -219,22 +219,44 @@ fn resolve(client: &ApiClient, which: &Which) -> Result<String, ClientError> {
     }
     let filter = ListFilter {
         name: None,
-        limit: 1,
+        limit: 20,
         skip: 0,
         since: None,
         upto: None,
     };
     let (_, summaries) = fetch_summaries(client, &filter)?;
-    summaries
-        .into_iter()
-        .next()
-        .map(|summary| summary.activation_id)
+    newest(&summaries)
+        .map(|summary| summary.activation_id.clone())
         .ok_or_else(|| {
             ClientError::input(
                 "there is no activation yet, so --last names none",
                 "invoke an action or fire a trigger first",
             )
         })
+}
+
+/// The most recent activation of a newest-first list. Records are listed by start time (in
+/// milliseconds); among those that started in the same millisecond, the one that ended last wins,
+/// and an activation caused by another one (a rule's action by its trigger's fire, a component by
+/// its sequence) comes after its cause.
+pub fn newest(summaries: &[ActivationSummary]) -> Option<&ActivationSummary> {
+    let latest_start = summaries.iter().map(|s| s.start).max()?;
+    let tied: Vec<&ActivationSummary> = summaries
+        .iter()
+        .filter(|s| s.start == latest_start)
+        .collect();
+    let latest_end = tied.iter().map(|s| s.end).max()?;
+    let candidates: Vec<&ActivationSummary> =
+        tied.into_iter().filter(|s| s.end == latest_end).collect();
+    candidates
+        .iter()
+        .find(|s| {
+            !candidates
+                .iter()
+                .any(|other| other.cause.as_deref() == Some(s.activation_id.as_str()))
+        })
+        .or(candidates.first())
+        .copied()
 }
 
 fn get(client: &ApiClient, json: bool, which: &Which) -> Result<(), ClientError> {
@@ -420,6 +442,31 @@ mod tests {
             lines[2].contains(" -        -     0ms      application error guest/itemSold:0.0.1"),
             "{text}"
         );
+    }
+
+    fn summary(id: &str, start: u64, end: u64, cause: Option<&str>) -> ActivationSummary {
+        serde_json::from_value(json!({
+            "namespace": "guest", "name": id, "version": "0.0.1", "subject": "guest",
+            "activationId": id, "start": start, "end": end, "duration": end - start,
+            "statusCode": 0, "publish": false, "annotations": [], "cause": cause
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_last_activation_breaks_same_millisecond_ties_by_end_and_cause() {
+        // The trigger's record listed first (same start, random id order): its action still wins.
+        let fire = summary("fire", 100, 100, None);
+        let action = summary("action", 100, 100, Some("fire"));
+        let older = summary("older", 90, 95, None);
+        let list = [fire.clone(), action.clone(), older.clone()];
+        assert_eq!(newest(&list).unwrap().activation_id, "action");
+        let list = [action.clone(), fire.clone()];
+        assert_eq!(newest(&list).unwrap().activation_id, "action");
+        let slow = summary("slow", 100, 130, None);
+        assert_eq!(newest(&[fire, slow, action]).unwrap().activation_id, "slow");
+        assert_eq!(newest(&[older]).unwrap().activation_id, "older");
+        assert!(newest(&[]).is_none());
     }
 
     #[test]
