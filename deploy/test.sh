@@ -19,6 +19,9 @@ declare -A wanted=(
   [node]=nodejs
   [dockerd]=docker.io
   [nats-server]=nats-server
+  [npm]=npm                    # tests/openwhisk-client: npm ci
+  [redis-server]=redis-server  # examples/inventory: the walkthrough's database
+  [redis-cli]=redis-tools
 )
 install_missing() {
   local missing=()
@@ -34,6 +37,12 @@ install_missing() {
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy
 }
 [ "${WHIRL_SKIP_INSTALL:-0}" = 1 ] || install_missing
+# examples/inventory vendors its Redis client with `python3 -m pip install --target`.
+if [ "${WHIRL_SKIP_INSTALL:-0}" != 1 ] && ! python3 -m pip --version >/dev/null 2>&1; then
+  log "installing python3-pip"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+fi
 
 # --- services (started only for the suites that need them) -------------------------------------------------------
 # No suite needs dockerd or nats-server yet; deploy/services.sh starts them when one does.
@@ -47,3 +56,10 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 log "cargo test"
 cargo test --workspace --quiet 2>&1 | tee "$CARGO_TARGET_DIR/test-output.txt"
+
+# --- end-to-end: each starts its own `whirl serve` (and Redis) on free loopback ports -----------------------------
+log "openwhisk npm client against whirl serve (tests/openwhisk-client)"
+tests/openwhisk-client/run.sh
+
+log "inventory walkthrough with Redis (examples/inventory)"
+examples/inventory/e2e.sh
