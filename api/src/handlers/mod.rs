@@ -21,8 +21,15 @@ pub fn ok_json<T: Serialize>(value: &T) -> HttpResponse {
 
 /// Parses an entity body (`{}` when empty) as `T`.
 pub fn parse_body<T: DeserializeOwned + Default>(body: &[u8], what: &str) -> Result<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
+    let trimmed = body.trim_ascii_start();
+    match trimmed.first() {
+        None => return Ok(T::default()),
+        Some(b'{') => {}
+        Some(_) => {
+            return Err(Error::bad(format!(
+            "The request content was malformed: the {what} is not valid: it must be a JSON object."
+        )))
+        }
     }
     serde_json::from_slice(body).map_err(|error| {
         Error::bad(format!(
