@@ -1,6 +1,7 @@
 //! Command-line surface of `whirl`: the subcommand tree and the dispatch to each subcommand's module.
 
 pub mod action;
+pub mod admin;
 pub mod action_spec;
 pub mod activation;
 pub mod bench;
@@ -54,6 +55,8 @@ pub enum Command {
     Namespace(namespace::NamespaceArgs),
     /// Load generators: `whirl bench invoke` measures warm invocations against baselines.
     Bench(bench::BenchArgs),
+    /// Operator commands: create and list namespaces and their keys.
+    Admin(admin::AdminArgs),
 }
 
 /// Where Whirl keeps its data unless told otherwise.
@@ -93,6 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Activation(args) => client_command(activation::run(args)),
         Command::Namespace(args) => client_command(namespace::run(args)),
         Command::Bench(args) => client_command(bench::run(args)),
+        Command::Admin(args) => admin::run(args),
     }
 }
 
