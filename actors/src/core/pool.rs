@@ -25,18 +25,22 @@ mod adoption;
 mod config;
 mod container;
 mod counters;
+mod idle_tracker;
+mod keep_alive;
 mod messages;
 
 pub use adoption::AdoptedContainer;
 pub use config::{KeepAlivePolicy, PoolConfig, PrewarmSpec};
 pub use container::{ContainerState, ContainerView};
 pub use counters::PoolCounters;
+pub use keep_alive::{HistogramPolicy, IdleTimes, KeepAliveWindows, OutOfRange, WindowRule};
 pub use messages::{ActivationRequest, PoolEffect, PoolInput, RejectReason, RemovalReason};
 
 use crate::core::action::{ActionKey, Kind};
 use crate::core::ids::{ActivationId, ContainerId};
 use crate::core::time::Millis;
 use container::{Container, Phase, Queued};
+use idle_tracker::{action_name, IdleTracker};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -49,6 +53,8 @@ pub struct ContainerPool {
     next_id: u64,
     counters: PoolCounters,
     replenish_wanted: bool,
+    /// Per-action idle history, used by [`KeepAlivePolicy::Histogram`] only.
+    idle_tracker: IdleTracker,
 }
 
 impl ContainerPool {
@@ -61,6 +67,7 @@ impl ContainerPool {
             next_id: 0,
             counters: PoolCounters::default(),
             replenish_wanted: false,
+            idle_tracker: IdleTracker::default(),
         }
     }
 
@@ -122,7 +129,12 @@ impl ContainerPool {
     pub fn handle(&mut self, input: PoolInput, now: Millis) -> Vec<PoolEffect> {
         let mut effects = Vec::new();
         match input {
-            PoolInput::Schedule(request) => self.on_schedule(request, &mut effects),
+            PoolInput::Schedule(request) => {
+                if let KeepAlivePolicy::Histogram(policy) = &self.config.keep_alive {
+                    self.idle_tracker.arrival(&request, now, policy);
+                }
+                self.on_schedule(request, &mut effects)
+            }
             PoolInput::Created { container } => self.on_created(container, now, &mut effects),
             PoolInput::CreateFailed { container, error } => {
                 self.on_create_failed(container, &error, &mut effects)
@@ -136,6 +148,7 @@ impl ContainerPool {
             }
             PoolInput::Tick => {
                 self.on_tick(now, &mut effects);
+                self.prewarm(now, &mut effects);
                 self.replenish_wanted = true;
             }
         }
@@ -144,7 +157,66 @@ impl ContainerPool {
             self.replenish(now, &mut effects);
             self.replenish_wanted = false;
         }
+        self.settle_idle(now);
         effects
+    }
+
+    /// Histogram policies: actions with nothing waiting or running become idle now.
+    fn settle_idle(&mut self, now: Millis) {
+        let KeepAlivePolicy::Histogram(policy) = &self.config.keep_alive else {
+            return;
+        };
+        let mut busy = BTreeSet::new();
+        for c in self.containers.values() {
+            if let (Some(action), true) = (&c.action, c.load() > 0) {
+                busy.insert(action_name(action));
+            }
+        }
+        for queued in &self.queue {
+            busy.insert(action_name(&queued.request.action));
+        }
+        self.idle_tracker.settle(&busy, now, policy);
+    }
+
+    /// Histogram policies: creates a container for each idle action whose pre-warm time has come
+    /// and that has none, as memory allows (never evicting for it).
+    fn prewarm(&mut self, now: Millis, effects: &mut Vec<PoolEffect>) {
+        if !matches!(self.config.keep_alive, KeepAlivePolicy::Histogram(_)) {
+            return;
+        }
+        let containers = &self.containers;
+        let due = self.idle_tracker.due_prewarms(now, |key| {
+            containers.values().any(|c| c.action.as_ref() == Some(key))
+        });
+        for request in due {
+            if self.used_memory_mb() + request.memory_mb > self.config.user_memory_mb {
+                self.idle_tracker.prewarm_failed(&request.action);
+                continue;
+            }
+            let id = self.allocate_id();
+            tracing::debug!(container = %id, action = %request.action, "pre-warming a container");
+            effects.push(PoolEffect::Create {
+                container: id,
+                kind: request.kind.clone(),
+                memory_mb: request.memory_mb,
+                for_action: Some(request.action.clone()),
+            });
+            self.containers.insert(
+                id,
+                Container {
+                    id,
+                    kind: request.kind,
+                    memory_mb: request.memory_mb,
+                    action: Some(request.action),
+                    max_concurrent: request.concurrency.max(1),
+                    initialized: false,
+                    phase: Phase::Starting,
+                    pending: Vec::new(),
+                    active: BTreeSet::new(),
+                    last_used: now,
+                },
+            );
+        }
     }
 
     fn on_schedule(&mut self, request: ActivationRequest, effects: &mut Vec<PoolEffect>) {
@@ -281,7 +353,7 @@ impl ContainerPool {
             if !container.is_idle_warm() {
                 continue;
             }
-            if now >= self.config.keep_alive.expires_at(container.last_used) {
+            if now >= expiry(&self.config.keep_alive, &self.idle_tracker, container) {
                 expired.push(container.id);
             } else if container.phase == Phase::Up {
                 if let Some(grace) = self.config.pause_grace_ms {
@@ -565,12 +637,13 @@ impl ContainerPool {
             .values()
             .filter(|c| c.is_idle_warm())
             .map(|c| {
-                let expiry = self.config.keep_alive.expires_at(c.last_used);
+                let expiry = expiry(&self.config.keep_alive, &self.idle_tracker, c);
                 match (c.phase, self.config.pause_grace_ms) {
                     (Phase::Up, Some(grace)) => expiry.min(c.last_used.plus(grace)),
                     _ => expiry,
                 }
             })
+            .chain(self.idle_tracker.next_prewarm())
             .min()
     }
 
@@ -632,5 +705,17 @@ impl ContainerPool {
     }
 }
 
+/// When the idle `container` is removed under `policy`.
+fn expiry(policy: &KeepAlivePolicy, tracker: &IdleTracker, container: &Container) -> Millis {
+    match (policy, &container.action) {
+        (KeepAlivePolicy::Histogram(_), Some(action)) => tracker
+            .expires_at(action, container.last_used)
+            .unwrap_or_else(|| policy.expires_at(container.last_used)),
+        _ => policy.expires_at(container.last_used),
+    }
+}
+
+#[cfg(test)]
+mod keep_alive_tests;
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,7 @@
 //! Configuration of a container pool: memory, pause grace, keep-alive policy and stem cells.
 
 use crate::core::action::Kind;
+use crate::core::pool::keep_alive::HistogramPolicy;
 use crate::core::time::Millis;
 use serde::{Deserialize, Serialize};
 
@@ -14,16 +15,34 @@ pub enum KeepAlivePolicy {
         /// Idle time before removal, in milliseconds.
         idle_ms: u64,
     },
+    /// Adaptive per action: windows read off a histogram of the action's idle times (see
+    /// [`HistogramPolicy`]): containers stay loaded as long as the action's history says an
+    /// arrival is worth waiting for, and an action with a regular pattern is unloaded after each
+    /// run and pre-warmed (a container created for it) shortly before its next arrival.
+    /// [`KeepAlivePolicy::whirl`] is the policy of the keep-alive study (docs/benchmarks.md).
+    Histogram(HistogramPolicy),
 }
 
 impl KeepAlivePolicy {
     /// OpenWhisk's default: 10 minutes idle.
     pub const DEFAULT: KeepAlivePolicy = KeepAlivePolicy::IdleFor { idle_ms: 600_000 };
 
-    /// When a container idle since `idle_since` is to be removed.
+    /// Whirl's adaptive policy ([`HistogramPolicy::whirl`]).
+    pub fn whirl() -> Self {
+        KeepAlivePolicy::Histogram(HistogramPolicy::whirl())
+    }
+
+    /// The paper's hybrid histogram policy ([`HistogramPolicy::paper`]).
+    pub fn hybrid_histogram() -> Self {
+        KeepAlivePolicy::Histogram(HistogramPolicy::paper())
+    }
+
+    /// When a container idle since `idle_since` is to be removed, for a container the policy knows
+    /// nothing more about (a histogram policy uses its standard keep-alive then).
     pub fn expires_at(&self, idle_since: Millis) -> Millis {
         match self {
             KeepAlivePolicy::IdleFor { idle_ms } => idle_since.plus(*idle_ms),
+            KeepAlivePolicy::Histogram(policy) => idle_since.plus(policy.standard_keep_alive_ms),
         }
     }
 }
@@ -95,5 +114,10 @@ mod tests {
         );
         let short = KeepAlivePolicy::IdleFor { idle_ms: 100 };
         assert_eq!(short.expires_at(Millis(50)), Millis(150));
+        assert_eq!(
+            KeepAlivePolicy::whirl().expires_at(Millis(5)),
+            Millis(600_005),
+            "whirl's standard keep-alive is 10 minutes"
+        );
     }
 }
