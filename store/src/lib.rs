@@ -4,16 +4,27 @@
 //! No async runtime and no HTTP here; appends can still be awaited from tokio or actix because an
 //! [`AppendTicket`](log::AppendTicket) is a future.
 //!
+//! The pieces: [`Event`] and the model documents ([`ActionDoc`], [`ActivationDoc`], ...); the
+//! [`EventLog`] trait with [`SledEventLog`] (durable) and [`InMemoryEventLog`] (simulation);
+//! [`Projections`] (queries, [`Projections::wait_applied`]); [`Store`] (a data directory: log,
+//! projections, [`Store::retain`], [`Store::append_and_project`]); [`audit`] (verify, replay,
+//! history, export, stats). The formats and guarantees are described in `docs/store.md`.
+//!
 //! ```
+//! use std::time::Duration;
 //! use store::{ChangedBy, Event, EventLog, NamespaceDoc, NamespaceLimits, Store, StoreOptions};
 //!
 //! # fn main() -> store::Result<()> {
-//! let dir = tempfile::tempdir().map_err(|e| store::Error::InvalidArgument { what: "tempdir".into(), reason: e.to_string() })?;
+//! # let dir = tempfile::tempdir().map_err(|e| store::Error::InvalidArgument { what: "tempdir".into(), reason: e.to_string() })?;
 //! let store = Store::open(dir.path(), StoreOptions::default())?;
 //! let namespace = NamespaceDoc { name: "guest".into(), limits: NamespaceLimits::default(), created_ms: 0 };
-//! let receipts = store.log().append_blocking(vec![Event::NamespaceCreated { namespace, by: ChangedBy::Admin }])?;
-//! store.projections().wait_applied(receipts[0].seq, std::time::Duration::from_secs(5))?;
+//! // Durable once this returns (group commit), and readable from the projections.
+//! store.append_and_project_blocking(vec![Event::NamespaceCreated { namespace, by: ChangedBy::Admin }], Duration::from_secs(5))?;
 //! assert!(store.projections().namespace("guest")?.is_some());
+//!
+//! // From async code: `store.log().append(events).await` or `store.append_and_project(events).await`.
+//! let head = store.log().head().map(|receipt| receipt.seq);
+//! assert_eq!(head, Some(1));
 //! # Ok(())
 //! # }
 //! ```
@@ -36,5 +47,4 @@ pub use log::{
     Receipt, RetentionReport, SledEventLog, Subscription, SystemClock,
 };
 pub use model::*;
-pub use projection::ProjectionOptions;
-pub use projection::{ActivationQuery, EntityDoc, Projections};
+pub use projection::{ActivationQuery, EntityDoc, FeedState, ProjectionOptions, Projections};
