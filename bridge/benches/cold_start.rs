@@ -1,6 +1,8 @@
 //! Cold start of the process driver: create + init + first run of a trivial action.
-//! python:3 with a new interpreter per container (the baseline) against the zygote;
-//! nodejs:20 with a fresh launcher against a prewarmed stem cell.
+//! python:3 with a new interpreter per container (the baseline) against the zygote (and a
+//! stem cell forked from it); nodejs:20 with a fresh launcher against a prewarmed stem cell.
+//! Stem cells are refilled between samples, then the bench pauses (WHIRL_BENCH_PAUSE_MS,
+//! default 20 ms) so each sample starts from a system at rest; neither is timed.
 //!
 //! Run: `cargo bench -p bridge --bench cold_start` (WHIRL_BENCH_RUNS overrides the count).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -83,6 +85,12 @@ async fn measure(
             driver.refill_stem_cells().await;
         }
     }
+    let pause = Duration::from_millis(
+        std::env::var("WHIRL_BENCH_PAUSE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20),
+    );
     let mut phases: [Vec<Duration>; 4] = Default::default();
     for n in 0..runs {
         let sample = cold_start(&driver, kind, code, n).await;
@@ -92,6 +100,9 @@ async fn measure(
         if wait_for_stem_cells {
             driver.refill_stem_cells().await;
         }
+        // Each sample starts from a system at rest (the zygote's next spare forked, the last
+        // container's exit done); the pause is the same for every variant and not timed.
+        tokio::time::sleep(pause).await;
     }
     let [mut total, mut create, mut init, mut first_run] = phases;
     let summary = Summary::of(name, &mut total);
@@ -146,6 +157,24 @@ fn main() {
         )
         .await;
         zygote.print_ratio(&new_interpreter);
+        let zygote_cell = measure(
+            "python:3 zygote-forked stem cell",
+            config(
+                dir.path(),
+                true,
+                vec![StemCellConfig {
+                    kind: RuntimeKind::Python3,
+                    memory_mb: 256,
+                    count: 1,
+                }],
+            ),
+            RuntimeKind::Python3,
+            python,
+            python_runs,
+            true,
+        )
+        .await;
+        zygote_cell.print_ratio(&new_interpreter);
         let fresh_node = measure(
             "nodejs:20 fresh launcher (baseline)",
             config(dir.path(), false, vec![]),

@@ -82,7 +82,11 @@ pub fn runtime() -> tokio::runtime::Runtime {
     };
     println!(
         "tokio runtime: {}",
-        if current { "current thread" } else { "multi-thread, 2 workers" }
+        if current {
+            "current thread"
+        } else {
+            "multi-thread, 2 workers"
+        }
     );
     builder.enable_all().build().expect("a tokio runtime")
 }

@@ -9,6 +9,8 @@ container (like Android's pool of unspecialized app processes).
 Protocol on the socket, one request at a time:
   * request: one JSON line `{"memory_mb": N, "env": {...}}` sent together with three file
     descriptors (SCM_RIGHTS): the container's ActionLoop socket, its stdout and its stderr;
+  * the spare, while it waits, runs the launcher's paths once (`launcher.warm_up`) so the
+    copy-on-write faults of a new container are paid in advance;
   * the zygote hands the request and the descriptors to its spare child (or forks one if the
     spare is gone); the child, already in a new session (its pid is its process group), puts
     the socket on fds 0 and 3, stdout on 1, stderr on 2, closes everything else, applies the
@@ -102,6 +104,7 @@ def fork_spare(control):
         try:
             leave_zygote(control)
             ours.close()
+            launcher.warm_up()
             request, fds = read_request(theirs)
             theirs.close()
             if request is None or len(fds) != MAX_FDS:
