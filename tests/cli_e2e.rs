@@ -171,6 +171,25 @@ fn a_user_session_reads_like_wsk() {
     assert_eq!(got["version"], "0.0.2");
     assert!(got["exec"].get("code").is_none());
 
+    // An update that adds an annotation keeps the others (wsk merges them client-side).
+    server.ok(&["action", "update", "hello", "--web", "true"]);
+    server.ok(&["action", "update", "hello", "--web-secure", "s3cret"]);
+    let got: serde_json::Value =
+        serde_json::from_str(&server.ok(&["action", "get", "hello", "--json"])).unwrap();
+    let annotations = got["annotations"].as_array().unwrap();
+    let value_of = |key: &str| {
+        annotations
+            .iter()
+            .find(|a| a["key"] == key)
+            .map(|a| a["value"].clone())
+    };
+    assert_eq!(value_of("web-export"), Some(serde_json::json!(true)));
+    assert_eq!(
+        value_of("require-whisk-auth"),
+        Some(serde_json::json!("s3cret"))
+    );
+    assert_eq!(value_of("exec"), Some(serde_json::json!("python:3")));
+
     let list = server.ok(&["action", "list"]);
     assert_eq!(list, "actions\n/guest/hello private python:3\n");
 

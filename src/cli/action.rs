@@ -9,7 +9,9 @@ use super::names::{collection_path, encode_segment, QualifiedName, DEFAULT_NAMES
 use super::output::{self, Table};
 use super::params::ParamArgs;
 use super::property::ConnectionArgs;
-use api::wire::{annotation, Action, ActionSummary, Activation, ActivationIdBody};
+use api::wire::{
+    annotation, merged, Action, ActionSummary, Activation, ActivationIdBody, KeyValue,
+};
 use serde_json::Value;
 
 #[derive(Debug, clap::Args)]
@@ -104,8 +106,39 @@ fn put(
     mode: PutMode,
 ) -> Result<(), ClientError> {
     let name = QualifiedName::action(&spec.name)?;
-    let body = spec.to_put(mode == PutMode::Create)?;
+    let mut body = spec.to_put(mode == PutMode::Create)?;
+    if mode == PutMode::Update {
+        if let Some(given) = body.annotations.take() {
+            body.annotations = Some(merged_annotations(client, &name, given)?);
+        }
+    }
     entity::put(client, json, entity::ACTION, &name, &body, mode, None).map(drop)
+}
+
+/// The annotations an update sends: the action's current ones with the given ones over them (as
+/// wsk does, so `--web-secure` keeps `web-export`); the server replaces the list it is sent.
+fn merged_annotations(
+    client: &ApiClient,
+    name: &QualifiedName,
+    given: Vec<KeyValue>,
+) -> Result<Vec<KeyValue>, ClientError> {
+    let doing = format!("Unable to update action '{}'", name.short());
+    let current = client
+        .call(
+            Method::Get,
+            &name.api_path("actions"),
+            doing.clone(),
+            "action",
+        )
+        .query("code", false)
+        .send();
+    let current: Vec<KeyValue> = match current {
+        Ok(response) => response.decode::<Action>(&doing)?.annotations,
+        Err(ClientError::Api { status: 404, .. }) => Vec::new(),
+        Err(other) => return Err(other),
+    };
+    let current: Vec<KeyValue> = current.into_iter().filter(|a| a.key != "exec").collect();
+    Ok(merged(&current, &given))
 }
 
 fn invoke(client: &ApiClient, json: bool, args: &InvokeArgs) -> Result<(), ClientError> {
