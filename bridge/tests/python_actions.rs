@@ -515,3 +515,48 @@ async fn many_zygote_containers_in_a_row() {
         t.driver.remove(&id).await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn init_that_hangs_times_out_and_init_that_exits_crashes() {
+    let t = driver(true).await;
+    let id = t
+        .driver
+        .create(ContainerSpec::runtime(RuntimeKind::Python3, 256))
+        .await
+        .unwrap();
+    let hang =
+        "import time\nprint('loading', flush=True)\ntime.sleep(30)\ndef main(a):\n    return a\n";
+    let err = t
+        .driver
+        .init(&id, init_request(hang), Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(err.is_developer_error());
+    match &err {
+        DriverError::InitTimedOut {
+            timeout_ms, logs, ..
+        } => {
+            assert_eq!(*timeout_ms, 300);
+            assert_eq!(logs[0].message, "loading");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(t.driver.list().await.unwrap().is_empty());
+
+    let id = t
+        .driver
+        .create(ContainerSpec::runtime(RuntimeKind::Python3, 256))
+        .await
+        .unwrap();
+    let exits = "import os, sys\nsys.stderr.write('bye\\n')\nsys.stderr.flush()\nos._exit(4)\n";
+    let err = t
+        .driver
+        .init(&id, init_request(exits), TIMEOUT)
+        .await
+        .unwrap_err();
+    match &err {
+        DriverError::InitCrashed { detail, .. } => assert_eq!(detail, "bye"),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(t.driver.list().await.unwrap().is_empty());
+}
