@@ -1,9 +1,9 @@
 //! Command-line surface of `whirl`: the subcommand tree and the dispatch to each subcommand's module.
 
 pub mod action;
-pub mod admin;
 pub mod action_spec;
 pub mod activation;
+pub mod admin;
 pub mod bench;
 pub mod client;
 pub mod client_error;
