@@ -7,7 +7,7 @@
 use crate::random::Draw;
 use actors::core::controller::ControllerConfig;
 use actors::core::dispatcher::DispatcherConfig;
-use actors::core::pool::{KeepAlivePolicy, PoolConfig, PrewarmSpec};
+use actors::core::pool::{HistogramPolicy, KeepAlivePolicy, PoolConfig, PrewarmSpec};
 use actors::core::throttle::ThrottleConfig;
 use actors::core::{Kind, SplitMix64};
 
@@ -148,8 +148,22 @@ impl SimConfig {
         let mut rng = SplitMix64::new(seed ^ 0x5EED_C0F1_6000_0001);
         let invokers = rng.between(1, 4) as u32;
         let user_memory_mb = pick(&mut rng, &[512, 768, 1024, 2048]);
-        let keep_alive = KeepAlivePolicy::IdleFor {
-            idle_ms: pick(&mut rng, &[1_000, 5_000, 30_000, 600_000]),
+        // A quarter of the runs use a histogram policy scaled down to the simulated seconds (bins
+        // of 100 to 500 ms), so pre-warming and per-action windows meet the faults too.
+        let keep_alive = if rng.per_mille(250) {
+            let mut policy = if rng.per_mille(500) {
+                HistogramPolicy::whirl()
+            } else {
+                HistogramPolicy::paper()
+            };
+            policy.bin_ms = rng.between(100, 500);
+            policy.bins = 40;
+            policy.standard_keep_alive_ms = rng.between(500, 5_000);
+            KeepAlivePolicy::Histogram(policy)
+        } else {
+            KeepAlivePolicy::IdleFor {
+                idle_ms: pick(&mut rng, &[1_000, 5_000, 30_000, 600_000]),
+            }
         };
         let prewarm = if rng.per_mille(300) {
             vec![PrewarmSpec {

@@ -20,7 +20,7 @@ pub mod driver;
 pub mod error;
 pub mod invariants;
 pub mod invoker_host;
-// pub mod keepalive;
+pub mod keepalive;
 pub mod messages;
 pub mod outbox;
 pub mod random;

@@ -3,9 +3,12 @@
 
 use clap::{Parser, Subcommand};
 use simulations::config::RunLimits;
+use simulations::keepalive::workload::WorkloadConfig;
+use simulations::keepalive::{pool_checked_policies, run_study, study_policies};
 use simulations::sweep::{failure_report, parse_seed_range, summary, sweep};
 use simulations::world::run_seed;
 use std::process::ExitCode;
+use std::time::Instant;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -33,7 +36,20 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-enum Command {}
+enum Command {
+    /// Compare keep-alive policies on a seeded Azure-like workload (run with --release).
+    KeepaliveStudy {
+        /// Workload seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Number of apps.
+        #[arg(long, default_value_t = 5_000)]
+        apps: u32,
+        /// Days of trace.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+    },
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -44,7 +60,9 @@ fn main() -> ExitCode {
         ..RunLimits::default()
     };
     if let Some(command) = cli.command {
-        match command {}
+        return match command {
+            Command::KeepaliveStudy { seed, apps, days } => keepalive_study(seed, apps, days),
+        };
     }
     if let Some(range) = &cli.seeds {
         let seeds = match parse_seed_range(range) {
@@ -82,5 +100,47 @@ fn main() -> ExitCode {
         println!("{}", failure_report(&outcome));
         println!("trace hash: {:016x}", outcome.trace_hash);
         ExitCode::FAILURE
+    }
+}
+
+fn keepalive_study(seed: u64, apps: u32, days: u32) -> ExitCode {
+    let config = WorkloadConfig { seed, apps, days };
+    let started = Instant::now();
+    match run_study(&config, &study_policies(), &pool_checked_policies()) {
+        Ok(report) => {
+            println!(
+                "keep-alive study: seed {seed}, {apps} apps, {days} days ({} apps invoked, {} invocations), {:.1} s",
+                report.rows.first().map_or(0, |r| r.apps),
+                report.rows.first().map_or(0, |r| r.invocations),
+                started.elapsed().as_secs_f64()
+            );
+            print!("{}", simulations::keepalive::report::markdown(&report.rows));
+            println!(
+                "\nCross-check: {} apps (at most {} busy minutes each) replayed through the real ContainerPool:",
+                report.pool_checks.first().map_or(0, |(_, a)| a.apps),
+                simulations::keepalive::POOL_CHECK_MAX_MINUTES
+            );
+            for (name, a) in &report.pool_checks {
+                println!(
+                    "  {name}: cold starts model {} / pool {} ({} of {} apps identical); wasted memory-time model {:.1} h / pool {:.1} h",
+                    a.model_cold,
+                    a.pool_cold,
+                    a.apps_identical,
+                    a.apps,
+                    a.model_wasted_ms as f64 / 3_600_000.0,
+                    a.pool_wasted_ms as f64 / 3_600_000.0
+                );
+            }
+            println!("\nBy popularity band (memory normalized to all apps under fixed 10 min):");
+            for (band, rows) in &report.bands {
+                println!("\n{band} ({} apps):", rows.first().map_or(0, |r| r.apps));
+                print!("{}", simulations::keepalive::report::markdown(rows));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -3,8 +3,9 @@
 //! request to copy when a container is pre-warmed for it.
 //!
 //! An action (namespace and name; its versions share one history) is *busy* while any activation
-//! of it waits or runs, and *idle* otherwise. Each arrival after an idle period records one idle
-//! time; each idle period gets its windows when it starts.
+//! of it waits or runs, and *idle* otherwise. Each arrival after an idle period of at least one bin
+//! records one idle time (shorter gaps, such as back-to-back requests, count as busy time, as in
+//! the paper's per-minute histograms); each idle period gets its windows when it starts.
 //!
 //! [`KeepAlivePolicy::Histogram`]: super::KeepAlivePolicy::Histogram
 
@@ -66,7 +67,13 @@ impl IdleTracker {
                 prewarmed: false,
             });
         if let Some(since) = entry.idle_since.take() {
-            entry.idle.record(now.since(since), policy);
+            let gap = now.since(since);
+            if gap < policy.bin_ms {
+                // Back within one bin: part of the busy period, not an idle time.
+                entry.idle.record_busy(gap, 0);
+            } else {
+                entry.idle.record(gap, policy);
+            }
             entry.busy_since = now;
             entry.arrivals_while_busy = 0;
         }
