@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::state::ApiState;
 use crate::wire::{from_json_text, merged, KeyValue};
 use actix_web::HttpRequest;
+use std::sync::Arc;
 use store::{ActionDoc, FullyQualifiedName, PackageDoc};
 
 /// A path parameter of the matched route.
@@ -63,11 +64,23 @@ pub struct ReadablePackage {
 }
 
 fn read_package(state: &ApiState, namespace: &str, name: &str) -> Result<Option<PackageDoc>> {
+    let doc =
+        state
+            .caches
+            .packages
+            .get(state.store.projections(), namespace, name, |projections| {
+                projections.package(namespace, name)
+            })?;
+    Ok(doc.map(|doc| (*doc).clone()))
+}
+
+fn read_action(state: &ApiState, namespace: &str, name: &str) -> Result<Option<Arc<ActionDoc>>> {
     state
-        .store
-        .projections()
-        .package(namespace, name)
-        .map_err(Error::store("read a package"))
+        .caches
+        .actions
+        .get(state.store.projections(), namespace, name, |projections| {
+            projections.action(namespace, name)
+        })
 }
 
 /// The package `namespace/name` as `caller_namespace` may read it: its own, or public; a binding
@@ -113,7 +126,7 @@ pub fn readable_package(
 /// An action as a caller may run or read it, with the parameters it inherits from its package.
 #[derive(Debug, Clone)]
 pub struct ResolvedAction {
-    pub doc: ActionDoc,
+    pub doc: Arc<ActionDoc>,
     /// The package's (or binding's) parameters, then the action's: what a request overrides.
     pub parameters: Vec<KeyValue>,
     /// The name the caller used (`/ns/binding/a` stays the binding's name).
@@ -133,25 +146,17 @@ pub fn resolve_action(
             if !own {
                 return Err(Error::Forbidden(name.namespace.clone()));
             }
-            let doc = state
-                .store
-                .projections()
-                .action(&name.namespace, &name.name)
-                .map_err(Error::store("read an action"))?
-                .ok_or(Error::NotFound)?;
+            let doc = read_action(state, &name.namespace, &name.name)?.ok_or(Error::NotFound)?;
             (doc, Vec::new())
         }
         Some(package) => {
             let package = readable_package(state, caller_namespace, &name.namespace, package)?;
-            let doc = state
-                .store
-                .projections()
-                .action(
-                    &package.home.namespace,
-                    &format!("{}/{}", package.home.name, name.name),
-                )
-                .map_err(Error::store("read an action"))?
-                .ok_or(Error::NotFound)?;
+            let doc = read_action(
+                state,
+                &package.home.namespace,
+                &format!("{}/{}", package.home.name, name.name),
+            )?
+            .ok_or(Error::NotFound)?;
             (doc, package.parameters)
         }
     };

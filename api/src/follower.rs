@@ -1,7 +1,9 @@
 //! `LogFollower`: a thread that reads every record committed to the log after start-up and keeps
-//! the API's in-memory key table in step with it, whoever wrote it.
+//! the API's in-memory tables (the key table, the action and package caches) in step with it,
+//! whoever wrote it.
 
 use crate::auth::KeyTable;
+use crate::cache::EntityCaches;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -16,7 +18,12 @@ pub struct LogFollower {
 
 impl LogFollower {
     /// Follows `store`'s log from `from_seq` on.
-    pub fn start(store: &Store, from_seq: u64, keys: Arc<KeyTable>) -> std::io::Result<Self> {
+    pub fn start(
+        store: &Store,
+        from_seq: u64,
+        keys: Arc<KeyTable>,
+        caches: Arc<EntityCaches>,
+    ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let mut subscription = store.log().subscribe(from_seq);
         let thread = {
@@ -29,10 +36,11 @@ impl LogFollower {
                             Ok(batch) => {
                                 for record in &batch {
                                     keys.apply(&record.event);
+                                    caches.apply(record.seq, &record.event);
                                 }
                             }
                             Err(error) => {
-                                tracing::error!(%error, "the API's log follower stopped; key changes by other writers are no longer seen");
+                                tracing::error!(%error, "the API's log follower stopped; changes by other writers are no longer seen");
                                 return;
                             }
                         }

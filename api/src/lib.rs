@@ -10,6 +10,7 @@ mod access;
 pub mod admin;
 pub mod auth;
 mod bootstrap;
+pub mod cache;
 pub mod catalog;
 pub mod config;
 mod error;

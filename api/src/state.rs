@@ -2,6 +2,7 @@
 //! key table, the configuration — and `commit`, the one way handlers change entities.
 
 use crate::auth::{Caller, KeyTable};
+use crate::cache::EntityCaches;
 use crate::config::ApiConfig;
 use crate::error::{Error, Result};
 use crate::follower::LogFollower;
@@ -17,6 +18,8 @@ pub struct ApiState {
     pub store: Store,
     pub controller: Addr<ControllerActor>,
     pub keys: Arc<KeyTable>,
+    /// Actions and packages for the invocation path.
+    pub caches: Arc<EntityCaches>,
     pub config: Arc<ApiConfig>,
     pub clock: Arc<dyn Clock>,
     /// Serializes entity changes: check, append, apply (entity writes are rare; invocations do
@@ -44,12 +47,14 @@ impl ApiState {
         let keys = Arc::new(
             KeyTable::load(store.projections()).map_err(Error::store("load the API keys"))?,
         );
-        let follower = LogFollower::start(&store, head + 1, Arc::clone(&keys))
+        let caches = Arc::new(EntityCaches::default());
+        let follower = LogFollower::start(&store, head + 1, Arc::clone(&keys), Arc::clone(&caches))
             .map_err(|error| Error::internal("start the log follower", error))?;
         Ok(Self {
             store,
             controller,
             keys,
+            caches,
             config: Arc::new(config),
             clock,
             writes: Arc::new(tokio::sync::Mutex::new(())),
@@ -90,19 +95,10 @@ impl ApiState {
     }
 
     /// Appends `events`, waits until they are durable and applied to the projections (so the
-    /// caller reads its own write), and applies key changes to the key table. Returns the seq of
-    /// the last one.
+    /// caller reads its own write), and applies them to the key table and the caches. Returns the
+    /// seq of the last one.
     pub async fn commit(&self, events: Vec<Event>) -> Result<u64> {
-        let key_changes: Vec<Event> = events
-            .iter()
-            .filter(|event| {
-                matches!(
-                    event,
-                    Event::ApiKeyIssued { .. } | Event::ApiKeyRevoked { .. }
-                )
-            })
-            .cloned()
-            .collect();
+        let changes = events.clone();
         let receipts = self
             .store
             .log()
@@ -110,8 +106,9 @@ impl ApiState {
             .await
             .map_err(Error::store("append to the log"))?;
         let seq = receipts.last().map_or(0, |receipt| receipt.seq);
-        for event in &key_changes {
+        for (event, receipt) in changes.iter().zip(&receipts) {
             self.keys.apply(event);
+            self.caches.apply(receipt.seq, event);
         }
         self.store
             .projections()

@@ -148,8 +148,8 @@ fn check_sequence(
             return ComponentKind::Missing;
         };
         match resolve_action(state, caller_namespace, &name) {
-            Ok(resolved) => match resolved.doc.exec {
-                Exec::Sequence { components } => ComponentKind::Sequence(components),
+            Ok(resolved) => match &resolved.doc.exec {
+                Exec::Sequence { components } => ComponentKind::Sequence(components.clone()),
                 _ => ComponentKind::Atomic,
             },
             Err(_) => ComponentKind::Missing,
@@ -307,6 +307,7 @@ pub async fn invoke_action(
     state: web::Data<ApiState>,
     body: web::Bytes,
 ) -> Result<HttpResponse> {
+    let started = std::time::Instant::now();
     let scope = Scope::of(&state, &request)?;
     let name = action_name_of(&request, &scope.namespace)?;
     let query = Query::of(&request)?;
@@ -323,11 +324,23 @@ pub async fn invoke_action(
         }
     };
     let payload = parse_payload(&body, state.config.max_payload_bytes)?;
+    let authenticated = started.elapsed();
     let resolved = resolve_action(&state, &scope.caller.namespace, &name)?;
+    let looked_up = started.elapsed();
     let mut params = to_object(&resolved.parameters);
     params.extend(payload);
     let context = InvocationContext::of_caller(&scope.caller, RequestId::of(&request));
     let wait = blocking.then(|| Duration::from_millis(wait_ms));
+    let prepared = started.elapsed();
     let outcome = invoke(&state, &context, &resolved, params, wait).await?;
-    Ok(respond(&outcome, result_only && blocking))
+    let response = respond(&outcome, result_only && blocking);
+    tracing::debug!(
+        activation_id = %outcome.activation_id(),
+        auth_us = authenticated.as_micros() as u64,
+        lookup_us = looked_up.as_micros() as u64,
+        prepare_us = prepared.as_micros() as u64,
+        total_us = started.elapsed().as_micros() as u64,
+        "invoke handled"
+    );
+    Ok(response)
 }

@@ -57,6 +57,7 @@ async fn invoke_atomic(
         accepted_at_ms: 0,
         caused_by: context.caused_by.map(str::to_owned),
     };
+    let started = std::time::Instant::now();
     let accepted = state
         .controller
         .send(Invoke {
@@ -65,9 +66,17 @@ async fn invoke_atomic(
         })
         .await
         .map_err(|error| Error::internal("reach the controller", error))??;
+    let sent = started.elapsed();
     if let (Some(wait), Some(result)) = (wait, accepted.result) {
         // The record is appended after the acceptance, so once it is durable both are.
         if let Ok(Ok(record)) = tokio::time::timeout(wait, result).await {
+            tracing::debug!(
+                activation_id = %activation_id,
+                send_us = sent.as_micros() as u64,
+                record_us = started.elapsed().as_micros() as u64,
+                run_ms = record.duration_ms,
+                "blocking invocation recorded"
+            );
             return Ok(InvokeOutcome::Recorded(Box::new(record)));
         }
     }
