@@ -40,6 +40,9 @@ pub struct PlatformOptions {
     pub create_guest: bool,
     /// Create `/whisk.system/utils` where missing.
     pub create_catalog: bool,
+    /// Run an invoker in this process (off: a controller alone, which answers 503 until an
+    /// invoker joins over a shared bus).
+    pub start_invoker: bool,
     /// Stop on SIGINT/SIGTERM (off in tests).
     pub handle_signals: bool,
     pub controller: ControllerConfig,
@@ -56,6 +59,7 @@ impl Default for PlatformOptions {
             python_zygote: true,
             create_guest: true,
             create_catalog: true,
+            start_invoker: true,
             handle_signals: true,
             controller: ControllerConfig::default(),
             api: ApiConfig::default(),
@@ -120,15 +124,17 @@ impl Platform {
             user_memory_mb: options.user_memory_mb,
             ..PoolConfig::default()
         };
-        let _invoker = InvokerActor::new(
-            InvokerConfig::new(InvokerId(0), pool),
-            driver,
-            bus,
-            clock.clone(),
-        )
-        .start_supervised()
-        .await
-        .map_err(|e| startup("start the invoker")(e.to_string()))?;
+        if options.start_invoker {
+            InvokerActor::new(
+                InvokerConfig::new(InvokerId(0), pool),
+                driver,
+                bus,
+                clock.clone(),
+            )
+            .start_supervised()
+            .await
+            .map_err(|e| startup("start the invoker")(e.to_string()))?;
+        }
 
         let admin_token = crate::auth::new_secret();
         let admin_token_path = data_dir.join("admin.token");

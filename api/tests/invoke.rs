@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{python, wait_for_activation, TestServer};
+use common::{python, test_options, wait_for_activation, TestServer};
 use serde_json::json;
 
 #[test]
@@ -289,4 +289,28 @@ fn packages_pass_parameters_to_their_actions_and_bindings_override_them() {
     assert_eq!(deleted.status, 200);
     let gone = guest.get("/api/v1/namespaces/_/actions/tools/show");
     gone.assert_error(404, "The requested resource does not exist.");
+}
+
+#[test]
+fn without_an_invoker_invocations_answer_503() {
+    let mut options = test_options();
+    options.start_invoker = false;
+    options.create_catalog = false;
+    let server = TestServer::start_with(options);
+    let guest = server.guest();
+    guest.put(
+        "/api/v1/namespaces/_/actions/a",
+        &python("def main(a):\n    return a"),
+    );
+    guest
+        .post("/api/v1/namespaces/_/actions/a?blocking=true", &json!({}))
+        .assert_error(503, "No invokers available.");
+    guest
+        .post("/api/v1/namespaces/_/actions/a", &json!({}))
+        .assert_error(503, "No invokers available.");
+    // Nothing was accepted, so nothing is recorded.
+    assert_eq!(
+        guest.get("/api/v1/namespaces/_/activations?count=true").json,
+        json!({"activations": 0})
+    );
 }
