@@ -2,9 +2,12 @@
 //! invoker → pool core → process driver → lifecycle → completion), without HTTP, against the
 //! baseline of a direct ActionLoop round trip to a warm Python process, in the same run.
 //!
-//! Two platform figures: "result" is the time until the completion (with its record) is back at
-//! the bus, the path the "adds < 100 µs" target is about; "durable" waits further until
-//! the activation record is flushed to the log (what a blocking HTTP caller waits for).
+//! Three platform figures: "invoker only" sends the activation straight to the invoker's bus queue
+//! (invoker actor, pool and lifecycle cores, container worker, driver); "result" goes through the
+//! controller actor too (throttle and dispatcher cores, `InvocationAccepted` append) and stops when
+//! the completion (with its record) is back on the bus, the path the "adds < 100 µs" target
+//! is about; "durable" waits further until the activation record is flushed to the log (what a
+//! blocking HTTP caller waits for).
 //!
 //! Run: `cargo bench -p actors --bench warm_invoke` (WHIRL_BENCH_RUNS overrides the count, 2000).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -160,6 +163,7 @@ fn main() {
         }
 
         let mut baseline = Vec::with_capacity(runs);
+        let mut invoker_only = Vec::with_capacity(runs);
         let mut result = Vec::with_capacity(runs);
         let mut durable = Vec::with_capacity(runs);
         // Interleave blocks so drift on a shared machine hits all three alike.
@@ -170,6 +174,14 @@ fn main() {
                 let t = Instant::now();
                 direct.invoke(PARAMS).await.unwrap();
                 baseline.push(t.elapsed());
+            }
+            for _ in 0..block {
+                let mut direct_to_invoker = message(&action);
+                direct_to_invoker.invoker = "invoker0".into();
+                let t = Instant::now();
+                bus.send_activation(direct_to_invoker).await.unwrap();
+                completions.recv().await.unwrap();
+                invoker_only.push(t.elapsed());
             }
             for _ in 0..block {
                 let t = Instant::now();
@@ -191,10 +203,11 @@ fn main() {
         }
         println!();
         let base = summarize("direct ActionLoop round trip (baseline)", &mut baseline);
+        let invoker = summarize("invoker only: bus in, completion out", &mut invoker_only);
         let through = summarize("platform, until the result is back", &mut result);
         let recorded = summarize("platform, until the record is durable", &mut durable);
         println!();
-        for s in [&through, &recorded] {
+        for s in [&invoker, &through, &recorded] {
             println!(
                 "{:<48} adds {:>7.1} µs at p50 ({:.2}x the baseline), {:>7.1} µs at p99",
                 s.name,
