@@ -7,7 +7,8 @@
 //! - "HTTP invoke": `POST .../actions/noop?blocking=true&result=true` with Basic auth.
 //!
 //! Each at concurrency 1 and 8 (one keep-alive connection per client thread).
-//! Run: `cargo bench -p api --bench http_invoke` (WHIRL_BENCH_SECONDS per phase, default 4).
+//! Run: `cargo bench -p api --bench http_invoke` (WHIRL_BENCH_SECONDS per phase, default 4;
+//! WHIRL_BENCH_HTTP_WORKERS, default 2).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use actors::controller_actor::Invoke;
@@ -98,6 +99,10 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(4.0);
+    let http_workers: usize = std::env::var("WHIRL_BENCH_HTTP_WORKERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -107,6 +112,7 @@ fn main() {
             let options = PlatformOptions {
                 listen: SocketAddr::from(([127, 0, 0, 1], 0)),
                 handle_signals: false,
+                http_workers,
                 stem_cells: Vec::new(),
                 user_memory_mb: 8192,
                 controller: ControllerConfig {
