@@ -11,7 +11,7 @@ use simulations::sweep::{failure_report, sweep};
 use std::time::Instant;
 
 /// Seeds in the sweep; with 5 s of simulated activity each this fits in ~20 s of a debug build.
-const SEEDS: u64 = 1_000;
+const SEEDS: u64 = 1_500;
 
 fn limits() -> RunLimits {
     RunLimits {

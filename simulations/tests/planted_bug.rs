@@ -33,7 +33,7 @@ fn a_seed_finds_the_planted_bug_and_replays_it() {
         Invariant::ContainerIdentity,
         "seed {seed}: {violation}"
     );
-    println!("seed {seed} finds the planted bug: {violation}");
+    println!("{}", simulations::sweep::failure_report(&outcome));
     assert!(
         !outcome.recent.is_empty(),
         "a failure shows its last events"
