@@ -36,7 +36,7 @@ pub use counters::PoolCounters;
 pub use keep_alive::{HistogramPolicy, IdleTimes, KeepAliveWindows, OutOfRange, WindowRule};
 pub use messages::{ActivationRequest, PoolEffect, PoolInput, RejectReason, RemovalReason};
 
-use crate::core::action::{ActionKey, Kind};
+use crate::core::action::Kind;
 use crate::core::ids::{ActivationId, ContainerId};
 use crate::core::time::Millis;
 use container::{Container, Phase, Queued};
@@ -499,7 +499,7 @@ impl ContainerPool {
 
     /// Whether `container` may run an activation of `action`: only a container dedicated to the
     /// very same namespace, action and version.
-    fn serves(&self, container: &Container, action: &ActionKey) -> bool {
+    fn serves(&self, container: &Container, action: &crate::core::action::ActionKey) -> bool {
         match &container.action {
             Some(own) if own == action => true,
             #[cfg(any(test, feature = "planted-bug"))]
