@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
+use crate::core::action::ActionKey;
 
 const MIN: u64 = 60_000;
 
