@@ -85,6 +85,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         python_zygote: !args.no_zygote,
         create_guest: !args.no_guest,
         create_catalog: true,
+        start_invoker: true,
         handle_signals: true,
         controller,
         api: ApiConfig::default(),
