@@ -44,8 +44,9 @@ if [ "${WHIRL_SKIP_INSTALL:-0}" != 1 ] && ! python3 -m pip --version >/dev/null 
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
 fi
 
-# --- services (started only for the suites that need them) -------------------------------------------------------
-# No suite needs dockerd or nats-server yet; deploy/services.sh starts them when one does.
+# --- services ------------------------------------------------------------------------------------------------------
+# No suite needs dockerd or nats-server yet (the Docker and NATS backends are later work); the end-to-end scripts
+# below start their own `whirl serve` and Redis on free loopback ports.
 
 # --- checks -------------------------------------------------------------------------------------------------------
 log "cargo fmt --check"
@@ -56,6 +57,7 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 log "cargo test"
 cargo test --workspace --quiet 2>&1 | tee "$CARGO_TARGET_DIR/test-output.txt"
+read -r passed failed < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p + 0, f + 0 }' "$CARGO_TARGET_DIR/test-output.txt")
 
 # --- end-to-end: each starts its own `whirl serve` (and Redis) on free loopback ports -----------------------------
 log "openwhisk npm client against whirl serve (tests/openwhisk-client)"
@@ -63,3 +65,7 @@ tests/openwhisk-client/run.sh
 
 log "inventory walkthrough with Redis (examples/inventory)"
 examples/inventory/e2e.sh
+passed=$((passed + 2))
+
+# One closing line for the whole run (cargo's tests plus the two end-to-end suites).
+echo "whirl: $passed passed, $failed failed"
