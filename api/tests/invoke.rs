@@ -310,7 +310,9 @@ fn without_an_invoker_invocations_answer_503() {
         .assert_error(503, "No invokers available.");
     // Nothing was accepted, so nothing is recorded.
     assert_eq!(
-        guest.get("/api/v1/namespaces/_/activations?count=true").json,
+        guest
+            .get("/api/v1/namespaces/_/activations?count=true")
+            .json,
         json!({"activations": 0})
     );
 }

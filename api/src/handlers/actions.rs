@@ -74,11 +74,9 @@ pub async fn get(request: HttpRequest, state: web::Data<ApiState>) -> Result<Htt
     let resolved = resolve_action(&state, &scope.caller.namespace, &name)?;
     let mut action = Action::from_doc(&resolved.doc, include_code);
     action.parameters = resolved.parameters;
-    if name.package.is_some() {
-        action.namespace = match &name.package {
-            Some(package) => format!("{}/{package}", name.namespace),
-            None => name.namespace.clone(),
-        };
+    if let Some(package) = &name.package {
+        // Through a binding, the action shows under the name it was asked by.
+        action.namespace = format!("{}/{package}", name.namespace);
     }
     Ok(ok_json(&action))
 }

@@ -84,8 +84,8 @@ impl ActionSummary {
 }
 
 /// The body of `PUT /namespaces/{ns}/actions/[{pkg}/]{name}`. On create `exec` is required; on
-/// update (`overwrite=true`) a field left out keeps its current value, and annotations are merged
-/// into the current ones.
+/// update (`overwrite=true`) a field left out keeps its current value (`parameters` and
+/// `annotations` are replaced when given; the server sets the `exec` annotation).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ActionPut {
     #[serde(default, skip_serializing_if = "Option::is_none")]
