@@ -165,6 +165,30 @@ fn throttles_answer_429_with_openwhisk_messages_and_limits_show_them() {
     let refused = refused.expect("no invocation was throttled");
     refused.assert_error(429, "Too many requests in the last minute (count: ");
     refused.assert_error(429, ", allowed: 2).");
+    // Concurrency: one slow invocation in flight holds the only slot of `single`.
+    let single = server.namespace("single", json!({"concurrentInvocations": 1}));
+    single.put(
+        "/api/v1/namespaces/_/actions/slow",
+        &python("import time\ndef main(a):\n    time.sleep(1)\n    return {}"),
+    );
+    let background = single.clone();
+    let first = std::thread::spawn(move || {
+        background.post(
+            "/api/v1/namespaces/_/actions/slow?blocking=true",
+            &json!({}),
+        )
+    });
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    single
+        .post(
+            "/api/v1/namespaces/_/actions/slow?blocking=true",
+            &json!({}),
+        )
+        .assert_error(
+            429,
+            "Too many concurrent requests in flight (count: 1, allowed: 1).",
+        );
+    assert_eq!(first.join().unwrap().status, 200);
     // Fires are throttled per namespace too.
     limited.put("/api/v1/namespaces/_/triggers/t", &json!({}));
     let statuses: Vec<u16> = (0..4)
