@@ -34,7 +34,7 @@ pub use error::{Error, Result};
 pub use platform::{GuestKey, Platform, PlatformOptions};
 pub use state::ApiState;
 
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 
 /// Builds the routes of one actix-web app (each worker builds its own; the state is shared).
 pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) + Clone {
@@ -63,13 +63,4 @@ pub fn app(
     App::new()
         .wrap(actix_web::middleware::from_fn(middleware::request_context))
         .configure(configure(state))
-}
-
-/// Serves the API on `listen` until the server is stopped.
-pub async fn serve(state: ApiState, listen: std::net::SocketAddr) -> std::io::Result<()> {
-    let server = HttpServer::new(move || app(state.clone()))
-        .bind(listen)?
-        .run();
-    tracing::info!(%listen, "API listening");
-    server.await
 }

@@ -54,3 +54,27 @@ pub fn respond(outcome: &InvokeOutcome, result_only: bool) -> HttpResponse {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_openwhisk_http_codes() {
+        assert_eq!(status_of_record(ActivationStatus::Success), StatusCode::OK);
+        assert_eq!(
+            status_of_record(ActivationStatus::ApplicationError),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            status_of_record(ActivationStatus::ActionDeveloperError),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            status_of_record(ActivationStatus::WhiskInternalError),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let accepted = respond(&InvokeOutcome::Accepted(ActivationId([7; 16])), false);
+        assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+    }
+}
