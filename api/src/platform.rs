@@ -11,7 +11,7 @@ use actix_web::HttpServer;
 use actors::controller_actor::ControllerActor;
 use actors::core::controller::ControllerConfig;
 use actors::core::ids::InvokerId;
-use actors::core::pool::PoolConfig;
+use actors::core::pool::{KeepAlivePolicy, PoolConfig};
 use actors::invoker_actor::{InvokerActor, InvokerConfig};
 use bridge::bus::{Bus, InProcessBus};
 use bridge::{ProcessDriver, ProcessDriverConfig, RuntimeKind, StemCellConfig};
@@ -32,6 +32,8 @@ pub struct PlatformOptions {
     pub http_workers: usize,
     /// Memory the invoker offers to actions, in MB.
     pub user_memory_mb: u64,
+    /// When idle action containers are removed (and, for the histogram policies, pre-warmed).
+    pub keep_alive: KeepAlivePolicy,
     /// Prewarmed stem cells per kind.
     pub stem_cells: Vec<(RuntimeKind, usize)>,
     /// Fork Python actions from the zygote.
@@ -55,6 +57,7 @@ impl Default for PlatformOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 3233)),
             http_workers: 2,
             user_memory_mb: 2048,
+            keep_alive: KeepAlivePolicy::DEFAULT,
             stem_cells: vec![(RuntimeKind::Nodejs20, 2)],
             python_zygote: true,
             create_guest: true,
@@ -122,6 +125,7 @@ impl Platform {
         .map_err(|e| startup("start the controller")(e.to_string()))?;
         let pool = PoolConfig {
             user_memory_mb: options.user_memory_mb,
+            keep_alive: options.keep_alive.clone(),
             ..PoolConfig::default()
         };
         if options.start_invoker {

@@ -4,6 +4,7 @@
 
 use super::DataDir;
 use actors::core::controller::ControllerConfig;
+use actors::core::pool::{HistogramPolicy, KeepAlivePolicy, WindowRule};
 use actors::core::throttle::ThrottleConfig;
 use anyhow::Context;
 use api::{ApiConfig, Platform, PlatformOptions};
@@ -38,6 +39,11 @@ pub struct ServeArgs {
     /// anyway (unless `--no-zygote`), so stem cells matter most for Node.js.
     #[arg(long = "stem-cells", value_parser = parse_stem_cells, default_values = ["nodejs:20=2"])]
     pub stem_cells: Vec<(RuntimeKind, usize)>,
+    /// When idle action containers are removed: `fixed:MINUTES` (OpenWhisk's fixed keep-alive;
+    /// the default is `fixed:10`), `hybrid` (the hybrid histogram policy of Shahrad et al., ATC'20)
+    /// or `whirl[:PRICE]` (the same histogram read cost-aware; see docs/benchmarks.md, Keep-alive).
+    #[arg(long = "keep-alive", value_parser = parse_keep_alive, default_value = "fixed:10")]
+    pub keep_alive: KeepAlivePolicy,
     /// Start Python actions as fresh interpreters instead of forking them from the zygote.
     #[arg(long)]
     pub no_zygote: bool,
@@ -81,6 +87,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         listen: args.listen,
         http_workers: args.http_workers,
         user_memory_mb: args.user_memory,
+        keep_alive: args.keep_alive.clone(),
         stem_cells: args.stem_cells.clone(),
         python_zygote: !args.no_zygote,
         create_guest: !args.no_guest,
@@ -104,6 +111,42 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     eprintln!("whirl: serving the API on {}", platform.url());
     platform.wait().await.context("HTTP server failed")
+}
+
+/// Parses `fixed:MINUTES`, `hybrid`, `whirl` or `whirl:PRICE`.
+fn parse_keep_alive(text: &str) -> Result<KeepAlivePolicy, String> {
+    let (name, argument) = match text.split_once(':') {
+        Some((name, argument)) => (name, Some(argument)),
+        None => (text, None),
+    };
+    match (name, argument) {
+        ("fixed", Some(minutes)) => {
+            let minutes: u64 = minutes
+                .parse()
+                .map_err(|_| format!("fixed:MINUTES needs whole minutes, got {minutes:?}"))?;
+            Ok(KeepAlivePolicy::IdleFor {
+                idle_ms: minutes.saturating_mul(60_000),
+            })
+        }
+        ("hybrid", None) => Ok(KeepAlivePolicy::hybrid_histogram()),
+        ("whirl", None) => Ok(KeepAlivePolicy::whirl()),
+        ("whirl", Some(price)) => {
+            let price: f64 = price
+                .parse()
+                .map_err(|_| format!("whirl:PRICE needs a number such as 1.7, got {price:?}"))?;
+            if !(price.is_finite() && price > 0.0) {
+                return Err(format!("whirl:PRICE must be above 0, got {price}"));
+            }
+            let mut policy = HistogramPolicy::whirl();
+            policy.rule = WindowRule::CostAware {
+                price_milli: (price * 1000.0).round() as u32,
+            };
+            Ok(KeepAlivePolicy::Histogram(policy))
+        }
+        _ => Err(format!(
+            "unknown keep-alive policy {text:?}: use fixed:MINUTES, hybrid, whirl or whirl:PRICE"
+        )),
+    }
 }
 
 /// Parses `KIND=COUNT` (`nodejs:20=2`; `nodejs:default` works too).
@@ -137,5 +180,25 @@ mod tests {
         assert!(parse_stem_cells("nodejs:20").is_err());
         assert!(parse_stem_cells("ruby:3=1").is_err());
         assert!(parse_stem_cells("nodejs:20=x").is_err());
+    }
+
+    #[test]
+    fn keep_alive_flags_select_the_pool_policy() {
+        assert_eq!(
+            parse_keep_alive("fixed:10"),
+            Ok(KeepAlivePolicy::IdleFor { idle_ms: 600_000 })
+        );
+        assert_eq!(
+            parse_keep_alive("hybrid"),
+            Ok(KeepAlivePolicy::hybrid_histogram())
+        );
+        assert_eq!(parse_keep_alive("whirl"), Ok(KeepAlivePolicy::whirl()));
+        let Ok(KeepAlivePolicy::Histogram(policy)) = parse_keep_alive("whirl:2.5") else {
+            panic!("whirl:2.5 is a histogram policy");
+        };
+        assert_eq!(policy.rule, WindowRule::CostAware { price_milli: 2_500 });
+        for bad in ["fixed", "fixed:x", "whirl:-1", "lru", "hybrid:3"] {
+            assert!(parse_keep_alive(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -52,15 +52,37 @@ pub(crate) fn check_directory(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// How long an open waits for the database lock that a handle of this same process is still
+/// releasing (sled's I/O threads drop it shortly after the last handle goes).
+const LOCK_RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Whether sled refused to open because another handle holds the directory's lock.
+pub(crate) fn is_lock_held(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
+/// Opens sled in `path`, waiting up to [`LOCK_RELEASE_WAIT`] for a lock being released; a lock
+/// still held after that (a running server) is the caller's error.
+pub(crate) fn open_sled(config: sled::Config) -> std::result::Result<sled::Db, sled::Error> {
+    let deadline = std::time::Instant::now() + LOCK_RELEASE_WAIT;
+    loop {
+        match config.open() {
+            Err(error) if is_lock_held(&error) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
 /// Opens sled in `path` for the log, after [`check_directory`].
 pub(crate) fn open_db(path: &Path, cache_capacity: u64) -> Result<sled::Db> {
     check_directory(path)?;
-    sled::Config::new()
+    let config = sled::Config::new()
         .path(path)
         .cache_capacity(cache_capacity)
-        .flush_every_ms(None)
-        .open()
-        .map_err(Error::storage("open the database", path))
+        .flush_every_ms(None);
+    open_sled(config).map_err(Error::storage("open the database", path))
 }
 
 /// Validates the marker of an existing log, or writes it into a database that holds nothing yet.

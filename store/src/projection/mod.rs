@@ -89,10 +89,7 @@ pub(crate) fn open_trees(
     cache_bytes: u64,
 ) -> Result<(sled::Db, [sled::Tree; 3], [u64; 3])> {
     meta::check_directory(dir)?;
-    let db = sled::Config::new()
-        .path(dir)
-        .cache_capacity(cache_bytes)
-        .open()
+    let db = meta::open_sled(sled::Config::new().path(dir).cache_capacity(cache_bytes))
         .map_err(Error::storage("open the projections database", dir))?;
     let open = |id: TreeId| {
         db.open_tree(id.name())
