@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use store::{
-    ActionDoc, ActionLimits, ActivationId, ActivationStatus, ChangedBy, Event, EventLog, Exec,
-    JsonText, SemVer, Store, StoreOptions, SystemClock,
+    ActionDoc, ActionLimits, ActivationDoc, ActivationId, ActivationStatus, ChangedBy, Event,
+    EventLog, Exec, JsonText, SemVer, Store, StoreOptions, SystemClock,
 };
 
 struct Platform {
@@ -117,6 +117,27 @@ fn records_per_activation(store: &Store) -> BTreeMap<ActivationId, usize> {
     counts
 }
 
+/// Invokes blocking and returns the durable record.
+async fn invoke_blocking(
+    p: &Platform,
+    action: &ActionDoc,
+    params: serde_json::Value,
+) -> ActivationDoc {
+    let accepted = p
+        .controller
+        .send(Invoke {
+            message: message(action, params, true),
+            wait_for_record: true,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(20), accepted.result.unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 const SLOW: &str = "import time\ndef main(args):\n    time.sleep(args.get('sleep', 0))\n    return {'n': args.get('n')}\n";
 
 #[actix_rt::test]
@@ -124,19 +145,8 @@ async fn blocking_invocations_return_durable_records_and_reuse_warm_containers()
     let p = platform().await;
     let hello = action("hello", "def main(args):\n    print('hi', args.get('name'))\n    return {'greeting': 'hello ' + args.get('name', 'stranger')}\n");
     for n in 0..3 {
-        let accepted = p
-            .controller
-            .send(Invoke {
-                message: message(&hello, serde_json::json!({ "name": format!("n{n}") }), true),
-                wait_for_record: true,
-            })
-            .await
-            .unwrap()
-            .unwrap();
-        let record = tokio::time::timeout(Duration::from_secs(20), accepted.result.unwrap())
-            .await
-            .unwrap()
-            .unwrap();
+        let record =
+            invoke_blocking(&p, &hello, serde_json::json!({ "name": format!("n{n}") })).await;
         assert_eq!(record.status, ActivationStatus::Success, "{record:?}");
         assert_eq!(
             record.result.to_value().unwrap()["greeting"],
@@ -169,19 +179,7 @@ async fn developer_errors_are_recorded_and_the_broken_container_is_replaced() {
     let p = platform().await;
     // An exception is an application error, as OpenWhisk's Python launcher reports it.
     let raises = action("raises", "def main(args):\n    raise ValueError('boom')\n");
-    let accepted = p
-        .controller
-        .send(Invoke {
-            message: message(&raises, serde_json::json!({}), true),
-            wait_for_record: true,
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    let record = tokio::time::timeout(Duration::from_secs(20), accepted.result.unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let record = invoke_blocking(&p, &raises, serde_json::json!({})).await;
     assert_eq!(
         record.status,
         ActivationStatus::ApplicationError,
@@ -194,19 +192,7 @@ async fn developer_errors_are_recorded_and_the_broken_container_is_replaced() {
     // A result that is not a JSON object is a developer error, and the container is replaced.
     let broken = action("broken", "def main(args):\n    return 42\n");
     for _ in 0..2 {
-        let accepted = p
-            .controller
-            .send(Invoke {
-                message: message(&broken, serde_json::json!({}), true),
-                wait_for_record: true,
-            })
-            .await
-            .unwrap()
-            .unwrap();
-        let record = tokio::time::timeout(Duration::from_secs(20), accepted.result.unwrap())
-            .await
-            .unwrap()
-            .unwrap();
+        let record = invoke_blocking(&p, &broken, serde_json::json!({})).await;
         assert_eq!(
             record.status,
             ActivationStatus::ActionDeveloperError,
@@ -214,19 +200,7 @@ async fn developer_errors_are_recorded_and_the_broken_container_is_replaced() {
         );
     }
     let syntax = action("syntax", "def main(args)\n    return {}\n");
-    let accepted = p
-        .controller
-        .send(Invoke {
-            message: message(&syntax, serde_json::json!({}), true),
-            wait_for_record: true,
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    let record = tokio::time::timeout(Duration::from_secs(20), accepted.result.unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let record = invoke_blocking(&p, &syntax, serde_json::json!({})).await;
     assert_eq!(
         record.status,
         ActivationStatus::ActionDeveloperError,
@@ -314,19 +288,7 @@ async fn load_with_restarts(restart_controller: bool, restart_invoker: bool) {
         );
     }
     // And the platform still works after the restarts.
-    let accepted = p
-        .controller
-        .send(Invoke {
-            message: message(&slow, serde_json::json!({ "n": 99 }), true),
-            wait_for_record: true,
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    let record = tokio::time::timeout(Duration::from_secs(20), accepted.result.unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let record = invoke_blocking(&p, &slow, serde_json::json!({ "n": 99 })).await;
     assert_eq!(record.status, ActivationStatus::Success, "{record:?}");
 }
 
