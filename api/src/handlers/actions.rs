@@ -10,7 +10,7 @@ use crate::names::parse_qualified;
 use crate::query::Query;
 use crate::state::ApiState;
 use crate::wire::{
-    count_body, from_json_text, to_json_text, to_object, Action, ActionPut, ActionSummary, KeyValue,
+    from_json_text, to_json_text, to_object, Action, ActionPut, ActionSummary, KeyValue,
 };
 use actix_web::{web, HttpRequest, HttpResponse};
 use actors::core::sequence::{validate, ComponentKind};
@@ -22,26 +22,16 @@ use store::{
 
 /// `GET /namespaces/{ns}/actions`.
 pub async fn list(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse> {
-    let scope = Scope::of(&state, &request)?;
-    scope.require_own()?;
-    let query = Query::of(&request)?;
-    let projections = state.store.projections();
-    if query.flag("count", false)? {
-        let count = projections.count_entities(&scope.namespace, EntityKind::Action);
-        return Ok(ok_json(&count_body("actions", count)));
-    }
-    let (skip, limit) = query.page(state.config.default_list_limit, state.config.max_list_limit)?;
-    let docs = projections
-        .list_entities(&scope.namespace, EntityKind::Action, skip, limit)
-        .map_err(Error::store("list actions"))?;
-    let summaries: Vec<ActionSummary> = docs
-        .iter()
-        .filter_map(|doc| match doc {
+    super::list_own(
+        &request,
+        &state,
+        EntityKind::Action,
+        "actions",
+        |doc| match doc {
             EntityDoc::Action(action) => Some(ActionSummary::from_doc(action)),
             _ => None,
-        })
-        .collect();
-    Ok(ok_json(&summaries))
+        },
+    )
 }
 
 /// `GET /namespaces/{ns}/actions/{pkg}/`: the actions of a package (or of the package a binding binds).

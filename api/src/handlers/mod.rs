@@ -62,3 +62,31 @@ pub fn check_keys(what: &str, items: &[KeyValue]) -> Result<()> {
     }
     Ok(())
 }
+
+/// `GET /namespaces/{ns}/{collection}` of the caller's own namespace: `count=true` answers
+/// `{"<collection>": N}`, otherwise one page (`skip`, `limit`) of `kind`, each entity rendered by
+/// `render`.
+pub(crate) fn list_own<T: Serialize>(
+    request: &actix_web::HttpRequest,
+    state: &crate::state::ApiState,
+    kind: store::EntityKind,
+    collection: &'static str,
+    render: impl Fn(&store::EntityDoc) -> Option<T>,
+) -> Result<HttpResponse> {
+    let scope = crate::access::Scope::of(state, request)?;
+    scope.require_own()?;
+    let query = crate::query::Query::of(request)?;
+    let projections = state.store.projections();
+    if query.flag("count", false)? {
+        let count = projections.count_entities(&scope.namespace, kind);
+        return Ok(ok_json(&crate::wire::count_body(collection, count)));
+    }
+    let (skip, limit) = query.page(state.config.default_list_limit, state.config.max_list_limit)?;
+    let items: Vec<T> = projections
+        .list_entities(&scope.namespace, kind, skip, limit)
+        .map_err(Error::store("list entities"))?
+        .iter()
+        .filter_map(render)
+        .collect();
+    Ok(ok_json(&items))
+}

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::names::{check_name, parse_qualified};
 use crate::query::Query;
 use crate::state::ApiState;
-use crate::wire::{count_body, from_json_text, to_json_text, Rule, RulePut, RuleStatusBody};
+use crate::wire::{from_json_text, to_json_text, Rule, RulePut, RuleStatusBody};
 use actix_web::{web, HttpRequest, HttpResponse};
 use store::{ChangedBy, EntityDoc, EntityKind, Event, RuleDoc, RuleStatus, SemVer};
 
@@ -27,25 +27,16 @@ fn read_rule(state: &ApiState, namespace: &str, name: &str) -> Result<Option<Rul
 
 /// `GET /namespaces/{ns}/rules`.
 pub async fn list(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse> {
-    let scope = Scope::of(&state, &request)?;
-    scope.require_own()?;
-    let query = Query::of(&request)?;
-    let projections = state.store.projections();
-    if query.flag("count", false)? {
-        let count = projections.count_entities(&scope.namespace, EntityKind::Rule);
-        return Ok(ok_json(&count_body("rules", count)));
-    }
-    let (skip, limit) = query.page(state.config.default_list_limit, state.config.max_list_limit)?;
-    let rules: Vec<Rule> = projections
-        .list_entities(&scope.namespace, EntityKind::Rule, skip, limit)
-        .map_err(Error::store("list rules"))?
-        .iter()
-        .filter_map(|doc| match doc {
+    super::list_own(
+        &request,
+        &state,
+        EntityKind::Rule,
+        "rules",
+        |doc| match doc {
             EntityDoc::Rule(rule) => Some(Rule::from_doc(rule)),
             _ => None,
-        })
-        .collect();
-    Ok(ok_json(&rules))
+        },
+    )
 }
 
 /// `GET /namespaces/{ns}/rules/{name}`.

@@ -9,9 +9,7 @@ use crate::middleware::RequestId;
 use crate::names::check_name;
 use crate::query::Query;
 use crate::state::ApiState;
-use crate::wire::{
-    count_body, from_json_text, to_json_text, ActivationIdBody, Trigger, TriggerPut,
-};
+use crate::wire::{from_json_text, to_json_text, ActivationIdBody, Trigger, TriggerPut};
 use actix_web::{web, HttpRequest, HttpResponse};
 use store::{
     ChangedBy, EntityDoc, EntityKind, Event, FullyQualifiedName, RuleDoc, SemVer, TriggerDoc,
@@ -50,25 +48,16 @@ fn rules_naming(state: &ApiState, trigger: &TriggerDoc) -> Result<Vec<RuleDoc>> 
 
 /// `GET /namespaces/{ns}/triggers`.
 pub async fn list(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse> {
-    let scope = Scope::of(&state, &request)?;
-    scope.require_own()?;
-    let query = Query::of(&request)?;
-    let projections = state.store.projections();
-    if query.flag("count", false)? {
-        let count = projections.count_entities(&scope.namespace, EntityKind::Trigger);
-        return Ok(ok_json(&count_body("triggers", count)));
-    }
-    let (skip, limit) = query.page(state.config.default_list_limit, state.config.max_list_limit)?;
-    let triggers: Vec<Trigger> = projections
-        .list_entities(&scope.namespace, EntityKind::Trigger, skip, limit)
-        .map_err(Error::store("list triggers"))?
-        .iter()
-        .filter_map(|doc| match doc {
+    super::list_own(
+        &request,
+        &state,
+        EntityKind::Trigger,
+        "triggers",
+        |doc| match doc {
             EntityDoc::Trigger(trigger) => Some(Trigger::from_doc(trigger, None)),
             _ => None,
-        })
-        .collect();
-    Ok(ok_json(&triggers))
+        },
+    )
 }
 
 /// `GET /namespaces/{ns}/triggers/{name}`.
