@@ -9,6 +9,7 @@ pub mod bus;
 pub mod driver;
 pub mod error;
 pub mod kind;
+mod launcher;
 pub mod logs;
 pub mod process;
 

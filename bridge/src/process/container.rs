@@ -9,7 +9,7 @@ use tokio::sync::Semaphore;
 
 use crate::driver::{ActionLimits, ContainerId, ContainerInfo, ContainerSpec, ContainerState};
 use crate::kind::RuntimeKind;
-use crate::process::connection::LauncherConnection;
+use crate::launcher::connection::LauncherConnection;
 use crate::process::exec::ExecCommand;
 
 /// A started launcher: its connection and its process group. Dropping it kills the group

@@ -14,7 +14,7 @@ use tokio::process::Command;
 use crate::driver::{ActionLimits, HttpRequestMeta, InitRequest, RunFailure, RunRequest};
 use crate::error::{DriverError, Result};
 use crate::logs::{ActivationLogs, LogLine, LogStream};
-use crate::process::lines::BoundedLines;
+use crate::launcher::lines::BoundedLines;
 use crate::process::spawn::cloexec_pipe;
 
 /// What the watchdog answers when it killed a command at its timeout.

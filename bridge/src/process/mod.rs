@@ -3,11 +3,9 @@
 //! stem cells), or for `exec` a command forked per request.
 
 mod config;
-mod connection;
 mod container;
 mod exec;
 mod interpreters;
-mod lines;
 mod runtime_dir;
 mod spawn;
 mod starter;
@@ -24,15 +22,15 @@ use rustix::process::Signal;
 pub use config::{ProcessDriverConfig, StemCellConfig};
 pub use exec::KILLED_PROCESS;
 
-use crate::actionloop::{check_json_object, init_answer_error, init_line, run_line};
 use crate::driver::{
     ContainerDriver, ContainerId, ContainerImage, ContainerInfo, ContainerSpec, InitOutput,
-    InitRequest, RunFailure, RunOutput, RunRequest,
+    InitRequest, RunOutput, RunRequest,
 };
 use crate::error::{DriverError, Result};
+use crate::launcher::session;
 use crate::kind::RuntimeKind;
-use crate::logs::{LogLine, LogStream};
-use connection::Answer;
+use crate::logs::LogLine;
+
 use container::{Body, Container, Initialized, Phase};
 use exec::ExecCommand;
 use runtime_dir::RuntimeFiles;
@@ -175,59 +173,11 @@ impl ProcessDriver {
         request: &InitRequest,
         timeout: Duration,
     ) -> Result<Vec<LogLine>> {
-        let id = &container.id;
         let Some(process) = container.launcher() else {
             return Ok(Vec::new());
         };
-        let limits = request.limits;
-        process
-            .conn
-            .configure(limits.result_bytes, limits.log_bytes, false);
         let grace = self.inner.starter.config.log_grace;
-        let exchange = process
-            .conn
-            .exchange(
-                "init",
-                Some(&init_line(request)),
-                timeout,
-                limits.log_bytes,
-                grace,
-            )
-            .await;
-        let logs = exchange.logs.into_lines();
-        let failure = match exchange.answer {
-            Some(Answer::Line(line)) => match init_answer_error(&line) {
-                None => {
-                    process.conn.configure(
-                        limits.result_bytes,
-                        limits.log_bytes,
-                        limits.concurrency > 1,
-                    );
-                    return Ok(logs);
-                }
-                Some(message) => DriverError::InitFailed {
-                    id: id.clone(),
-                    message,
-                    logs,
-                },
-            },
-            Some(Answer::TooLarge { size }) => DriverError::InitFailed {
-                id: id.clone(),
-                message: format!("the init answer is too large ({size} bytes)"),
-                logs,
-            },
-            Some(Answer::Closed) => DriverError::InitCrashed {
-                id: id.clone(),
-                detail: crash_detail(&logs),
-                logs,
-            },
-            None => DriverError::InitTimedOut {
-                id: id.clone(),
-                timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
-                logs,
-            },
-        };
-        Err(failure)
+        session::init(&process.conn, &container.id, request, timeout, grace).await
     }
 
     async fn run_launcher(
@@ -237,10 +187,6 @@ impl ProcessDriver {
         request: &RunRequest,
         timeout: Duration,
     ) -> Result<RunOutput> {
-        let line = run_line(request).map_err(|e| DriverError::InvalidRequest {
-            id: container.id.clone(),
-            reason: e.to_string(),
-        })?;
         let Some(process) = container.launcher() else {
             return Err(DriverError::WrongState {
                 id: container.id.clone(),
@@ -248,38 +194,17 @@ impl ProcessDriver {
                 state: "without a launcher",
             });
         };
-        let started = SystemTime::now();
-        let clock = Instant::now();
         let grace = self.inner.starter.config.log_grace;
-        let exchange = process
-            .conn
-            .exchange(
-                &request.activation_id,
-                Some(&line),
-                timeout,
-                state.limits.log_bytes,
-                grace,
-            )
-            .await;
-        let duration = clock.elapsed();
-        let logs_truncated = exchange.logs.truncated();
-        let logs = exchange.logs.into_lines();
-        let result = match exchange.answer {
-            Some(Answer::Line(text)) => match check_json_object(&text) {
-                Ok(()) => Ok(text),
-                Err(detail) => Err(RunFailure::BadOutput { detail }),
-            },
-            Some(Answer::TooLarge { size }) => Err(RunFailure::ResultTooLarge {
-                size,
-                limit: state.limits.result_bytes,
-            }),
-            Some(Answer::Closed) if ran_out_of_memory(&logs) => Err(RunFailure::OutOfMemory),
-            Some(Answer::Closed) => Err(RunFailure::Crashed {
-                detail: crash_detail(&logs),
-            }),
-            None => Err(RunFailure::Timeout { after: timeout }),
-        };
-        if let Err(failure) = &result {
+        let output = session::run(
+            &process.conn,
+            &container.id,
+            &state.limits,
+            request,
+            timeout,
+            grace,
+        )
+        .await?;
+        if let Err(failure) = &output.result {
             if failure.container_lost() {
                 tracing::info!(
                     container = %container.id,
@@ -290,13 +215,7 @@ impl ProcessDriver {
                 self.discard(container);
             }
         }
-        Ok(RunOutput {
-            result,
-            logs,
-            logs_truncated,
-            started,
-            duration,
-        })
+        Ok(output)
     }
 
     fn signal(&self, id: &ContainerId, signal: Signal, operation: &'static str) -> Result<()> {
@@ -321,23 +240,6 @@ impl ProcessDriver {
         *phase = next;
         Ok(())
     }
-}
-
-/// The last stderr line (where a dying interpreter says why), or a generic reason.
-fn crash_detail(logs: &[LogLine]) -> String {
-    logs.iter()
-        .rev()
-        .find(|line| line.stream == LogStream::Stderr && !line.message.trim().is_empty())
-        .map(|line| line.message.clone())
-        .unwrap_or_else(|| "the launcher exited".to_string())
-}
-
-fn ran_out_of_memory(logs: &[LogLine]) -> bool {
-    logs.iter().any(|line| {
-        line.stream == LogStream::Stderr
-            && (line.message.contains("JavaScript heap out of memory")
-                || line.message.contains("the action ran out of memory"))
-    })
 }
 
 #[async_trait]

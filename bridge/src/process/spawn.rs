@@ -11,7 +11,7 @@ use tokio::net::UnixStream;
 use tokio::process::{Child, Command};
 
 use crate::error::{DriverError, Result};
-use crate::process::connection::LauncherIo;
+use crate::launcher::connection::LauncherIo;
 
 /// The launcher's ends: the socket (fds 0 and 3), stdout and stderr write ends.
 pub(crate) struct ChildEnds {

@@ -10,7 +10,7 @@ use crate::driver::ContainerId;
 use crate::error::{DriverError, Result};
 use crate::kind::RuntimeKind;
 use crate::process::config::ProcessDriverConfig;
-use crate::process::connection::{Answer, LauncherConnection};
+use crate::launcher::connection::{Answer, LauncherConnection};
 use crate::process::container::LauncherProcess;
 use crate::process::runtime_dir::RuntimeFiles;
 use crate::process::spawn::{launcher_pipes, spawn_direct};

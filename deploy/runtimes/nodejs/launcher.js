@@ -2,6 +2,7 @@
 //
 // Speaks ActionLoop as Whirl's drivers do (see docs/runtimes.md):
 //   * with __OW_WAIT_FOR_ACK set, the launcher first writes {"ok":true} on fd 3 once started;
+//   * (Docker: with WHIRL_ACTIONLOOP_SOCKET set, requests and answers go over that unix socket);
 //   * stdin, first line: the init, {"value": {"name", "main", "code", "binary", "env", "concurrency"}};
 //     the answer is {"ok":true} or {"error":"..."} on fd 3 (an init error ends the process);
 //   * stdin, every later line: one run, {"value": <params>, "activation_id", "namespace", ...};
@@ -27,7 +28,13 @@ const TAG = '\x1e';
 const RESULT_FD = 3;
 const activationContext = new AsyncLocalStorage();
 
-const results = new net.Socket({ fd: RESULT_FD, readable: false, writable: true });
+// Docker containers: the driver's unix socket (bind-mounted into the container) carries both the
+// requests and the answers; otherwise requests come on stdin and answers go to fd 3.
+const channel = process.env.WHIRL_ACTIONLOOP_SOCKET
+  ? net.createConnection(process.env.WHIRL_ACTIONLOOP_SOCKET)
+  : null;
+const results = channel || new net.Socket({ fd: RESULT_FD, readable: false, writable: true });
+const requests = channel || process.stdin;
 
 function tagFor(id) {
   return id === undefined ? '' : TAG + id + TAG;
@@ -181,7 +188,7 @@ function main() {
   if (process.env.__OW_WAIT_FOR_ACK) {
     results.write('{"ok":true}\n');
   }
-  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
+  const lines = readline.createInterface({ input: requests, crlfDelay: Infinity, terminal: false });
   let fn = null;
   let concurrent = false;
   let queue = Promise.resolve();

@@ -2,6 +2,8 @@
 
 Speaks ActionLoop as Whirl's drivers do (see docs/runtimes.md):
   * with `__OW_WAIT_FOR_ACK` set, the launcher first writes `{"ok": true}` on fd 3 once started;
+  * (Docker: with `WHIRL_ACTIONLOOP_SOCKET` set, the launcher connects to that unix socket and
+    uses it as both stdin and fd 3);
   * stdin, first line: the init, `{"value": {"name", "main", "code", "binary", "env"}}`;
     the answer is `{"ok": true}` or `{"error": "..."}` on fd 3 (an init error ends the process);
   * stdin, every later line: one run, `{"value": <params>, "activation_id", "namespace", ...}`;
@@ -170,6 +172,20 @@ def serve(stdin=None, out=None):
         answer(out, text)
 
 
+def connect_channel(path):
+    """Docker containers: connects to the driver's socket (bind-mounted into the container) and
+    makes it fds 0 and 3, so the rest of the launcher runs exactly as under the process driver."""
+    import socket
+
+    channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    channel.connect(path)
+    os.dup2(channel.fileno(), 0)
+    os.dup2(channel.fileno(), RESULT_FD)
+    channel.close()
+
+
 if __name__ == "__main__":
+    if os.environ.get("WHIRL_ACTIONLOOP_SOCKET"):
+        connect_channel(os.environ["WHIRL_ACTIONLOOP_SOCKET"])
     apply_memory_limit(os.environ.get("WHIRL_MEMORY_MB"))
     sys.exit(serve())

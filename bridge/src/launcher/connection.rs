@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::actionloop::{split_tag, SENTINEL};
 use crate::logs::{ActivationLogs, LogLine, LogStream};
-use crate::process::lines::{BoundedLine, BoundedLines};
+use crate::launcher::lines::{BoundedLine, BoundedLines};
 
 /// Slack above the result limit for the activation tag.
 const TAG_SLACK: usize = 512;
