@@ -6,7 +6,7 @@ mod config;
 mod container;
 mod exec;
 mod interpreters;
-mod runtime_dir;
+pub(crate) mod runtime_dir;
 mod spawn;
 mod starter;
 mod stem_cells;

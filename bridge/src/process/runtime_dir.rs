@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{DriverError, Result};
 
-const PYTHON_LAUNCHER: &str = include_str!("../../../deploy/runtimes/python/launcher.py");
+pub(crate) const PYTHON_LAUNCHER: &str =
+    include_str!("../../../deploy/runtimes/python/launcher.py");
 const PYTHON_ZYGOTE: &str = include_str!("../../../deploy/runtimes/python/zygote.py");
-const NODE_LAUNCHER: &str = include_str!("../../../deploy/runtimes/nodejs/launcher.js");
+pub(crate) const NODE_LAUNCHER: &str = include_str!("../../../deploy/runtimes/nodejs/launcher.js");
 
 /// Where the launchers were written, and where containers get their work directories.
 #[derive(Debug, Clone)]
