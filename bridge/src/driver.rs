@@ -39,10 +39,62 @@ impl fmt::Display for ContainerImage {
     }
 }
 
+/// What a container's network lets it reach (Docker driver; the process driver has no isolation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum NetworkAccess {
+    /// Outbound connections through NAT (OpenWhisk's default): the bridge network `whirl-egress`,
+    /// where containers cannot reach one another.
+    #[default]
+    Egress,
+    /// No route out: runtime containers get no network at all; blackbox containers sit on the
+    /// internal network `whirl-isolated`, where only the host can reach their port 8080.
+    None,
+}
+
+/// Per-action isolation choices that must be made when the container is created (annotations
+/// `network` = `none`|`bridge` and `read-only-root` = true).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Isolation {
+    pub network: NetworkAccess,
+    /// Mount the image's root file system read-only (a tmpfs stays writable at `/tmp`).
+    pub read_only_root: bool,
+}
+
+impl Isolation {
+    /// Appends the non-default choices to a kind name, so that containers (and stem cells) are
+    /// only shared by actions that asked for the same isolation: `python:3;network=none`.
+    pub fn qualify_kind(&self, kind: &str) -> String {
+        let mut name = kind.to_owned();
+        if self.network == NetworkAccess::None {
+            name.push_str(";network=none");
+        }
+        if self.read_only_root {
+            name.push_str(";read-only-root");
+        }
+        name
+    }
+
+    /// Splits a name made by [`Isolation::qualify_kind`] back into the kind and the isolation.
+    pub fn split_kind(qualified: &str) -> (&str, Isolation) {
+        let mut parts = qualified.split(';');
+        let kind = parts.next().unwrap_or_default();
+        let mut isolation = Isolation::default();
+        for part in parts {
+            match part {
+                "network=none" => isolation.network = NetworkAccess::None,
+                "read-only-root" => isolation.read_only_root = true,
+                _ => {}
+            }
+        }
+        (kind, isolation)
+    }
+}
+
 /// What to create. A created but not yet initialized container is a *stem cell*.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerSpec {
     pub image: ContainerImage,
+    pub isolation: Isolation,
     /// The action's memory limit in MB.
     pub memory_mb: u32,
     /// Environment of the container's process (before the action's own `env` at init).
@@ -57,6 +109,7 @@ impl ContainerSpec {
     pub fn runtime(kind: RuntimeKind, memory_mb: u32) -> Self {
         ContainerSpec {
             image: ContainerImage::Runtime(kind),
+            isolation: Isolation::default(),
             memory_mb,
             env: BTreeMap::new(),
             labels: BTreeMap::new(),

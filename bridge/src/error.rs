@@ -56,6 +56,13 @@ pub enum DriverError {
     /// The Python fork server misbehaved: a platform error.
     #[error("python zygote: {0}")]
     Zygote(String),
+    /// The Docker daemon refused or failed a request: a platform error.
+    #[error("docker: {context}: {message}")]
+    Docker { context: String, message: String },
+    /// The action's image does not exist on this host (and no registry is reachable): a
+    /// developer error naming the image.
+    #[error("the image '{image}' is not available on this host: {reason}")]
+    ImageUnavailable { image: String, reason: String },
     /// Any other I/O failure talking to a container or writing runtime files: a platform error.
     #[error("i/o error {context}: {source}")]
     Io {
@@ -74,6 +81,7 @@ impl DriverError {
             DriverError::InitFailed { .. }
                 | DriverError::InitTimedOut { .. }
                 | DriverError::InitCrashed { .. }
+                | DriverError::ImageUnavailable { .. }
         )
     }
 
@@ -84,6 +92,13 @@ impl DriverError {
             | DriverError::InitTimedOut { logs, .. }
             | DriverError::InitCrashed { logs, .. } => logs,
             _ => &[],
+        }
+    }
+
+    pub(crate) fn docker(context: impl Into<String>, error: bollard::errors::Error) -> Self {
+        DriverError::Docker {
+            context: context.into(),
+            message: error.to_string(),
         }
     }
 

@@ -6,6 +6,7 @@
 pub mod actionloop;
 pub mod baseline;
 pub mod bus;
+pub mod docker;
 pub mod driver;
 pub mod error;
 pub mod kind;
@@ -15,7 +16,8 @@ pub mod process;
 
 pub use driver::{
     ActionLimits, ContainerDriver, ContainerId, ContainerImage, ContainerInfo, ContainerSpec,
-    ContainerState, HttpRequestMeta, InitOutput, InitRequest, RunFailure, RunOutput, RunRequest,
+    ContainerState, HttpRequestMeta, InitOutput, InitRequest, Isolation, NetworkAccess, RunFailure,
+    RunOutput, RunRequest,
 };
 pub use error::{DriverError, Result};
 pub use kind::{RuntimeKind, UnknownKind};

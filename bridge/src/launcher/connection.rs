@@ -16,8 +16,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::actionloop::{split_tag, SENTINEL};
-use crate::logs::{ActivationLogs, LogLine, LogStream};
 use crate::launcher::lines::{BoundedLine, BoundedLines};
+use crate::logs::{ActivationLogs, LogLine, LogStream};
 
 /// Slack above the result limit for the activation tag.
 const TAG_SLACK: usize = 512;

@@ -13,8 +13,8 @@ use tokio::process::Command;
 
 use crate::driver::{ActionLimits, HttpRequestMeta, InitRequest, RunFailure, RunRequest};
 use crate::error::{DriverError, Result};
-use crate::logs::{ActivationLogs, LogLine, LogStream};
 use crate::launcher::lines::BoundedLines;
+use crate::logs::{ActivationLogs, LogLine, LogStream};
 use crate::process::spawn::cloexec_pipe;
 
 /// What the watchdog answers when it killed a command at its timeout.
@@ -26,13 +26,13 @@ const STDERR_GRACE: Duration = Duration::from_millis(200);
 /// An initialized `exec` container: the command and its options.
 #[derive(Debug, Clone)]
 pub(crate) struct ExecCommand {
-    program: String,
-    args: Vec<String>,
+    pub program: String,
+    pub args: Vec<String>,
     /// Classic watchdog's `combine_output` (default true): stderr goes into the response
     /// instead of the logs.
-    combine_output: bool,
-    env: BTreeMap<String, String>,
-    limits: ActionLimits,
+    pub combine_output: bool,
+    pub env: BTreeMap<String, String>,
+    pub limits: ActionLimits,
 }
 
 /// What one run of the command produced.
@@ -224,7 +224,7 @@ async fn collect_stderr(stderr: tokio::process::ChildStderr, log_limit: usize) -
 }
 
 /// `__OW_*` variables for an exec run, as the launchers set them.
-fn openwhisk_env(request: &RunRequest) -> Vec<(String, String)> {
+pub(crate) fn openwhisk_env(request: &RunRequest) -> Vec<(String, String)> {
     let mut env = vec![
         (
             "__OW_ACTIVATION_ID".to_string(),

@@ -4,7 +4,7 @@
 
 mod config;
 mod container;
-mod exec;
+pub(crate) mod exec;
 mod interpreters;
 pub(crate) mod runtime_dir;
 mod spawn;
@@ -27,8 +27,8 @@ use crate::driver::{
     InitRequest, RunOutput, RunRequest,
 };
 use crate::error::{DriverError, Result};
-use crate::launcher::session;
 use crate::kind::RuntimeKind;
+use crate::launcher::session;
 use crate::logs::LogLine;
 
 use container::{Body, Container, Initialized, Phase};

@@ -179,9 +179,12 @@ def connect_channel(path):
 
     channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     channel.connect(path)
-    os.dup2(channel.fileno(), 0)
-    os.dup2(channel.fileno(), RESULT_FD)
-    channel.close()
+    fd = channel.detach()
+    for target in (0, RESULT_FD):
+        if fd != target:
+            os.dup2(fd, target)
+    if fd not in (0, RESULT_FD):
+        os.close(fd)
 
 
 if __name__ == "__main__":
