@@ -6,6 +6,7 @@ use crate::core::ids::ActivationId as CoreActivationId;
 use crate::core::lifecycle::{ActivationOutcome, ActivationStatus as CoreStatus};
 use crate::core::time::Millis;
 use bridge::bus::ActivationMessage;
+use bridge::{Isolation, NetworkAccess};
 use store::{
     ActionDoc, ActivationDoc, ActivationId, ActivationStatus, Exec, FullyQualifiedName, JsonText,
 };
@@ -47,12 +48,39 @@ pub fn path(doc: &ActionDoc) -> String {
     format!("{}/{}", doc.namespace, doc.name_in_namespace())
 }
 
-/// The kind stem cells are matched on: the runtime kind, `exec`, or `blackbox:<image>`.
+/// The kind stem cells are matched on: the runtime kind, `exec`, or `blackbox:<image>`, qualified
+/// by the isolation the action asks for when it is not the default (`python:3;network=none`).
 pub fn kind(doc: &ActionDoc) -> Kind {
-    match &doc.exec {
-        Exec::Blackbox { image, .. } => Kind::new(format!("blackbox:{image}")),
-        exec => Kind::new(exec.kind()),
+    let base = match &doc.exec {
+        Exec::Blackbox { image, .. } => format!("blackbox:{image}"),
+        exec => exec.kind().to_owned(),
+    };
+    Kind::new(isolation(doc).qualify_kind(&base))
+}
+
+/// The isolation an action's annotations ask for: `network` = `"none"` (or `"bridge"`, the
+/// default) and `read-only-root` = `true`.
+pub fn isolation(doc: &ActionDoc) -> Isolation {
+    let text = doc.annotations.as_str();
+    let mut isolation = Isolation::default();
+    if !text.contains("\"network\"") && !text.contains("\"read-only-root\"") {
+        return isolation;
     }
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str(text) else {
+        return isolation;
+    };
+    for item in &items {
+        match (item.get("key").and_then(|k| k.as_str()), item.get("value")) {
+            (Some("network"), Some(serde_json::Value::String(value))) if value == "none" => {
+                isolation.network = NetworkAccess::None;
+            }
+            (Some("read-only-root"), Some(serde_json::Value::Bool(true))) => {
+                isolation.read_only_root = true;
+            }
+            _ => {}
+        }
+    }
+    isolation
 }
 
 /// The cores' view of the action's limits.

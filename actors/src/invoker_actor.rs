@@ -20,7 +20,7 @@ use crate::core::pool::{ContainerState, PoolConfig, PoolCounters};
 use crate::core::time::Millis;
 use actix::prelude::*;
 use bridge::bus::{ActivationMessage, Bus, CompletionMessage, InvokerPing};
-use bridge::{ContainerDriver, ContainerImage, ContainerSpec, RuntimeKind};
+use bridge::{ContainerDriver, ContainerImage, ContainerSpec, Isolation, RuntimeKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -234,9 +234,10 @@ impl InvokerActor {
         memory_mb: u64,
         dedicated: bool,
     ) -> ContainerSpec {
-        let image = match kind.as_str().strip_prefix("blackbox:") {
+        let (kind, isolation) = Isolation::split_kind(kind.as_str());
+        let image = match kind.strip_prefix("blackbox:") {
             Some(image) => ContainerImage::Blackbox(image.to_owned()),
-            None => ContainerImage::Runtime(kind.as_str().parse().unwrap_or(RuntimeKind::Exec)),
+            None => ContainerImage::Runtime(kind.parse().unwrap_or(RuntimeKind::Exec)),
         };
         let mut labels = BTreeMap::new();
         labels.insert("whirl.instance".to_owned(), self.config.instance.clone());
@@ -245,6 +246,7 @@ impl InvokerActor {
         labels.insert("whirl.dedicated".to_owned(), dedicated.to_string());
         ContainerSpec {
             image,
+            isolation,
             memory_mb: u32::try_from(memory_mb).unwrap_or(u32::MAX),
             env: BTreeMap::new(),
             labels,
@@ -371,9 +373,17 @@ impl Handler<worker::WorkerReport> for InvokerActor {
                 self.driver_ids.insert(container, driver_id);
                 InvokerInput::Created { container }
             }
-            worker::WorkerReport::CreateFailed { container, error } => {
+            worker::WorkerReport::CreateFailed {
+                container,
+                error,
+                image_unavailable,
+            } => {
                 self.workers.remove(&container);
-                InvokerInput::CreateFailed { container, error }
+                if image_unavailable {
+                    InvokerInput::ImageUnavailable { container, error }
+                } else {
+                    InvokerInput::CreateFailed { container, error }
+                }
             }
             worker::WorkerReport::Executed(executed) => InvokerInput::Executed(executed),
             worker::WorkerReport::DriverFailed { container, error } => {

@@ -21,7 +21,9 @@ mod messages;
 pub use messages::{Executed, InvokerEffect, InvokerInput, RunSpec};
 
 use crate::core::ids::{ActivationId, ContainerId};
-use crate::core::lifecycle::{settle, ActivationFacts, ActivationOutcome, ActivationSpec};
+use crate::core::lifecycle::{
+    settle, ActivationFacts, ActivationOutcome, ActivationSpec, InitResult, PhaseFacts,
+};
 use crate::core::pool::{
     ActivationRequest, AdoptedContainer, ContainerPool, PoolConfig, PoolEffect, PoolInput,
     RejectReason, RemovalReason,
@@ -86,6 +88,11 @@ impl Invoker {
             InvokerInput::Created { container } => {
                 self.pool_step(PoolInput::Created { container }, now, &mut effects)
             }
+            InvokerInput::ImageUnavailable { container, error } => self.pool_step(
+                PoolInput::ImageUnavailable { container, error },
+                now,
+                &mut effects,
+            ),
             InvokerInput::CreateFailed { container, error } => self.pool_step(
                 PoolInput::CreateFailed { container, error },
                 now,
@@ -250,7 +257,11 @@ impl Invoker {
                 }
                 PoolEffect::Reject { activation, reason } => {
                     if let Some(tracked) = self.activations.remove(&activation) {
-                        let outcome = lost(&tracked.spec, &reason.to_string(), now);
+                        let outcome = if reason.is_developer_error() {
+                            refused_init(&tracked.spec, &reason.to_string(), now)
+                        } else {
+                            lost(&tracked.spec, &reason.to_string(), now)
+                        };
                         let system_error =
                             matches!(reason, RejectReason::ContainerCreateFailed { .. });
                         effects.push(InvokerEffect::Complete {
@@ -310,6 +321,26 @@ fn activation_spec(spec: &RunSpec) -> ActivationSpec {
 }
 
 /// The outcome of an activation that ended by a platform failure.
+/// The outcome of an activation whose container could not be made for the action's own fault
+/// (its image is missing): a developer error, as a failed init is.
+fn refused_init(spec: &RunSpec, message: &str, now: Millis) -> ActivationOutcome {
+    let facts = ActivationFacts {
+        accepted_at: spec.accepted_at,
+        init: Some(PhaseFacts {
+            started: now,
+            finished: now,
+            result: InitResult::Failed {
+                body: message.to_owned(),
+            },
+        }),
+        run: None,
+        platform_error: None,
+        logs: Vec::new(),
+        ended_at: now,
+    };
+    settle(&activation_spec(spec), facts)
+}
+
 fn lost(spec: &RunSpec, message: &str, now: Millis) -> ActivationOutcome {
     let facts = ActivationFacts {
         accepted_at: spec.accepted_at,

@@ -139,6 +139,9 @@ impl ContainerPool {
             PoolInput::CreateFailed { container, error } => {
                 self.on_create_failed(container, &error, &mut effects)
             }
+            PoolInput::ImageUnavailable { container, error } => {
+                self.on_image_unavailable(container, error, &mut effects)
+            }
             PoolInput::RunFinished {
                 container,
                 activation,
@@ -274,6 +277,34 @@ impl ContainerPool {
         tracing::warn!(container = %id, error, "container creation failed");
         self.counters.create_failures += 1;
         self.requeue_or_reject(container.pending, error, effects);
+    }
+
+    /// The action's image is missing: the container is forgotten and every activation that waited
+    /// for it is rejected now (another attempt would fail the same way).
+    fn on_image_unavailable(
+        &mut self,
+        id: ContainerId,
+        error: String,
+        effects: &mut Vec<PoolEffect>,
+    ) {
+        if !matches!(self.containers.get(&id), Some(c) if c.phase == Phase::Starting) {
+            tracing::warn!(container = %id, "image failure for a container that is not starting; ignored");
+            return;
+        }
+        let Some(container) = self.containers.remove(&id) else {
+            return;
+        };
+        tracing::info!(container = %id, error, "the action's image is unavailable");
+        self.counters.create_failures += 1;
+        for queued in container.pending {
+            self.counters.rejections += 1;
+            effects.push(PoolEffect::Reject {
+                activation: queued.request.activation,
+                reason: RejectReason::ImageUnavailable {
+                    error: error.clone(),
+                },
+            });
+        }
     }
 
     /// Puts activations that never started back at the head of the queue (in their order), or rejects

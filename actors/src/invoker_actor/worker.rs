@@ -33,6 +33,8 @@ pub enum WorkerReport {
     CreateFailed {
         container: CoreContainerId,
         error: String,
+        /// The action's image does not exist (its fault; no retry).
+        image_unavailable: bool,
     },
     Executed(Executed),
     DriverFailed {
@@ -88,6 +90,10 @@ async fn work(
                     report.do_send(WorkerReport::CreateFailed {
                         container,
                         error: error.to_string(),
+                        image_unavailable: matches!(
+                            error,
+                            bridge::DriverError::ImageUnavailable { .. }
+                        ),
                     });
                     return;
                 }

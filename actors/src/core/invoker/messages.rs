@@ -52,6 +52,11 @@ pub enum InvokerInput {
         container: ContainerId,
         error: String,
     },
+    /// A container could not be created because the action's image does not exist.
+    ImageUnavailable {
+        container: ContainerId,
+        error: String,
+    },
     /// An execution ended.
     Executed(Executed),
     /// A pause, unpause or remove failed: the container is treated as broken.

@@ -38,6 +38,14 @@ pub enum PoolInput {
         /// The driver's error, for the rejection message.
         error: String,
     },
+    /// The container cannot be created because the action's image does not exist: the action's
+    /// fault, so its activations are rejected at once (no retries) as developer errors.
+    ImageUnavailable {
+        /// The container.
+        container: ContainerId,
+        /// The driver's error, naming the image.
+        error: String,
+    },
     /// An activation ended normally and its container may be reused.
     RunFinished {
         /// The container.
@@ -82,6 +90,11 @@ pub enum RejectReason {
         /// The pool's user memory in MB.
         pool_mb: u64,
     },
+    /// The action's image does not exist on the invoker's host.
+    ImageUnavailable {
+        /// The driver's error, naming the image.
+        error: String,
+    },
     /// Creating a container for it failed too many times.
     ContainerCreateFailed {
         /// How many creations failed.
@@ -89,6 +102,13 @@ pub enum RejectReason {
         /// The last driver error.
         error: String,
     },
+}
+
+impl RejectReason {
+    /// True when the action is to blame (its image is missing), not the platform.
+    pub fn is_developer_error(&self) -> bool {
+        matches!(self, RejectReason::ImageUnavailable { .. })
+    }
 }
 
 impl fmt::Display for RejectReason {
@@ -101,6 +121,7 @@ impl fmt::Display for RejectReason {
                 f,
                 "the action needs {requested_mb} MB but the container pool has {pool_mb} MB"
             ),
+            RejectReason::ImageUnavailable { error } => f.write_str(error),
             RejectReason::ContainerCreateFailed { attempts, error } => write!(
                 f,
                 "failed to provision a container after {attempts} attempts: {error}"

@@ -765,6 +765,34 @@ fn failed_creation_retries_then_rejects() {
 }
 
 #[test]
+fn a_missing_image_rejects_waiting_activations_at_once_as_the_actions_fault() {
+    let mut p = pool(1024);
+    let a = key("guest", "a", "1");
+    let c0 = created_id(&p.handle(PoolInput::Schedule(req("a1", &a)), Millis(0)));
+    let effects = p.handle(
+        PoolInput::ImageUnavailable {
+            container: c0,
+            error: "the image 'x:1' is not available".into(),
+        },
+        Millis(1),
+    );
+    let reason = RejectReason::ImageUnavailable {
+        error: "the image 'x:1' is not available".into(),
+    };
+    assert!(reason.is_developer_error());
+    assert_eq!(
+        effects,
+        vec![PoolEffect::Reject {
+            activation: act("a1"),
+            reason,
+        }],
+        "no retry"
+    );
+    assert_eq!(p.used_memory_mb(), 0);
+    assert!(p.container(c0).is_none());
+}
+
+#[test]
 fn failed_container_is_removed_and_replaced_next_time() {
     let mut p = pool(1024);
     let a = key("guest", "a", "1");
