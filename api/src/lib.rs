@@ -31,7 +31,7 @@ pub mod wire;
 
 pub use config::ApiConfig;
 pub use error::{Error, Result};
-pub use platform::{GuestKey, Platform, PlatformOptions};
+pub use platform::{Backend, GuestKey, Platform, PlatformOptions};
 pub use state::ApiState;
 
 use actix_web::{web, App};

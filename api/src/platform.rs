@@ -1,4 +1,4 @@
-//! `Platform`: the whole single-process Whirl — store, process driver, controller, one invoker,
+//! `Platform`: the whole single-process Whirl — store, container driver, controller, one invoker,
 //! the API state and the HTTP server — started the same way by `whirl serve` and by the tests.
 //! Must be started inside an actix `System`.
 
@@ -9,12 +9,17 @@ use crate::state::ApiState;
 use actix_web::dev::ServerHandle;
 use actix_web::HttpServer;
 use actors::controller_actor::ControllerActor;
+use actors::core::action::Kind;
 use actors::core::controller::ControllerConfig;
 use actors::core::ids::InvokerId;
-use actors::core::pool::{KeepAlivePolicy, PoolConfig};
+use actors::core::pool::{KeepAlivePolicy, PoolConfig, PrewarmSpec};
 use actors::invoker_actor::{InvokerActor, InvokerConfig};
 use bridge::bus::{Bus, InProcessBus};
-use bridge::{ProcessDriver, ProcessDriverConfig, RuntimeKind, StemCellConfig};
+use bridge::docker::images::build_runtime_images;
+use bridge::docker::{DockerDriver, DockerDriverConfig};
+use bridge::{
+    ContainerDriver, NetworkAccess, ProcessDriver, ProcessDriverConfig, RuntimeKind, StemCellConfig,
+};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,9 +28,24 @@ use store::{Clock, Store, StoreOptions, SystemClock};
 
 pub use crate::bootstrap::GuestKey;
 
+/// Where the invoker runs containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// Local process groups (the embedded default; no isolation between functions).
+    #[default]
+    Process,
+    /// Docker containers (runtime images are built from the host's interpreters when missing).
+    Docker {
+        /// The network of actions without a `network` annotation.
+        default_network: NetworkAccess,
+    },
+}
+
 /// How to start the platform.
 #[derive(Debug, Clone)]
 pub struct PlatformOptions {
+    /// Where containers run.
+    pub backend: Backend,
     /// Where the API listens (port 0: any free port; see [`Platform::address`]).
     pub listen: SocketAddr,
     /// HTTP worker threads.
@@ -54,6 +74,7 @@ pub struct PlatformOptions {
 impl Default for PlatformOptions {
     fn default() -> Self {
         Self {
+            backend: Backend::Process,
             listen: SocketAddr::from(([127, 0, 0, 1], 3233)),
             http_workers: 2,
             user_memory_mb: 2048,
@@ -70,12 +91,79 @@ impl Default for PlatformOptions {
     }
 }
 
+/// The `whirl.instance` label of this data directory's containers: two Whirls on one host
+/// (different data directories) never take each other's containers for leftovers.
+fn instance_name(data_dir: &Path) -> String {
+    let path = data_dir
+        .canonicalize()
+        .unwrap_or_else(|_| data_dir.to_path_buf());
+    let hash = blake3::hash(path.display().to_string().as_bytes());
+    format!("whirl-{}", &hash.to_hex()[..8])
+}
+
+/// Starts the backend's driver; returns it and the stem cells the pool keeps (the Docker
+/// backend prewarms through the pool; the process driver keeps its own).
+async fn start_driver(
+    data_dir: &Path,
+    options: &PlatformOptions,
+    instance: &str,
+    invoker: InvokerId,
+) -> Result<(Arc<dyn ContainerDriver>, Vec<PrewarmSpec>)> {
+    const STEM_CELL_MB: u32 = 256;
+    match options.backend {
+        Backend::Process => {
+            let mut driver_config = ProcessDriverConfig::new(data_dir.join("runtimes"));
+            driver_config.python_zygote = options.python_zygote;
+            driver_config.stem_cells = options
+                .stem_cells
+                .iter()
+                .map(|&(kind, count)| StemCellConfig {
+                    kind,
+                    memory_mb: STEM_CELL_MB,
+                    count,
+                })
+                .collect();
+            let driver = ProcessDriver::start(driver_config)
+                .await
+                .map_err(|e| startup("start the process driver")(e.to_string()))?;
+            Ok((Arc::new(driver), Vec::new()))
+        }
+        Backend::Docker { default_network } => {
+            let docker = bridge::docker::connect()
+                .await
+                .map_err(|e| startup("reach dockerd")(e.to_string()))?;
+            let images = build_runtime_images(&docker, false, &|progress| {
+                tracing::info!(?progress, "runtime images");
+            })
+            .await
+            .map_err(|e| startup("build the runtime images")(e.to_string()))?;
+            let mut config =
+                DockerDriverConfig::new(data_dir.join("runtimes"), instance, &invoker.to_string());
+            config.default_network = default_network;
+            let driver = DockerDriver::start(docker, config, images)
+                .await
+                .map_err(|e| startup("start the docker driver")(e.to_string()))?;
+            let prewarm = options
+                .stem_cells
+                .iter()
+                .map(|&(kind, count)| PrewarmSpec {
+                    kind: Kind::new(kind.as_str()),
+                    memory_mb: u64::from(STEM_CELL_MB),
+                    count: u32::try_from(count).unwrap_or(u32::MAX),
+                })
+                .collect();
+            Ok((Arc::new(driver), prewarm))
+        }
+    }
+}
+
 /// A running platform.
 pub struct Platform {
     address: SocketAddr,
     guest: Option<GuestKey>,
     admin_token_path: PathBuf,
     state: ApiState,
+    driver: Arc<dyn ContainerDriver>,
     handle: ServerHandle,
     server: actix_rt::task::JoinHandle<std::io::Result<()>>,
 }
@@ -96,22 +184,9 @@ impl Platform {
             .map_err(|e| startup("record the orphaned activations")(e.to_string()))?;
         tracing::info!(data_dir = %data_dir.display(), head = store.head_seq(), orphans, "store open");
 
-        let mut driver_config = ProcessDriverConfig::new(data_dir.join("runtimes"));
-        driver_config.python_zygote = options.python_zygote;
-        driver_config.stem_cells = options
-            .stem_cells
-            .iter()
-            .map(|&(kind, count)| StemCellConfig {
-                kind,
-                memory_mb: 256,
-                count,
-            })
-            .collect();
-        let driver = Arc::new(
-            ProcessDriver::start(driver_config)
-                .await
-                .map_err(|e| startup("start the process driver")(e.to_string()))?,
-        );
+        let instance = instance_name(data_dir);
+        let invoker_id = InvokerId(0);
+        let (driver, prewarm) = start_driver(data_dir, &options, &instance, invoker_id).await?;
         let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
         options.api.throttles = options.controller.throttles.clone();
         let controller = ControllerActor::new(
@@ -126,18 +201,16 @@ impl Platform {
         let pool = PoolConfig {
             user_memory_mb: options.user_memory_mb,
             keep_alive: options.keep_alive.clone(),
+            prewarm,
             ..PoolConfig::default()
         };
         if options.start_invoker {
-            InvokerActor::new(
-                InvokerConfig::new(InvokerId(0), pool),
-                driver,
-                bus,
-                clock.clone(),
-            )
-            .start_supervised()
-            .await
-            .map_err(|e| startup("start the invoker")(e.to_string()))?;
+            let mut invoker = InvokerConfig::new(invoker_id, pool);
+            invoker.instance = instance;
+            InvokerActor::new(invoker, driver.clone(), bus, clock.clone())
+                .start_supervised()
+                .await
+                .map_err(|e| startup("start the invoker")(e.to_string()))?;
         }
 
         let admin_token = crate::auth::new_secret();
@@ -186,6 +259,7 @@ impl Platform {
             guest,
             admin_token_path,
             state,
+            driver,
             handle,
             server,
         })
@@ -221,9 +295,21 @@ impl Platform {
         self.handle.clone()
     }
 
-    /// Runs until the HTTP server stops (a signal, or [`ServerHandle::stop`]).
+    /// Runs until the HTTP server stops (a signal, or [`ServerHandle::stop`]), then removes
+    /// the containers the invoker still has.
     pub async fn wait(self) -> Result<()> {
-        match self.server.await {
+        let served = self.server.await;
+        match self.driver.list().await {
+            Ok(containers) => {
+                for container in containers {
+                    if let Err(error) = self.driver.remove(&container.id).await {
+                        tracing::warn!(container = %container.id, %error, "cannot remove container at shutdown");
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot list containers at shutdown"),
+        }
+        match served {
             Ok(Ok(())) => Ok(()),
             Ok(Err(error)) => Err(Error::internal("serve HTTP", error)),
             Err(error) => Err(Error::internal("serve HTTP", error)),

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod client;
 pub mod client_error;
 pub mod entity;
+pub mod images;
 pub mod log;
 pub mod names;
 pub mod namespace;
@@ -57,6 +58,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Operator commands: create and list namespaces and their keys.
     Admin(admin::AdminArgs),
+    /// Build and list the Docker runtime images.
+    Images(images::ImagesArgs),
 }
 
 /// Where Whirl keeps its data unless told otherwise.
@@ -98,6 +101,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Namespace(args) => client_command(namespace::run(args)),
         Command::Bench(args) => client_command(bench::run(args)),
         Command::Admin(args) => admin::run(args),
+        Command::Images(args) => images::run(args),
     }
 }
 

@@ -8,7 +8,7 @@ use actors::core::pool::{HistogramPolicy, KeepAlivePolicy, WindowRule};
 use actors::core::throttle::ThrottleConfig;
 use anyhow::Context;
 use api::{ApiConfig, Platform, PlatformOptions};
-use bridge::RuntimeKind;
+use bridge::{NetworkAccess, RuntimeKind};
 use std::net::SocketAddr;
 
 /// Where containers run.
@@ -17,8 +17,19 @@ pub enum Backend {
     /// Local processes (python3, node, commands) in their own process groups: no isolation
     /// between functions beyond the OS user; for a laptop or trusted code.
     Process,
-    /// Docker containers through the Docker API (one container per warm function).
+    /// Docker containers through the Docker API (one container per warm function), isolated
+    /// by memory, CPU shares, pids, capabilities and network (docs/docker.md).
     Docker,
+}
+
+/// What an action's container may reach on the network (Docker backend; see docs/docker.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DockerNetwork {
+    /// Outbound connections through NAT, as OpenWhisk gives actions; no traffic between
+    /// containers.
+    Bridge,
+    /// No route out (runtime kinds get no network interface but loopback).
+    None,
 }
 
 #[derive(Debug, clap::Args)]
@@ -31,10 +42,13 @@ pub struct ServeArgs {
     /// Where containers run.
     #[arg(long, value_enum, default_value_t = Backend::Process)]
     pub backend: Backend,
+    /// With `--backend docker`: the network of actions without a `network` annotation.
+    #[arg(long = "docker-network", value_enum, default_value_t = DockerNetwork::Bridge)]
+    pub docker_network: DockerNetwork,
     /// Memory the invoker offers to actions, in MB (OpenWhisk's `user-memory`).
     #[arg(long, default_value_t = 2048)]
     pub user_memory: u64,
-    /// Prewarmed stem cells the process driver keeps per kind, as KIND=COUNT (repeatable), e.g.
+    /// Prewarmed stem cells kept per kind (256 MB each), as KIND=COUNT (repeatable), e.g.
     /// `--stem-cells nodejs:20=4 --stem-cells python:3=1`. Python actions start from the zygote
     /// anyway (unless `--no-zygote`), so stem cells matter most for Node.js.
     #[arg(long = "stem-cells", value_parser = parse_stem_cells, default_values = ["nodejs:20=2"])]
@@ -69,11 +83,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    if args.backend == Backend::Docker {
-        anyhow::bail!(
-            "the Docker backend is not part of this build yet; run with --backend process (the default)"
-        );
-    }
     let data_dir = &args.data_dir.path;
     let controller = ControllerConfig {
         throttles: ThrottleConfig {
@@ -83,7 +92,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         ..ControllerConfig::default()
     };
+    let backend = match args.backend {
+        Backend::Process => api::Backend::Process,
+        Backend::Docker => api::Backend::Docker {
+            default_network: match args.docker_network {
+                DockerNetwork::Bridge => NetworkAccess::Egress,
+                DockerNetwork::None => NetworkAccess::None,
+            },
+        },
+    };
     let options = PlatformOptions {
+        backend,
         listen: args.listen,
         http_workers: args.http_workers,
         user_memory_mb: args.user_memory,
