@@ -45,8 +45,16 @@ if [ "${WHIRL_SKIP_INSTALL:-0}" != 1 ] && ! python3 -m pip --version >/dev/null 
 fi
 
 # --- services ------------------------------------------------------------------------------------------------------
-# No suite needs dockerd or nats-server yet (the Docker and NATS backends are later work); the end-to-end scripts
-# below start their own `whirl serve` and Redis on free loopback ports.
+# dockerd for the Docker driver's tests (bridge/tests/docker_*.rs, api/tests/docker_backend.rs). Started here when
+# nothing answers on its socket; it stays up after the run. The end-to-end scripts below start their own
+# `whirl serve` and Redis on free loopback ports.
+source deploy/dockerd.sh
+start_dockerd
+
+# The runtime images, built offline from this host's python3 and node (tagged by the hash of their inputs, so this
+# does nothing when they exist).
+log "whirl images build"
+cargo run --quiet -- images build
 
 # --- checks -------------------------------------------------------------------------------------------------------
 log "cargo fmt --check"
@@ -65,7 +73,13 @@ tests/openwhisk-client/run.sh
 
 log "inventory walkthrough with Redis (examples/inventory)"
 examples/inventory/e2e.sh
-passed=$((passed + 2))
+
+log "whirl serve --backend docker survives a dockerd restart (tests/docker-restart)"
+tests/docker-restart/run.sh
+passed=$((passed + 3))
+
+# Containers the driver tests left (a failed test does not clean up after itself).
+docker ps -aq --filter label=whirl.instance=whirl-test | xargs -r docker rm -f >/dev/null || true
 
 # One closing line for the whole run (cargo's tests plus the two end-to-end suites).
 echo "whirl: $passed passed, $failed failed"

@@ -341,6 +341,54 @@ async fn blackbox_images_speak_openwhisk_http_and_fprocess_images_run_their_comm
 }
 
 #[tokio::test]
+async fn containers_with_egress_cannot_reach_one_another() {
+    let h = driver("icc").await;
+    test_image(
+        &h.images,
+        "whirl-test-openwhisk-server:1",
+        "COPY server.py /server.py\nCMD [\"python3\", \"/server.py\"]\n",
+        &[ContextFile {
+            path: "server.py".into(),
+            mode: 0o644,
+            contents: OPENWHISK_SERVER.as_bytes().to_vec(),
+        }],
+    )
+    .await;
+    let server = ready(
+        &h,
+        ContainerSpec {
+            image: ContainerImage::Blackbox("whirl-test-openwhisk-server:1".into()),
+            ..ContainerSpec::runtime(RuntimeKind::Python3, 128)
+        },
+        "",
+    )
+    .await;
+    let name = h.driver.docker_name(&server).unwrap();
+    let networks = h
+        .driver
+        .docker()
+        .inspect_container(&name, None::<InspectContainerOptions>)
+        .await
+        .unwrap()
+        .network_settings
+        .unwrap()
+        .networks
+        .unwrap();
+    let ip = networks
+        .values()
+        .find_map(|e| e.ip_address.clone())
+        .unwrap();
+    // The invoker (the host) reaches the server ...
+    run_ok(&h, &server, "{}").await;
+    // ... another action's container does not.
+    let probe = "import socket\ndef main(args):\n    try:\n        socket.create_connection((args['ip'], 8080), timeout=1).close()\n        return {'reached': True}\n    except OSError as e:\n        return {'reached': False, 'why': str(e)}\n";
+    let id = ready(&h, ContainerSpec::runtime(RuntimeKind::Python3, 128), probe).await;
+    let (result, _) = run_ok(&h, &id, &format!("{{\"ip\":\"{ip}\"}}")).await;
+    let value: serde_json::Value = serde_json::from_str(&result).unwrap();
+    assert_eq!(value["reached"], false, "{value}");
+}
+
+#[tokio::test]
 async fn an_unknown_image_is_a_developer_error_naming_it() {
     let h = driver("unknown").await;
     let spec = ContainerSpec {

@@ -4,6 +4,7 @@
 #
 #   source tests/support/whirl-server.sh
 #   start_whirl_server            # sets WHIRL_SERVER_PID, WHIRL_DATA_DIR, WHIRL_APIHOST, WHIRL_AUTH
+#   WHIRL_SERVE_ARGS="--backend docker" start_whirl_server   # extra `whirl serve` flags
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/whirl-target}
@@ -43,13 +44,14 @@ start_whirl_server() {
   local port
   port=$(free_port)
   trap stop_whirl_server EXIT
-  "$WHIRL" serve --data-dir "$WHIRL_DATA_DIR" --listen "127.0.0.1:$port" \
+  # shellcheck disable=SC2086 # WHIRL_SERVE_ARGS is a list of flags
+  "$WHIRL" serve --data-dir "$WHIRL_DATA_DIR" --listen "127.0.0.1:$port" ${WHIRL_SERVE_ARGS:-} \
     >"$WHIRL_SCRATCH/server.log" 2>&1 &
   WHIRL_SERVER_PID=$!
   export WHIRL_APIHOST="http://127.0.0.1:$port"
   # A properties file of this run only: the developer's ~/.whirlprops is neither read nor written.
   export WHIRL_CONFIG_FILE="$WHIRL_SCRATCH/whirlprops"
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 1200); do
     if [ -s "$WHIRL_DATA_DIR/guest.auth" ] &&
       python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/api/v1", timeout=1)' \
         "$WHIRL_APIHOST" 2>/dev/null; then
@@ -64,7 +66,7 @@ start_whirl_server() {
     fi
     sleep 0.1
   done
-  echo "whirl serve did not answer on $WHIRL_APIHOST within 30 s; its log:" >&2
+  echo "whirl serve did not answer on $WHIRL_APIHOST within 120 s; its log:" >&2
   cat "$WHIRL_SCRATCH/server.log" >&2
   return 1
 }

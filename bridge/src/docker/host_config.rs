@@ -15,8 +15,12 @@ pub(crate) const WHIRL_DIR: &str = "/.whirl";
 /// The launcher's socket inside the container.
 pub(crate) const ACTIONLOOP_SOCKET: &str = "/.whirl/actionloop.sock";
 
-/// The bridge network of containers with egress (no container-to-container traffic).
+/// The bridge network of containers with egress (no container-to-container traffic), unless
+/// Docker's default bridge already has inter-container traffic off (`dockerd --icc=false`).
 pub(crate) const EGRESS_NETWORK: &str = "whirl-egress";
+
+/// Docker's default bridge network.
+pub(crate) const DEFAULT_BRIDGE: &str = "bridge";
 
 /// The internal network of blackbox containers without egress: only the host reaches them.
 pub(crate) const ISOLATED_NETWORK: &str = "whirl-isolated";
@@ -32,10 +36,26 @@ pub(crate) enum Protocol {
     Exec,
 }
 
+/// Where a container goes and how the driver reaches it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Placement<'a> {
+    pub protocol: Protocol,
+    /// The image tag to run.
+    pub image: &'a str,
+    /// The host directory mounted at [`WHIRL_DIR`].
+    pub host_dir: &'a str,
+    /// The network of containers with egress ([`EGRESS_NETWORK`] or [`DEFAULT_BRIDGE`]).
+    pub egress: &'a str,
+}
+
 /// The network a container joins.
-pub(crate) fn network_mode(protocol: Protocol, network: NetworkAccess) -> &'static str {
+pub(crate) fn network_mode<'a>(
+    protocol: Protocol,
+    network: NetworkAccess,
+    egress: &'a str,
+) -> &'a str {
     match (network, protocol) {
-        (NetworkAccess::Egress, _) => EGRESS_NETWORK,
+        (NetworkAccess::Egress, _) => egress,
         // The invoker must reach port 8080: an internal network, no route out.
         (NetworkAccess::None, Protocol::OpenWhiskHttp) => ISOLATED_NETWORK,
         (NetworkAccess::None, _) => "none",
@@ -47,17 +67,21 @@ pub(crate) fn cpu_shares(memory_mb: u32) -> i64 {
     (i64::from(memory_mb) * 4).max(2)
 }
 
-/// The create body for `spec`, running `image` (a resolved tag), with `host_dir` mounted at
-/// [`WHIRL_DIR`] and `env` as the container's environment.
+/// The create body for `spec` placed as `placement` says, with `env` as the container's
+/// environment.
 pub(crate) fn create_body(
     config: &DockerDriverConfig,
     spec: &ContainerSpec,
-    protocol: Protocol,
-    image: &str,
-    host_dir: &str,
+    placement: Placement<'_>,
     env: Vec<String>,
     labels: HashMap<String, String>,
 ) -> ContainerCreateBody {
+    let Placement {
+        protocol,
+        image,
+        host_dir,
+        egress,
+    } = placement;
     let memory = i64::from(spec.memory_mb) * 1024 * 1024;
     let read_only = spec.isolation.read_only_root;
     let mut tmpfs = HashMap::new();
@@ -82,7 +106,7 @@ pub(crate) fn create_body(
         }]),
         readonly_rootfs: Some(read_only),
         tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
-        network_mode: Some(network_mode(protocol, spec.isolation.network).to_owned()),
+        network_mode: Some(network_mode(protocol, spec.isolation.network, egress).to_owned()),
         binds: Some(vec![format!("{host_dir}:{WHIRL_DIR}:rw")]),
         // Reaps what `docker exec` leaves behind and forwards signals.
         init: Some(protocol == Protocol::Exec),
@@ -121,12 +145,16 @@ mod tests {
             isolation,
             ..ContainerSpec::runtime(RuntimeKind::Python3, 256)
         };
+        let placement = Placement {
+            protocol,
+            image: "img:1",
+            host_dir: "/host/dir",
+            egress: EGRESS_NETWORK,
+        };
         create_body(
             &config,
             &spec,
-            protocol,
-            "img:1",
-            "/host/dir",
+            placement,
             vec!["A=1".into()],
             HashMap::from([("whirl.instance".into(), "whirl".into())]),
         )

@@ -21,7 +21,9 @@ use crate::actionloop::{check_json_object, init_answer_error, init_line, run_lin
 use crate::docker::attach::{attach, CollectedLines};
 use crate::docker::container::{Channel, DockerContainer, Ready};
 use crate::docker::freezer::Freezer;
-use crate::docker::host_config::{create_body, network_mode, Protocol, ACTIONLOOP_SOCKET};
+use crate::docker::host_config::{
+    create_body, network_mode, Placement, Protocol, ACTIONLOOP_SOCKET,
+};
 use crate::docker::http::{post_json, wait_for_port, HttpOutcome};
 use crate::docker::Inner;
 use crate::driver::{
@@ -160,15 +162,14 @@ pub(crate) async fn create(inner: &Inner, spec: &ContainerSpec) -> Result<Docker
     labels.insert("whirl.driver".to_owned(), "docker".to_owned());
     labels.insert("whirl.image".to_owned(), spec.image.to_string());
     labels.insert("whirl.memory_mb".to_owned(), spec.memory_mb.to_string());
-    let body = create_body(
-        &inner.config,
-        spec,
+    let host_path = host_dir.display().to_string();
+    let placement = Placement {
         protocol,
-        &image,
-        &host_dir.display().to_string(),
-        env,
-        labels,
-    );
+        image: &image,
+        host_dir: &host_path,
+        egress: &inner.egress_network,
+    };
+    let body = create_body(&inner.config, spec, placement, env, labels);
     let options = CreateContainerOptionsBuilder::new().name(&name).build();
     inner
         .docker
@@ -185,16 +186,25 @@ pub(crate) async fn create(inner: &Inner, spec: &ContainerSpec) -> Result<Docker
         })?;
     let ended = Arc::new(AtomicBool::new(false));
     let prepared = async {
-        let output = attach(&inner.docker, &name, ended.clone()).await?;
-        inner
-            .docker
-            .start_container(&name, None::<StartContainerOptions>)
-            .await
-            .map_err(|e| DriverError::docker(format!("starting container {name}"), e))?;
+        let start = || async {
+            inner
+                .docker
+                .start_container(&name, None::<StartContainerOptions>)
+                .await
+                .map_err(|e| DriverError::docker(format!("starting container {name}"), e))
+        };
         let timeout = inner.config.start_timeout;
         let channel = match (protocol, listener) {
             (Protocol::ActionLoop, Some(listener)) => {
-                let socket = match tokio::time::timeout(timeout, listener.accept()).await {
+                // Attached after the start, while the launcher connects: `logs` replays what
+                // the container wrote before the attach, so the attach is off the cold path.
+                start().await?;
+                let (output, accepted) = tokio::join!(
+                    attach(&inner.docker, &name, ended.clone()),
+                    tokio::time::timeout(timeout, listener.accept())
+                );
+                let output = output?;
+                let socket = match accepted {
                     Ok(Ok((socket, _))) => socket,
                     Ok(Err(e)) => {
                         return Err(DriverError::io(format!("accepting {name}'s launcher"), e))
@@ -228,11 +238,13 @@ pub(crate) async fn create(inner: &Inner, spec: &ContainerSpec) -> Result<Docker
                 }
             }
             (Protocol::OpenWhiskHttp, _) => {
+                let output = attach(&inner.docker, &name, ended.clone()).await?;
+                start().await?;
                 let logs = CollectedLines::collect(output, MAX_LINE);
                 let ip = container_ip(
                     &inner.docker,
                     &name,
-                    network_mode(protocol, spec.isolation.network),
+                    network_mode(protocol, spec.isolation.network, &inner.egress_network),
                 )
                 .await?;
                 let addr = SocketAddr::new(ip, 8080);
@@ -250,6 +262,8 @@ pub(crate) async fn create(inner: &Inner, spec: &ContainerSpec) -> Result<Docker
                 Channel::Http { addr, logs }
             }
             _ => {
+                let output = attach(&inner.docker, &name, ended.clone()).await?;
+                start().await?;
                 // The container's own output (an image's entrypoint) is not any run's log.
                 let _ = CollectedLines::collect(output, MAX_LINE);
                 Channel::Exec { fprocess }

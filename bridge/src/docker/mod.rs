@@ -63,6 +63,8 @@ pub(crate) struct Inner {
     serial: AtomicU64,
     /// Distinguishes this driver's container names from an earlier run's.
     run_id: String,
+    /// The network of containers with egress (see [`networks`]).
+    egress_network: String,
     /// What each blackbox image needs, read once per image.
     image_facts: Mutex<HashMap<String, lifecycle::ImageFacts>>,
 }
@@ -91,7 +93,7 @@ impl DockerDriver {
         config: DockerDriverConfig,
         images: RuntimeImages,
     ) -> Result<Self> {
-        networks::ensure(&docker).await?;
+        let egress_network = networks::ensure(&docker).await?;
         let sockets = config.runtime_dir.join("docker");
         std::fs::create_dir_all(&sockets)
             .map_err(|e| DriverError::io(format!("creating {}", sockets.display()), e))?;
@@ -112,11 +114,13 @@ impl DockerDriver {
                 slots: Mutex::new(HashMap::new()),
                 serial: AtomicU64::new(1),
                 run_id,
+                egress_network,
                 image_facts: Mutex::new(HashMap::new()),
             }),
         };
         let removed = lifecycle::remove_leftovers(&driver.inner).await?;
         tracing::info!(
+            egress_network = %driver.inner.egress_network,
             instance = %driver.inner.config.instance,
             invoker = %driver.inner.config.invoker,
             removed,
