@@ -49,11 +49,7 @@ pub(crate) struct Placement<'a> {
 }
 
 /// The network a container joins.
-pub(crate) fn network_mode<'a>(
-    protocol: Protocol,
-    network: NetworkAccess,
-    egress: &'a str,
-) -> &'a str {
+pub(crate) fn network_mode(protocol: Protocol, network: NetworkAccess, egress: &str) -> &str {
     match (network, protocol) {
         (NetworkAccess::Egress, _) => egress,
         // The invoker must reach port 8080: an internal network, no route out.
