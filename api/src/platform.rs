@@ -54,6 +54,8 @@ pub struct PlatformOptions {
     pub user_memory_mb: u64,
     /// When idle action containers are removed (and, for the histogram policies, pre-warmed).
     pub keep_alive: KeepAlivePolicy,
+    /// How long an idle action container stays unpaused (OpenWhisk's pause grace, 10 s).
+    pub pause_grace_ms: u64,
     /// Prewarmed stem cells per kind.
     pub stem_cells: Vec<(RuntimeKind, usize)>,
     /// Fork Python actions from the zygote.
@@ -79,6 +81,7 @@ impl Default for PlatformOptions {
             http_workers: 2,
             user_memory_mb: 2048,
             keep_alive: KeepAlivePolicy::DEFAULT,
+            pause_grace_ms: 10_000,
             stem_cells: vec![(RuntimeKind::Nodejs20, 2)],
             python_zygote: true,
             create_guest: true,
@@ -201,6 +204,7 @@ impl Platform {
         let pool = PoolConfig {
             user_memory_mb: options.user_memory_mb,
             keep_alive: options.keep_alive.clone(),
+            pause_grace_ms: Some(options.pause_grace_ms),
             prewarm,
             ..PoolConfig::default()
         };

@@ -65,3 +65,102 @@ fn a_blackbox_action_with_a_missing_image_is_a_developer_error_naming_it() {
     let error = reply.json["response"]["result"]["error"].as_str().unwrap();
     assert!(error.contains("whirl-test/absent:1"), "{error}");
 }
+
+#[test]
+fn the_first_python_call_runs_in_a_stem_cell_the_pool_prewarmed() {
+    let server = TestServer::start_with(docker_options());
+    let guest = server.guest();
+    // Give the pool a moment to create its stem cell, then note the time.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let before_action = bridge::format_rfc3339_nanos(std::time::SystemTime::now());
+    let code = "import socket\ndef main(args):\n    return {'container': socket.gethostname()}\n";
+    let reply = guest.put("/api/v1/namespaces/_/actions/where", &python(code));
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let reply = guest.post(
+        "/api/v1/namespaces/_/actions/where?blocking=true&result=true",
+        &json!({}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let container = reply.json["container"].as_str().unwrap();
+    let inspect = std::process::Command::new("docker")
+        .args(["inspect", "-f", "{{.Created}}", container])
+        .output()
+        .unwrap();
+    assert!(inspect.status.success(), "{inspect:?}");
+    let created = String::from_utf8_lossy(&inspect.stdout).trim().to_owned();
+    assert!(
+        created < before_action,
+        "the container ({created}) was created after the action ({before_action}): no stem cell"
+    );
+}
+
+/// Whether the cgroup freezer holds the container (cgroup v1 or v2), or Docker says it is paused.
+fn paused(container: &str) -> bool {
+    let inspect = std::process::Command::new("docker")
+        .args([
+            "inspect",
+            "-f",
+            "{{.State.Paused}} {{.State.Pid}}",
+            container,
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&inspect.stdout).trim().to_owned();
+    let (docker_paused, pid) = text.split_once(' ').unwrap();
+    if docker_paused == "true" {
+        return true;
+    }
+    let table = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    table.lines().any(|line| {
+        let parts: Vec<&str> = line.splitn(3, ':').collect();
+        let path = parts[2].trim_start_matches('/');
+        if parts[1].split(',').any(|c| c == "freezer") {
+            std::fs::read_to_string(format!("/sys/fs/cgroup/freezer/{path}/freezer.state"))
+                .is_ok_and(|state| state.trim() == "FROZEN")
+        } else if parts[1].is_empty() {
+            std::fs::read_to_string(format!("/sys/fs/cgroup/{path}/cgroup.freeze"))
+                .is_ok_and(|state| state.trim() == "1")
+        } else {
+            false
+        }
+    })
+}
+
+fn exists(container: &str) -> bool {
+    std::process::Command::new("docker")
+        .args(["inspect", container])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+#[test]
+fn idle_containers_are_paused_reused_after_unpause_then_removed_after_keep_alive() {
+    let server = TestServer::start_with(PlatformOptions {
+        pause_grace_ms: 300,
+        keep_alive: actors::core::pool::KeepAlivePolicy::IdleFor { idle_ms: 3_000 },
+        stem_cells: Vec::new(),
+        ..docker_options()
+    });
+    let guest = server.guest();
+    let code = "import socket\ndef main(args):\n    return {'container': socket.gethostname()}\n";
+    let reply = guest.put("/api/v1/namespaces/_/actions/idle", &python(code));
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let invoke = || {
+        let reply = guest.post(
+            "/api/v1/namespaces/_/actions/idle?blocking=true&result=true",
+            &json!({}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.json["container"].as_str().unwrap().to_owned()
+    };
+    let first = invoke();
+    // The pool's tick is 500 ms: paused within a second of the grace.
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    assert!(paused(&first), "the idle container was not paused");
+    assert_eq!(invoke(), first, "the paused container was not reused");
+    assert!(!paused(&first));
+    std::thread::sleep(std::time::Duration::from_millis(5_000));
+    assert!(!exists(&first), "the container outlived its keep-alive");
+}

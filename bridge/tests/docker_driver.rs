@@ -389,6 +389,44 @@ async fn containers_with_egress_cannot_reach_one_another() {
 }
 
 #[tokio::test]
+async fn container_creation_is_bounded() {
+    let images = runtime_images().await;
+    let docker = bridge::docker::connect().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = DockerDriverConfig::new(dir.path().to_path_buf(), "whirl-test", "bounded");
+    config.max_parallel_creates = 1;
+    let driver = DockerDriver::start(docker, config, images.clone())
+        .await
+        .unwrap();
+    // A server that takes a second to open its port: a creation holds its slot that long.
+    let slow_server = format!("import time\ntime.sleep(1)\n{OPENWHISK_SERVER}");
+    test_image(
+        &images,
+        "whirl-test-slow-server:1",
+        "COPY server.py /server.py\nCMD [\"python3\", \"/server.py\"]\n",
+        &[ContextFile {
+            path: "server.py".into(),
+            mode: 0o644,
+            contents: slow_server.into_bytes(),
+        }],
+    )
+    .await;
+    let spec = ContainerSpec {
+        image: ContainerImage::Blackbox("whirl-test-slow-server:1".into()),
+        ..ContainerSpec::runtime(RuntimeKind::Python3, 128)
+    };
+    let started = std::time::Instant::now();
+    let (a, b) = tokio::join!(driver.create(spec.clone()), driver.create(spec));
+    let both = started.elapsed();
+    assert!(
+        both >= Duration::from_millis(1_900),
+        "two creations overlapped ({both:?}) with one slot"
+    );
+    driver.remove(&a.unwrap()).await.unwrap();
+    driver.remove(&b.unwrap()).await.unwrap();
+}
+
+#[tokio::test]
 async fn an_unknown_image_is_a_developer_error_naming_it() {
     let h = driver("unknown").await;
     let spec = ContainerSpec {
