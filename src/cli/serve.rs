@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// Where containers run.
     #[arg(long, value_enum, default_value_t = Backend::Process)]
     pub backend: Backend,
+    /// Pause an idle action container after this many milliseconds (OpenWhisk's pause grace).
+    #[arg(long = "pause-grace-ms", default_value_t = 10_000)]
+    pub pause_grace_ms: u64,
     /// With `--backend docker`: the network of actions without a `network` annotation.
     #[arg(long = "docker-network", value_enum, default_value_t = DockerNetwork::Bridge)]
     pub docker_network: DockerNetwork,
@@ -107,6 +110,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         http_workers: args.http_workers,
         user_memory_mb: args.user_memory,
         keep_alive: args.keep_alive.clone(),
+        pause_grace_ms: args.pause_grace_ms,
         stem_cells: args.stem_cells.clone(),
         python_zygote: !args.no_zygote,
         create_guest: !args.no_guest,
