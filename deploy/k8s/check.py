@@ -8,6 +8,8 @@ cannot see: every name and port one object refers to exists in the object it nam
   names a volume or a claim template; claims named by pods exist;
 - Services select some workload's pods, and their target ports are ports those pods declare;
 - StatefulSets' serviceName is a headless Service that selects them;
+- NetworkPolicies select some workload's pods, their peers select pods, and their ports are ports of the pods
+  they protect;
 - NATS: three replicas, --routes lists exactly the pods <set>-<i>.<service>.<namespace>.svc.cluster.local on the
   cluster port, the client URLs Whirl is given (WHIRL_NATS) are the same pods on the client port;
 - Whirl: the controller and invokers run whirl:local with the roles and flags `whirl serve` has (with
@@ -135,6 +137,27 @@ def check_services(objects):
             problem(name_of(obj), f"its Service {service['metadata']['name']} does not select its pods")
 
 
+def check_network_policies(objects):
+    workloads = [o for o in objects if pod_spec(o) is not None]
+
+    def selected(selector):
+        return [w for w in workloads if selects(selector.get("matchLabels", {}), w["spec"]["template"]["metadata"]["labels"])]
+
+    for policy in (o for o in objects if o["kind"] == "NetworkPolicy"):
+        where = name_of(policy)
+        protected = selected(policy["spec"]["podSelector"])
+        if not protected:
+            problem(where, "protects no workload's pods")
+        for rule in policy["spec"].get("ingress", []):
+            for peer in rule.get("from", []):
+                if "podSelector" in peer and not selected(peer["podSelector"]):
+                    problem(where, f"a peer selector {peer['podSelector']} selects no workload's pods")
+            for port in rule.get("ports", []):
+                for workload in protected:
+                    if port["port"] not in container_ports(pod_spec(workload)):
+                        problem(where, f"port {port['port']} is not a port of {name_of(workload)}")
+
+
 def find(objects, kind, name):
     for obj in objects:
         if obj["kind"] == kind and obj["metadata"]["name"] == name:
@@ -221,6 +244,7 @@ def main():
             problem(name_of(obj), "not in the namespace whirl")
     check_workloads(objects)
     check_services(objects)
+    check_network_policies(objects)
     nats_urls = check_nats(objects)
     check_whirl(objects, nats_urls, whirl_serve_flags(args.whirl) if args.whirl else None)
     for line in problems:
