@@ -21,7 +21,7 @@ use crate::core::ids::{ActivationId as CoreActivationId, InvokerId};
 use crate::core::random::SplitMix64;
 use crate::core::time::Millis;
 use actix::prelude::*;
-use bridge::bus::{ActivationMessage, Bus, CompletionMessage, InvokerPing};
+use bridge::bus::{ActivationMessage, ActivationStarted, Bus, CompletionMessage, InvokerPing};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,7 +96,16 @@ impl ControllerActor {
         let bus = self.bus.clone();
         let mut completions = bus.subscribe_completions().await?;
         let mut pings = bus.subscribe_pings().await?;
+        let mut started = bus.subscribe_started().await?;
         let addr = Supervisor::start(move |_| self);
+        let to = addr.clone();
+        tokio::spawn(async move {
+            while let Some(notice) = started.recv().await {
+                if to.send(Started(notice)).await.is_err() {
+                    break;
+                }
+            }
+        });
         let to = addr.clone();
         tokio::spawn(async move {
             while let Some(completion) = completions.recv().await {
@@ -382,6 +391,21 @@ impl Handler<Ping> for ControllerActor {
             },
             None,
         );
+    }
+}
+
+/// An invoker began running an activation.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Started(ActivationStarted);
+
+impl Handler<Started> for ControllerActor {
+    type Result = ();
+
+    fn handle(&mut self, Started(notice): Started, _: &mut Self::Context) {
+        let now = self.now();
+        self.core
+            .started(&convert::core_id(&notice.activation_id), now);
     }
 }
 

@@ -19,7 +19,7 @@ use crate::core::invoker::{Invoker, InvokerEffect, InvokerInput, RunSpec};
 use crate::core::pool::{ContainerState, PoolConfig, PoolCounters};
 use crate::core::time::Millis;
 use actix::prelude::*;
-use bridge::bus::{ActivationMessage, Bus, CompletionMessage, InvokerPing};
+use bridge::bus::{ActivationMessage, ActivationStarted, Bus, CompletionMessage, InvokerPing};
 use bridge::{ContainerDriver, ContainerImage, ContainerSpec, Isolation, RuntimeKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -151,6 +151,16 @@ impl InvokerActor {
                         tracing::error!(activation_id = %activation, "execute for an activation without message");
                         continue;
                     };
+                    let notice = ActivationStarted {
+                        activation_id: message.activation_id,
+                        invoker: self.config.id.to_string(),
+                    };
+                    let bus = self.bus.clone();
+                    tokio::spawn(async move {
+                        if let Err(error) = bus.publish_started(notice).await {
+                            tracing::warn!(%error, "cannot publish a start notice");
+                        }
+                    });
                     let execution = Execution {
                         container,
                         activation,

@@ -18,8 +18,10 @@ mod follower;
 mod handlers;
 mod info;
 pub mod invoke;
+mod invoker_node;
 pub mod middleware;
 pub mod names;
+pub mod nats;
 pub mod openapi;
 mod platform;
 pub mod provisioning;
@@ -31,6 +33,7 @@ pub mod wire;
 
 pub use config::ApiConfig;
 pub use error::{Error, Result};
+pub use invoker_node::InvokerNode;
 pub use platform::{Backend, GuestKey, Platform, PlatformOptions};
 pub use state::ApiState;
 

@@ -5,6 +5,7 @@
 use crate::bootstrap::{apply_namespace_limits, ensure_catalog, ensure_guest, write_private_file};
 use crate::config::ApiConfig;
 use crate::error::{Error, Result};
+use crate::nats::{ActivationPublisher, TriggerSubscriber};
 use crate::state::ApiState;
 use actix_web::dev::ServerHandle;
 use actix_web::HttpServer;
@@ -14,7 +15,7 @@ use actors::core::controller::ControllerConfig;
 use actors::core::ids::InvokerId;
 use actors::core::pool::{KeepAlivePolicy, PoolConfig, PrewarmSpec};
 use actors::invoker_actor::{InvokerActor, InvokerConfig};
-use bridge::bus::{Bus, InProcessBus};
+use bridge::bus::{Bus, InProcessBus, NatsBus};
 use bridge::docker::images::build_runtime_images;
 use bridge::docker::{DockerDriver, DockerDriverConfig};
 use bridge::{
@@ -67,6 +68,11 @@ pub struct PlatformOptions {
     /// Run an invoker in this process (off: a controller alone, which answers 503 until an
     /// invoker joins over a shared bus).
     pub start_invoker: bool,
+    /// NATS servers (`nats://host:port`, comma-separated): the bus between controllers and
+    /// invokers, and the public trigger and activation subjects. `None`: the in-process bus.
+    pub nats: Option<String>,
+    /// This process's invoker number (`invoker<N>` on the bus; unique per deployment).
+    pub invoker_id: u32,
     /// Stop on SIGINT/SIGTERM (off in tests).
     pub handle_signals: bool,
     pub controller: ControllerConfig,
@@ -87,6 +93,8 @@ impl Default for PlatformOptions {
             create_guest: true,
             create_catalog: true,
             start_invoker: true,
+            nats: None,
+            invoker_id: 0,
             handle_signals: true,
             controller: ControllerConfig::default(),
             api: ApiConfig::default(),
@@ -160,13 +168,73 @@ async fn start_driver(
     }
 }
 
+/// The bus of this process: NATS when `options.nats` names servers, else in-process.
+pub(crate) async fn connect_bus(
+    options: &PlatformOptions,
+    name: &str,
+) -> Result<(Arc<dyn Bus>, Option<async_nats::Client>)> {
+    match &options.nats {
+        Some(servers) => {
+            let bus = NatsBus::connect(servers, name)
+                .await
+                .map_err(|e| startup("connect to NATS")(e.to_string()))?;
+            tracing::info!(%servers, "bus: NATS");
+            let client = bus.client().clone();
+            Ok((Arc::new(bus), Some(client)))
+        }
+        None => Ok((Arc::new(InProcessBus::new()), None)),
+    }
+}
+
+/// Starts the driver and a supervised invoker on `bus`; returns the driver.
+pub(crate) async fn start_invoker(
+    data_dir: &Path,
+    options: &PlatformOptions,
+    bus: Arc<dyn Bus>,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn ContainerDriver>> {
+    let instance = instance_name(data_dir);
+    let invoker_id = InvokerId(options.invoker_id);
+    let (driver, prewarm) = start_driver(data_dir, options, &instance, invoker_id).await?;
+    let pool = PoolConfig {
+        user_memory_mb: options.user_memory_mb,
+        keep_alive: options.keep_alive.clone(),
+        pause_grace_ms: Some(options.pause_grace_ms),
+        prewarm,
+        ..PoolConfig::default()
+    };
+    let mut invoker = InvokerConfig::new(invoker_id, pool);
+    invoker.instance = instance;
+    InvokerActor::new(invoker, driver.clone(), bus, clock)
+        .start_supervised()
+        .await
+        .map_err(|e| startup("start the invoker")(e.to_string()))?;
+    tracing::info!(invoker = %invoker_id, "invoker started");
+    Ok(driver)
+}
+
+/// Removes every container a driver still has (at shutdown).
+pub(crate) async fn remove_containers(driver: &dyn ContainerDriver) {
+    match driver.list().await {
+        Ok(containers) => {
+            for container in containers {
+                if let Err(error) = driver.remove(&container.id).await {
+                    tracing::warn!(container = %container.id, %error, "cannot remove container at shutdown");
+                }
+            }
+        }
+        Err(error) => tracing::warn!(%error, "cannot list containers at shutdown"),
+    }
+}
+
 /// A running platform.
 pub struct Platform {
     address: SocketAddr,
     guest: Option<GuestKey>,
     admin_token_path: PathBuf,
     state: ApiState,
-    driver: Arc<dyn ContainerDriver>,
+    driver: Option<Arc<dyn ContainerDriver>>,
+    _activations: Option<ActivationPublisher>,
     handle: ServerHandle,
     server: actix_rt::task::JoinHandle<std::io::Result<()>>,
 }
@@ -187,10 +255,7 @@ impl Platform {
             .map_err(|e| startup("record the orphaned activations")(e.to_string()))?;
         tracing::info!(data_dir = %data_dir.display(), head = store.head_seq(), orphans, "store open");
 
-        let instance = instance_name(data_dir);
-        let invoker_id = InvokerId(0);
-        let (driver, prewarm) = start_driver(data_dir, &options, &instance, invoker_id).await?;
-        let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+        let (bus, nats) = connect_bus(&options, "whirl-controller").await?;
         options.api.throttles = options.controller.throttles.clone();
         let controller = ControllerActor::new(
             options.controller.clone(),
@@ -201,21 +266,11 @@ impl Platform {
         .start_supervised()
         .await
         .map_err(|e| startup("start the controller")(e.to_string()))?;
-        let pool = PoolConfig {
-            user_memory_mb: options.user_memory_mb,
-            keep_alive: options.keep_alive.clone(),
-            pause_grace_ms: Some(options.pause_grace_ms),
-            prewarm,
-            ..PoolConfig::default()
+        let driver = if options.start_invoker {
+            Some(start_invoker(data_dir, &options, bus, clock.clone()).await?)
+        } else {
+            None
         };
-        if options.start_invoker {
-            let mut invoker = InvokerConfig::new(invoker_id, pool);
-            invoker.instance = instance;
-            InvokerActor::new(invoker, driver.clone(), bus, clock.clone())
-                .start_supervised()
-                .await
-                .map_err(|e| startup("start the invoker")(e.to_string()))?;
-        }
 
         let admin_token = crate::auth::new_secret();
         let admin_token_path = data_dir.join("admin.token");
@@ -231,6 +286,16 @@ impl Platform {
             ensure_guest(&state, data_dir).await?
         } else {
             None
+        };
+
+        let activations = match &nats {
+            Some(client) => {
+                TriggerSubscriber::start(state.clone(), client.clone())
+                    .await
+                    .map_err(|e| startup("subscribe to the trigger subjects")(e.to_string()))?;
+                Some(ActivationPublisher::start(&state.store, client.clone()))
+            }
+            None => None,
         };
 
         let app_state = state.clone();
@@ -264,6 +329,7 @@ impl Platform {
             admin_token_path,
             state,
             driver,
+            _activations: activations,
             handle,
             server,
         })
@@ -303,15 +369,8 @@ impl Platform {
     /// the containers the invoker still has.
     pub async fn wait(self) -> Result<()> {
         let served = self.server.await;
-        match self.driver.list().await {
-            Ok(containers) => {
-                for container in containers {
-                    if let Err(error) = self.driver.remove(&container.id).await {
-                        tracing::warn!(container = %container.id, %error, "cannot remove container at shutdown");
-                    }
-                }
-            }
-            Err(error) => tracing::warn!(%error, "cannot list containers at shutdown"),
+        if let Some(driver) = &self.driver {
+            remove_containers(driver.as_ref()).await;
         }
         match served {
             Ok(Ok(())) => Ok(()),

@@ -1,13 +1,14 @@
 //! `whirl serve`: runs Whirl. With the embedded defaults (`--role all`, `--backend process`) one
 //! process holds the store, a controller, one invoker on local processes, and the HTTP API; the
-//! wiring is `api::Platform`, shared with the API's tests.
+//! wiring is `api::Platform`, shared with the API's tests. With `--nats`, controllers and
+//! invokers (`--role controller|invoker`, `api::InvokerNode`) talk over NATS.
 
 use super::DataDir;
 use actors::core::controller::ControllerConfig;
 use actors::core::pool::{HistogramPolicy, KeepAlivePolicy, WindowRule};
 use actors::core::throttle::ThrottleConfig;
 use anyhow::Context;
-use api::{ApiConfig, Platform, PlatformOptions};
+use api::{ApiConfig, InvokerNode, Platform, PlatformOptions};
 use bridge::{NetworkAccess, RuntimeKind};
 use std::net::SocketAddr;
 
@@ -20,6 +21,18 @@ pub enum Backend {
     /// Docker containers through the Docker API (one container per warm function), isolated
     /// by memory, CPU shares, pids, capabilities and network (docs/docker.md).
     Docker,
+}
+
+/// What this process does in a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// Controller and invoker in one process (the embedded default; with `--nats`, also a
+    /// member of a multi-node deployment).
+    All,
+    /// The API, the log and the controller; invokers join over NATS.
+    Controller,
+    /// An invoker only: runs what the controllers send over NATS (no log, no API).
+    Invoker,
 }
 
 /// What an action's container may reach on the network (Docker backend; see docs/docker.md).
@@ -42,6 +55,16 @@ pub struct ServeArgs {
     /// Where containers run.
     #[arg(long, value_enum, default_value_t = Backend::Process)]
     pub backend: Backend,
+    /// What this process does: `all` (the default), `controller` or `invoker` (needs `--nats`).
+    #[arg(long, value_enum, default_value_t = Role::All)]
+    pub role: Role,
+    /// NATS servers, `nats://HOST:PORT` (comma-separated for a cluster): the bus between
+    /// controllers and invokers, and the public trigger and activation subjects (docs/nats.md).
+    #[arg(long, env = "WHIRL_NATS")]
+    pub nats: Option<String>,
+    /// This invoker's number (`invoker<N>` on the bus), unique in the deployment.
+    #[arg(long = "invoker-id", default_value_t = 0)]
+    pub invoker_id: u32,
     /// Pause an idle action container after this many milliseconds (OpenWhisk's pause grace).
     #[arg(long = "pause-grace-ms", default_value_t = 10_000)]
     pub pause_grace_ms: u64,
@@ -115,11 +138,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         python_zygote: !args.no_zygote,
         create_guest: !args.no_guest,
         create_catalog: true,
-        start_invoker: true,
+        start_invoker: args.role != Role::Controller,
+        nats: args.nats.clone(),
+        invoker_id: args.invoker_id,
         handle_signals: true,
         controller,
         api: ApiConfig::default(),
     };
+    if args.role == Role::Invoker {
+        let node = InvokerNode::start(data_dir, options)
+            .await
+            .context("cannot start the invoker")?;
+        eprintln!(
+            "whirl: invoker{} running actions for the controllers on {}",
+            args.invoker_id,
+            args.nats.as_deref().unwrap_or_default()
+        );
+        return node.wait().await.context("invoker failed");
+    }
     let platform = Platform::start(data_dir, options)
         .await
         .with_context(|| format!("cannot start Whirl on {}", data_dir.display()))?;

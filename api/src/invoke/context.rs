@@ -32,6 +32,19 @@ impl InvocationContext {
         }
     }
 
+    /// Whirl itself acting for `namespace` (a trigger fired by a NATS publish or a feed): the
+    /// records belong to the namespace, the log says `system`, and no key is handed to actions.
+    pub fn system(namespace: &str, transaction_id: String) -> Self {
+        Self {
+            subject: namespace.to_owned(),
+            by: ChangedBy::System,
+            api_key: None,
+            transaction_id,
+            cause: None,
+            caused_by: None,
+        }
+    }
+
     /// The same invoker, for an activation caused by `cause`.
     pub fn caused_by(&self, cause: ActivationId, caused_by: Option<&'static str>) -> Self {
         Self {

@@ -7,7 +7,10 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 
-use super::{ActivationMessage, Bus, BusError, BusReceiver, CompletionMessage, InvokerPing};
+use super::{
+    ActivationMessage, ActivationStarted, Bus, BusError, BusReceiver, CompletionMessage,
+    InvokerPing,
+};
 
 /// A bus whose subscribers all live in this process.
 #[derive(Default)]
@@ -21,6 +24,7 @@ struct State {
     invokers: BTreeMap<String, InvokerQueue>,
     completions: Vec<UnboundedSender<CompletionMessage>>,
     pings: Vec<UnboundedSender<InvokerPing>>,
+    started: Vec<UnboundedSender<ActivationStarted>>,
 }
 
 struct InvokerQueue {
@@ -124,6 +128,17 @@ impl Bus for InProcessBus {
     async fn subscribe_pings(&self) -> Result<BusReceiver<InvokerPing>, BusError> {
         let (sender, receiver) = unbounded_channel();
         self.state().pings.push(sender);
+        Ok(receiver)
+    }
+
+    async fn publish_started(&self, msg: ActivationStarted) -> Result<(), BusError> {
+        fan_out(&mut self.state().started, msg);
+        Ok(())
+    }
+
+    async fn subscribe_started(&self) -> Result<BusReceiver<ActivationStarted>, BusError> {
+        let (sender, receiver) = unbounded_channel();
+        self.state().started.push(sender);
         Ok(receiver)
     }
 }

@@ -58,3 +58,11 @@ pub struct InvokerPing {
     /// When the ping was sent (unix ms, the invoker's clock).
     pub sent_at_ms: u64,
 }
+
+/// An invoker began running an activation in a container: should the invoker die now, the
+/// activation is not sent elsewhere (it may have had effects) but recorded as lost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivationStarted {
+    pub activation_id: ActivationId,
+    pub invoker: String,
+}

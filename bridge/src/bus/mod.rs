@@ -1,13 +1,15 @@
 //! The `Bus` trait: how controllers and invokers talk. Activations go controller → invoker,
-//! completions go invoker → every controller, health pings go invoker → every controller.
-//! [`InProcessBus`] is the embedded default (one process); a NATS bus implements the same trait
-//! for multi-node deployments.
+//! completions, start notices and health pings go invoker → every controller.
+//! [`InProcessBus`] is the embedded default (one process); [`NatsBus`] implements the same trait
+//! over NATS for multi-node deployments (subjects and payloads in docs/nats.md).
 
 mod in_process;
 mod messages;
+mod nats;
 
 pub use in_process::InProcessBus;
-pub use messages::{ActivationMessage, CompletionMessage, InvokerPing};
+pub use messages::{ActivationMessage, ActivationStarted, CompletionMessage, InvokerPing};
+pub use nats::{NatsBus, SUBJECT_PREFIX};
 
 use async_trait::async_trait;
 
@@ -55,4 +57,8 @@ pub trait Bus: Send + Sync + 'static {
     async fn publish_ping(&self, ping: InvokerPing) -> Result<(), BusError>;
     /// Every invoker's pings.
     async fn subscribe_pings(&self) -> Result<BusReceiver<InvokerPing>, BusError>;
+    /// Announces that an invoker began running an activation.
+    async fn publish_started(&self, msg: ActivationStarted) -> Result<(), BusError>;
+    /// Every invoker's start notices.
+    async fn subscribe_started(&self) -> Result<BusReceiver<ActivationStarted>, BusError>;
 }
