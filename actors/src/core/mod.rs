@@ -9,10 +9,12 @@
 //! - [`pool`]: which container of an invoker runs an activation (warm, prewarmed, cold, evict, queue).
 //! - [`throttle`]: per-namespace invocations per minute, concurrent invocations and trigger fires per minute.
 //! - [`lifecycle`]: turns what happened to one activation into its final status, result, logs and annotations.
+//! - [`alarm`]: when alarm feeds fire their triggers (cron and intervals, checkpoints, catch-up).
 //!
 //! `docs/cores.md` describes the contracts for hosts; the rustdoc of each input and effect is normative.
 
 pub mod action;
+pub mod alarm;
 pub mod controller;
 pub mod dispatcher;
 pub mod error;
