@@ -1,8 +1,10 @@
-//! What `whirl serve` sets up on start through ordinary events: the catalog (`/whisk.system/utils`,
-//! by `System`, when missing), the guest namespace with its key in `<data-dir>/guest.auth` (on
+//! What `whirl serve` sets up on start through ordinary events: the catalog (`/whisk.system/utils`
+//! and the alarm feed actions of `/whisk.system/alarms`, by `System`, when missing), the guest namespace with its key in `<data-dir>/guest.auth` (on
 //! first start), and the controller's per-namespace throttle limits.
 
-use crate::catalog::{SYSTEM_NAMESPACE, UTILS, UTILS_PACKAGE};
+use crate::catalog::{
+    ALARMS_PACKAGE, ALARM_FEEDS, ALARM_FEED_CODE, SYSTEM_NAMESPACE, UTILS, UTILS_PACKAGE,
+};
 use crate::error::{Error, Result};
 use crate::provisioning::{create_namespace_events, throttle_limits};
 use crate::state::ApiState;
@@ -143,12 +145,84 @@ pub async fn ensure_catalog(state: &ApiState) -> Result<usize> {
             by,
         });
     }
+    alarms_catalog(projections, now, &mut events)?;
     let created = events.len();
     if created > 0 {
         state.commit(events).await?;
         tracing::info!(events = created, "catalog /whisk.system/utils created");
     }
     Ok(created)
+}
+
+/// The events that create `/whisk.system/alarms` and its feed actions where missing (annotated
+/// `feed: true`, as OpenWhisk's catalog marks feed actions).
+fn alarms_catalog(
+    projections: &store::Projections,
+    now: u64,
+    events: &mut Vec<Event>,
+) -> Result<()> {
+    let by = ChangedBy::System;
+    if projections
+        .package(SYSTEM_NAMESPACE, ALARMS_PACKAGE)
+        .map_err(Error::store("read the alarms package"))?
+        .is_none()
+    {
+        events.push(Event::PackagePut {
+            package: PackageDoc {
+                namespace: SYSTEM_NAMESPACE.into(),
+                name: ALARMS_PACKAGE.into(),
+                version: SemVer::INITIAL,
+                publish: true,
+                annotations: to_json_text(&[KeyValue::new(
+                    "description",
+                    "Alarms and periodic utility",
+                )]),
+                parameters: to_json_text(&[]),
+                binding: None,
+                updated_ms: now,
+            },
+            by,
+        });
+    }
+    for (name, description, parameters) in ALARM_FEEDS {
+        if projections
+            .action(SYSTEM_NAMESPACE, &format!("{ALARMS_PACKAGE}/{name}"))
+            .map_err(Error::store("read an alarm feed action"))?
+            .is_some()
+        {
+            continue;
+        }
+        let parameters: Vec<serde_json::Value> = parameters
+            .iter()
+            .map(|parameter| serde_json::json!({"name": parameter, "required": false}))
+            .collect();
+        events.push(Event::ActionPut {
+            action: ActionDoc {
+                namespace: SYSTEM_NAMESPACE.into(),
+                package: Some(ALARMS_PACKAGE.into()),
+                name: (*name).into(),
+                version: SemVer::INITIAL,
+                publish: true,
+                exec: Exec::Code {
+                    kind: "nodejs:20".into(),
+                    code: ALARM_FEED_CODE.into(),
+                    binary: false,
+                    main: None,
+                },
+                annotations: to_json_text(&[
+                    KeyValue::new("feed", true),
+                    KeyValue::new("description", *description),
+                    KeyValue::new("parameters", serde_json::Value::Array(parameters)),
+                    KeyValue::new("exec", "nodejs:20"),
+                ]),
+                parameters: to_json_text(&[]),
+                limits: ActionLimits::default(),
+                updated_ms: now,
+            },
+            by,
+        });
+    }
+    Ok(())
 }
 
 /// Tells the controller every namespace's throttle overrides.

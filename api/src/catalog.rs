@@ -1,5 +1,7 @@
 //! The built-in public catalog, as OpenWhisk ships one: the package `/whisk.system/utils` with
-//! `echo`, `cat`, `sort`, `head`, `split` and `date` (nodejs:20 actions).
+//! `echo`, `cat`, `sort`, `head`, `split` and `date` (nodejs:20 actions), and the package
+//! `/whisk.system/alarms` with the feed actions `alarm`, `interval` and `once`, which Whirl runs
+//! itself (`crate::feeds`).
 
 /// The namespace of the catalog.
 pub const SYSTEM_NAMESPACE: &str = "whisk.system";
@@ -39,3 +41,35 @@ pub const UTILS: &[(&str, &str, &str)] = &[
         "function main() {\n  return { date: new Date().toISOString() };\n}\n",
     ),
 ];
+
+/// The alarms package.
+pub const ALARMS_PACKAGE: &str = "alarms";
+
+/// `(name, description, parameters)` of each alarm feed action.
+pub const ALARM_FEEDS: &[(&str, &str, &[&str])] = &[
+    (
+        "alarm",
+        "Fire trigger when alarm occurs (cron, UTC)",
+        &["cron", "trigger_payload", "startDate", "stopDate"],
+    ),
+    (
+        "interval",
+        "Fire trigger at specified interval (minutes; seconds is a Whirl extension)",
+        &[
+            "minutes",
+            "seconds",
+            "trigger_payload",
+            "startDate",
+            "stopDate",
+        ],
+    ),
+    (
+        "once",
+        "Fire trigger once when alarm occurs",
+        &["date", "trigger_payload"],
+    ),
+];
+
+/// The code stored with the alarm feed actions. Whirl answers their invocations itself; this only
+/// runs if a container is ever asked to run one, and says so.
+pub const ALARM_FEED_CODE: &str = "function main() {\n  return { error: 'alarm feed actions are run by the Whirl platform itself, not in a container' };\n}\n";

@@ -14,6 +14,7 @@ pub mod cache;
 pub mod catalog;
 pub mod config;
 mod error;
+pub mod feeds;
 mod follower;
 mod handlers;
 mod info;

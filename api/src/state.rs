@@ -28,7 +28,12 @@ pub struct ApiState {
     /// The operator's token for `/admin/v1` (none: the admin routes are off).
     admin_token: Option<Arc<str>>,
     _follower: Arc<LogFollower>,
+    /// The alarm feed actor, once `feeds::start_alarm_feeds` started it.
+    alarm_feeds: AlarmFeedsSlot,
 }
+
+/// Where the started alarm feed actor is kept (so it is started once per state).
+pub type AlarmFeedsSlot = Arc<std::sync::Mutex<Option<Addr<crate::feeds::AlarmFeedActor>>>>;
 
 impl ApiState {
     /// The state over an open store and a started controller: loads the key table and starts
@@ -60,6 +65,7 @@ impl ApiState {
             writes: Arc::new(tokio::sync::Mutex::new(())),
             admin_token: None,
             _follower: Arc::new(follower),
+            alarm_feeds: AlarmFeedsSlot::default(),
         })
     }
 
@@ -72,6 +78,11 @@ impl ApiState {
     /// The operator's token, if the admin routes are on.
     pub fn admin_token(&self) -> Option<&str> {
         self.admin_token.as_deref()
+    }
+
+    /// The slot of the alarm feed actor (see `feeds::start_alarm_feeds`).
+    pub fn alarm_feeds_slot(&self) -> &AlarmFeedsSlot {
+        &self.alarm_feeds
     }
 
     /// The current time (unix ms).

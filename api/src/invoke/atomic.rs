@@ -21,6 +21,17 @@ pub async fn invoke(
     params: Map<String, Value>,
     wait: Option<Duration>,
 ) -> Result<InvokeOutcome> {
+    if let Some(kind) = crate::feeds::alarm_feed_action(&action.doc) {
+        return crate::feeds::invoke_alarm_feed_action(
+            state,
+            context,
+            &action.doc,
+            kind,
+            params,
+            wait,
+        )
+        .await;
+    }
     if let Exec::Sequence { components } = &action.doc.exec {
         return Box::pin(sequence::invoke_sequence(
             state,

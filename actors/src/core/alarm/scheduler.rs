@@ -79,6 +79,8 @@ pub enum AlarmEffect {
         occurrence_ms: u64,
         /// Older due occurrences this fire stands in for (0 on time).
         missed: u64,
+        /// The feed's creation time (a feed deleted and created again is another feed).
+        created_ms: u64,
     },
     /// Append `FeedFired { fired_up_to_ms }` for the feed, after the fire before it is recorded.
     Checkpoint { key: FeedKey, fired_up_to_ms: u64 },
@@ -192,6 +194,7 @@ impl AlarmScheduler {
                 payload,
                 occurrence_ms: due.latest_ms,
                 missed,
+                created_ms: scheduled.feed.created_ms,
             });
             effects.push(AlarmEffect::Checkpoint {
                 key: key.clone(),
