@@ -94,6 +94,21 @@ for _ in $(seq 1 40); do
 done
 [ -n "$auth" ] || { log "no guest key in the controller's /var/lib/whirl/guest.auth"; exit 1; }
 
+# Invokers announce themselves on NATS; the controller logs each one it registers. Until both are there, work
+# would go to the one invoker it knows (or fail with "No invokers available").
+registered=0
+for i in $(seq 1 60); do
+  registered=$("${compose[@]}" logs --no-color controller 2>/dev/null | grep -c 'invoker registered' || true)
+  [ "$registered" -ge 2 ] && break
+  if [ -n "$(restarts)" ]; then
+    log "restarting over and over: $(restarts)"
+    exit 1
+  fi
+  sleep 0.5
+done
+[ "$registered" -ge 2 ] || { log "the controller registered $registered invokers in 30 s, not 2"; exit 1; }
+log "both invokers registered"
+
 log "smoke test"
 timeout 90 python3 deploy/compose/smoke.py --api "$api" --auth "$auth" --expect-hosts invoker-0,invoker-1
 
