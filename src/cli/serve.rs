@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// controllers and invokers, and the public trigger and activation subjects (docs/nats.md).
     #[arg(long, env = "WHIRL_NATS")]
     pub nats: Option<String>,
+    /// How long past an action's time limit a controller waits for its completion before it
+    /// records the activation as lost (whisk internal error). Default 120 000.
+    #[arg(long = "completion-grace-ms")]
+    pub completion_grace_ms: Option<u64>,
     /// This invoker's number (`invoker<N>` on the bus), unique in the deployment.
     #[arg(long = "invoker-id", default_value_t = 0)]
     pub invoker_id: u32,
@@ -116,6 +120,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             concurrent_invocations: args.concurrent_invocations,
             fires_per_minute: args.fires_per_minute,
         },
+        completion_grace_ms: args.completion_grace_ms,
         ..ControllerConfig::default()
     };
     let backend = match args.backend {
