@@ -62,6 +62,8 @@ finish() {
 # A run that was killed may have left its deployment behind.
 "${compose[@]}" down --volumes --remove-orphans --timeout 5 >/dev/null 2>&1 || true
 trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 log "up: project $COMPOSE_PROJECT_NAME, image $WHIRL_IMAGE, API on 127.0.0.1:$WHIRL_API_PORT"
 "${compose[@]}" up -d

@@ -39,7 +39,7 @@ else
     debug) cargo_profile=() ;;
     *) log "WHIRL_PROFILE must be release or debug, not '$profile'"; exit 2 ;;
   esac
-  log "cargo build ${cargo_profile[*]} --bin whirl"
+  log "cargo build${cargo_profile[*]:+ ${cargo_profile[*]}} --bin whirl"
   cargo build --quiet "${cargo_profile[@]}" --bin whirl
   whirl="$CARGO_TARGET_DIR/$profile/whirl"
 fi
