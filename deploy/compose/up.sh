@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Brings the compose deployment (3-node NATS cluster, a controller, two invokers) up on this machine, runs a smoke
-# test against it, and takes it down again, also when something fails (then with the services' logs).
+# test against it (smoke.py: both invokers must serve), again with one NATS server stopped, and takes it down
+# again, also when something fails or it is interrupted (then with the services' logs). About 15 s once the image
+# exists.
 #
 #   deploy/compose/up.sh            build whirl:local when it is missing, up, smoke test, down
 #   deploy/compose/up.sh --build    rebuild whirl:local first (deploy/docker/build.sh; WHIRL_PROFILE=debug for speed)
@@ -113,6 +115,11 @@ log "both invokers registered"
 
 log "smoke test"
 timeout 90 python3 deploy/compose/smoke.py --api "$api" --auth "$auth" --expect-hosts invoker-0,invoker-1
+
+# One NATS server down: clients reconnect to the other two, JetStream keeps its quorum (2 of 3).
+log "stopping nats-1; the smoke test again on two NATS servers"
+"${compose[@]}" stop --timeout 2 nats-1 >/dev/null 2>&1
+timeout 90 python3 deploy/compose/smoke.py --api "$api" --auth "$auth" --expect-hosts invoker-0,invoker-1 --invokes 2
 
 if [ "$keep" = 1 ]; then
   log "left running: WHIRL_APIHOST=$api WHIRL_AUTH=$auth whirl action list"
