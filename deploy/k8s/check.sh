@@ -18,7 +18,7 @@ packages="$CARGO_TARGET_DIR/k8s-validate"
 if ! PYTHONPATH="$packages" "$python" -c 'import kubernetes_validate, yaml' 2>/dev/null; then
   echo "check.sh: installing kubernetes-validate into $packages" >&2
   "$python" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-compile \
-    --target "$packages" kubernetes-validate
+    --target "$packages" "kubernetes-validate==1.37.0"
 fi
 export PYTHONPATH="$packages${PYTHONPATH:+:$PYTHONPATH}"
 
