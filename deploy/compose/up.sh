@@ -102,7 +102,8 @@ done
 # would go to the one invoker it knows (or fail with "No invokers available").
 registered=0
 for i in $(seq 1 60); do
-  registered=$("${compose[@]}" logs --no-color controller 2>/dev/null | grep -c 'invoker registered' || true)
+  registered=$({ "${compose[@]}" logs --no-color controller 2>/dev/null || true; } |
+    { grep -o 'invoker registered invoker=[a-z0-9]*' || true; } | sort -u | wc -l)
   [ "$registered" -ge 2 ] && break
   if [ -n "$(restarts)" ]; then
     log "restarting over and over: $(restarts)"
