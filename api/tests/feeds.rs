@@ -329,3 +329,47 @@ fn server_namespace_key(server: &FeedServer, name: &str) -> String {
         reply.json["key"].as_str().unwrap()
     )
 }
+
+#[test]
+fn a_feed_whose_trigger_was_deleted_through_the_api_removes_itself_at_its_next_fire() {
+    let (_dir, data) = data_dir();
+    let server = FeedServer::start(&data);
+    let key = guest_credentials(&data);
+    let guest = Client::new(&server.url, Some(&key));
+    assert_eq!(
+        guest
+            .put("/api/v1/namespaces/_/triggers/gone", &json!({}))
+            .status,
+        200
+    );
+    let (status, result) = feed_action(
+        &guest,
+        "interval",
+        json!({"triggerName": "/_/gone", "authKey": key, "seconds": 1}),
+    );
+    assert_eq!(status, 200, "{result}");
+    // Deleted without the feed's DELETE (not as wsk does it).
+    assert_eq!(
+        guest.delete("/api/v1/namespaces/_/triggers/gone").status,
+        200
+    );
+    std::thread::sleep(Duration::from_millis(1_600));
+    assert_eq!(
+        guest
+            .put("/api/v1/namespaces/_/triggers/gone", &json!({}))
+            .status,
+        200
+    );
+    let (status, read) = feed_action(
+        &guest,
+        "interval",
+        json!({"lifecycleEvent": "READ", "triggerName": "/_/gone", "authKey": key}),
+    );
+    assert_eq!(
+        (status, read["statusCode"].as_u64()),
+        (502, Some(404)),
+        "{read}"
+    );
+    assert!(trigger_activations(&guest, "gone").is_empty());
+    server.stop();
+}

@@ -155,6 +155,8 @@ struct Done {
 /// retried (its checkpoint is still appended); a checkpoint that fails ends the batch.
 async fn carry_out(host: &dyn AlarmFeedHost, effects: Vec<AlarmEffect>) -> Done {
     let mut done = Done::default();
+    // A feed found gone at its fire gets no checkpoint (there is nothing left to resume).
+    let mut gone: Option<FeedKey> = None;
     for effect in effects {
         match effect {
             AlarmEffect::Fire {
@@ -183,6 +185,12 @@ async fn carry_out(host: &dyn AlarmFeedHost, effects: Vec<AlarmEffect>) -> Done 
                         } else {
                             tracing::info!(feed = %key, occurrence_ms, ?outcome, "alarm fire did nothing");
                         }
+                        if matches!(
+                            outcome,
+                            FeedFireOutcome::FeedGone | FeedFireOutcome::TriggerGone
+                        ) {
+                            gone = Some(key.clone());
+                        }
                     }
                     Err(error) => {
                         done.failed_fires += 1;
@@ -194,6 +202,9 @@ async fn carry_out(host: &dyn AlarmFeedHost, effects: Vec<AlarmEffect>) -> Done 
                 key,
                 fired_up_to_ms,
             } => {
+                if gone.as_ref() == Some(&key) {
+                    continue;
+                }
                 if let Err(error) = host.checkpoint(key.clone(), fired_up_to_ms).await {
                     tracing::error!(feed = %key, fired_up_to_ms, %error, "feed checkpoint failed");
                     done.checkpoint_failed = true;

@@ -86,12 +86,21 @@ fn require_trigger(state: &ApiState, trigger: &FullyQualifiedName) -> Result<()>
         .ok_or_else(|| FeedError::NotFound(format!("the trigger {trigger} does not exist")))
 }
 
+/// The trigger's feed if it is an alarm; a feed of another kind (a NATS subject) is a conflict.
 fn read_feed(state: &ApiState, trigger: &FullyQualifiedName) -> Result<Option<store::FeedState>> {
-    state
+    let feed = state
         .store
         .projections()
         .feed(&trigger.namespace, &trigger.name)
-        .map_err(store_error("read the feed"))
+        .map_err(store_error("read the feed"))?;
+    match feed {
+        Some(feed) if !matches!(feed.feed.source, store::FeedSource::Alarm { .. }) => {
+            Err(FeedError::Conflict(format!(
+                "the trigger {trigger} has a feed that is not an alarm"
+            )))
+        }
+        other => Ok(other),
+    }
 }
 
 fn no_feed(trigger: &FullyQualifiedName) -> FeedError {
