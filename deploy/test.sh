@@ -22,6 +22,7 @@ declare -A wanted=(
   [npm]=npm                    # tests/openwhisk-client: npm ci
   [redis-server]=redis-server  # examples/inventory: the walkthrough's database
   [redis-cli]=redis-tools
+  [docker-compose]=docker-compose  # deploy/compose/up.sh (Debian's compose v1)
 )
 install_missing() {
   local missing=()
@@ -76,7 +77,13 @@ examples/inventory/e2e.sh
 
 log "whirl serve --backend docker survives a dockerd restart (tests/docker-restart)"
 tests/docker-restart/run.sh
-passed=$((passed + 3))
+
+log "Kubernetes manifests: schemas and cross-references, no cluster (deploy/k8s/check.sh)"
+deploy/k8s/check.sh
+
+log "compose: 3-node NATS, controller, two invokers; smoke test, then one NATS server down (deploy/compose/up.sh)"
+WHIRL_PROFILE=debug deploy/compose/up.sh --build
+passed=$((passed + 5))
 
 # Containers the driver tests left (a failed test does not clean up after itself).
 docker ps -aq --filter label=whirl.instance=whirl-test | xargs -r docker rm -f >/dev/null || true

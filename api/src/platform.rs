@@ -287,6 +287,9 @@ impl Platform {
         } else {
             None
         };
+        // Alarm feeds fire from the process that owns the log (one per deployment).
+        crate::feeds::start_alarm_feeds(&state)
+            .map_err(|e| startup("start the alarm feeds")(e.to_string()))?;
 
         let activations = match &nats {
             Some(client) => {
