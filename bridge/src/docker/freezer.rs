@@ -52,9 +52,38 @@ impl Freezer {
             })
     }
 
-    /// Freezes every process of the container.
+    /// Freezes every process of the container and waits (up to a second) until the kernel says
+    /// they all are: cgroup v1 passes through `FREEZING`, v2 reports `frozen 1` in `cgroup.events`.
     pub fn freeze(&self) -> std::io::Result<()> {
-        std::fs::write(&self.state_file, if self.v2 { "1" } else { "FROZEN" })
+        std::fs::write(&self.state_file, if self.v2 { "1" } else { "FROZEN" })?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while !self.is_frozen() {
+            if std::time::Instant::now() >= deadline {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "{} did not freeze within a second",
+                        self.state_file.display()
+                    ),
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        Ok(())
+    }
+
+    /// Whether every process is frozen now.
+    fn is_frozen(&self) -> bool {
+        if self.v2 {
+            let events = self.state_file.with_file_name("cgroup.events");
+            match std::fs::read_to_string(events) {
+                Ok(text) => text.lines().any(|line| line.trim() == "frozen 1"),
+                // No events file (older kernels): the write itself is the freeze.
+                Err(_) => true,
+            }
+        } else {
+            std::fs::read_to_string(&self.state_file).is_ok_and(|state| state.trim() == "FROZEN")
+        }
     }
 
     /// Thaws them.

@@ -538,9 +538,22 @@ pub(crate) async fn pause(inner: &Inner, body: &DockerContainer) -> Result<()> {
         let _ = body.freezer.set(pid.and_then(Freezer::of_process));
     }
     if let Some(Some(freezer)) = body.freezer.get() {
-        freezer
-            .freeze()
-            .map_err(|e| DriverError::io(format!("freezing container {}", body.name), e))?;
+        let freezing = freezer.clone();
+        let frozen = tokio::task::spawn_blocking(move || {
+            let outcome = freezing.freeze();
+            if outcome.is_err() {
+                let _ = freezing.thaw();
+            }
+            outcome
+        })
+        .await
+        .map_err(|e| {
+            DriverError::io(
+                format!("freezing container {}", body.name),
+                std::io::Error::other(e),
+            )
+        })?;
+        frozen.map_err(|e| DriverError::io(format!("freezing container {}", body.name), e))?;
         body.frozen.store(true, Ordering::Release);
         return Ok(());
     }
