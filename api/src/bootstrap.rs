@@ -3,7 +3,8 @@
 //! first start), and the controller's per-namespace throttle limits.
 
 use crate::catalog::{
-    ALARMS_PACKAGE, ALARM_FEEDS, ALARM_FEED_CODE, SYSTEM_NAMESPACE, UTILS, UTILS_PACKAGE,
+    ALARMS_PACKAGE, ALARM_FEEDS, ALARM_FEED_CODE, NATS_FEEDS, NATS_PACKAGE, SYSTEM_NAMESPACE,
+    UTILS, UTILS_PACKAGE,
 };
 use crate::error::{Error, Result};
 use crate::provisioning::{create_namespace_events, throttle_limits};
@@ -145,7 +146,20 @@ pub async fn ensure_catalog(state: &ApiState) -> Result<usize> {
             by,
         });
     }
-    alarms_catalog(projections, now, &mut events)?;
+    feed_package(
+        projections,
+        now,
+        &mut events,
+        (ALARMS_PACKAGE, "Alarms and periodic utility"),
+        ALARM_FEEDS,
+    )?;
+    feed_package(
+        projections,
+        now,
+        &mut events,
+        (NATS_PACKAGE, "Triggers fired by messages on NATS subjects"),
+        NATS_FEEDS,
+    )?;
     let created = events.len();
     if created > 0 {
         state.commit(events).await?;
@@ -154,29 +168,28 @@ pub async fn ensure_catalog(state: &ApiState) -> Result<usize> {
     Ok(created)
 }
 
-/// The events that create `/whisk.system/alarms` and its feed actions where missing (annotated
-/// `feed: true`, as OpenWhisk's catalog marks feed actions).
-fn alarms_catalog(
+/// The events that create a feed package of `/whisk.system` (`alarms`, `nats`) and its feed
+/// actions where missing (annotated `feed: true`, as OpenWhisk's catalog marks feed actions).
+fn feed_package(
     projections: &store::Projections,
     now: u64,
     events: &mut Vec<Event>,
+    (package, package_description): (&str, &str),
+    feeds: &[(&str, &str, &[&str])],
 ) -> Result<()> {
     let by = ChangedBy::System;
     if projections
-        .package(SYSTEM_NAMESPACE, ALARMS_PACKAGE)
-        .map_err(Error::store("read the alarms package"))?
+        .package(SYSTEM_NAMESPACE, package)
+        .map_err(Error::store("read a feed package"))?
         .is_none()
     {
         events.push(Event::PackagePut {
             package: PackageDoc {
                 namespace: SYSTEM_NAMESPACE.into(),
-                name: ALARMS_PACKAGE.into(),
+                name: package.into(),
                 version: SemVer::INITIAL,
                 publish: true,
-                annotations: to_json_text(&[KeyValue::new(
-                    "description",
-                    "Alarms and periodic utility",
-                )]),
+                annotations: to_json_text(&[KeyValue::new("description", package_description)]),
                 parameters: to_json_text(&[]),
                 binding: None,
                 updated_ms: now,
@@ -184,10 +197,10 @@ fn alarms_catalog(
             by,
         });
     }
-    for (name, description, parameters) in ALARM_FEEDS {
+    for (name, description, parameters) in feeds {
         if projections
-            .action(SYSTEM_NAMESPACE, &format!("{ALARMS_PACKAGE}/{name}"))
-            .map_err(Error::store("read an alarm feed action"))?
+            .action(SYSTEM_NAMESPACE, &format!("{package}/{name}"))
+            .map_err(Error::store("read a feed action"))?
             .is_some()
         {
             continue;
@@ -199,7 +212,7 @@ fn alarms_catalog(
         events.push(Event::ActionPut {
             action: ActionDoc {
                 namespace: SYSTEM_NAMESPACE.into(),
-                package: Some(ALARMS_PACKAGE.into()),
+                package: Some(package.into()),
                 name: (*name).into(),
                 version: SemVer::INITIAL,
                 publish: true,

@@ -70,6 +70,16 @@ pub const ALARM_FEEDS: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+/// The package of the NATS subject feed.
+pub const NATS_PACKAGE: &str = "nats";
+
+/// `(name, description, parameters)` of the NATS feed action.
+pub const NATS_FEEDS: &[(&str, &str, &[&str])] = &[(
+    "subject",
+    "Fire trigger on every message published on a NATS subject (multi-node Whirl, --nats)",
+    &["subject"],
+)];
+
 /// The code stored with the alarm feed actions. Whirl answers their invocations itself; this only
 /// runs if a container is ever asked to run one, and says so.
 pub const ALARM_FEED_CODE: &str = "function main() {\n  return { error: 'alarm feed actions are run by the Whirl platform itself, not in a container' };\n}\n";

@@ -296,6 +296,8 @@ impl Platform {
                 TriggerSubscriber::start(state.clone(), client.clone())
                     .await
                     .map_err(|e| startup("subscribe to the trigger subjects")(e.to_string()))?;
+                crate::feeds::SubjectFeeds::start(state.clone(), client.clone())
+                    .map_err(|e| startup("start the subject feeds")(e.to_string()))?;
                 Some(ActivationPublisher::start(&state.store, client.clone()))
             }
             None => None,

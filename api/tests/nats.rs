@@ -144,3 +144,110 @@ fn a_publish_fires_a_trigger_like_http_and_records_are_published() {
         }
     });
 }
+
+#[test]
+fn a_subject_feed_fires_its_trigger_for_every_message_until_deleted() {
+    let nats = NatsServer::start();
+    let server = TestServer::start_with(PlatformOptions {
+        nats: Some(nats.url.clone()),
+        ..test_options()
+    });
+    let guest = server.guest();
+    let code = "def main(args):\n    return {'celsius': args.get('celsius'), 'message': args.get('message')}\n";
+    assert_eq!(
+        guest
+            .put("/api/v1/namespaces/_/actions/thermo", &python(code))
+            .status,
+        200
+    );
+    assert_eq!(
+        guest
+            .put("/api/v1/namespaces/_/triggers/sensor", &json!({}))
+            .status,
+        200
+    );
+    let rule = json!({"trigger": "/_/sensor", "action": "/_/thermo"});
+    assert_eq!(guest.put("/api/v1/namespaces/_/rules/r", &rule).status, 200);
+    let feed = |event: &str, subject: &str| {
+        guest.post(
+            "/api/v1/namespaces/whisk.system/actions/nats/subject?blocking=true&result=true",
+            &json!({
+                "lifecycleEvent": event,
+                "triggerName": "/guest/sensor",
+                "authKey": server.guest,
+                "subject": subject,
+            }),
+        )
+    };
+    let created = feed("CREATE", "sensors.temperature");
+    assert_eq!(created.status, 200, "{}", created.text);
+    let read = feed("READ", "");
+    assert_eq!(
+        read.json["config"]["subject"], "sensors.temperature",
+        "{}",
+        read.text
+    );
+    let refused = feed("UPDATE", "whirl.triggers.guest.sensor");
+    assert_eq!(refused.status, 502, "{}", refused.text);
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = async_nats::connect(&nats.url).await.unwrap();
+        let mut records = client
+            .subscribe("whirl.activations.guest.thermo")
+            .await
+            .unwrap();
+        client.flush().await.unwrap();
+        // The feed subscribes once it has read its creation from the log.
+        let mut seen = None;
+        for _ in 0..50 {
+            client
+                .publish("sensors.temperature", r#"{"celsius":21}"#.into())
+                .await
+                .unwrap();
+            client.flush().await.unwrap();
+            if let Ok(Some(message)) =
+                tokio::time::timeout(Duration::from_millis(200), records.next()).await
+            {
+                seen = Some(serde_json::from_slice::<Value>(&message.payload).unwrap());
+                break;
+            }
+        }
+        let record = seen.expect("the subject feed never fired");
+        assert_eq!(record["response"]["result"]["celsius"], 21);
+        // Drain what the retries fired.
+        while tokio::time::timeout(Duration::from_millis(500), records.next())
+            .await
+            .is_ok()
+        {}
+        client
+            .publish("sensors.temperature", "plain text".into())
+            .await
+            .unwrap();
+        let message = tokio::time::timeout(Duration::from_secs(10), records.next())
+            .await
+            .expect("a text message fired nothing")
+            .unwrap();
+        let record: Value = serde_json::from_slice(&message.payload).unwrap();
+        assert_eq!(record["response"]["result"]["message"], "plain text");
+    });
+
+    let deleted = feed("DELETE", "");
+    assert_eq!(deleted.status, 200, "{}", deleted.text);
+    runtime.block_on(async {
+        let client = async_nats::connect(&nats.url).await.unwrap();
+        let mut records = client
+            .subscribe("whirl.activations.guest.thermo")
+            .await
+            .unwrap();
+        client.flush().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        client
+            .publish("sensors.temperature", r#"{"celsius":99}"#.into())
+            .await
+            .unwrap();
+        client.flush().await.unwrap();
+        let after = tokio::time::timeout(Duration::from_secs(2), records.next()).await;
+        assert!(after.is_err(), "a deleted feed still fired");
+    });
+}

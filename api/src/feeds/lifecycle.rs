@@ -36,7 +36,7 @@ pub fn alarm_feed_action(action: &ActionDoc) -> Option<AlarmKind> {
 
 /// The trigger named by `triggerName` (`/ns/name`, `ns/name`; `_` is the key's namespace), after
 /// checking that `authKey` is a key of its namespace. Returns the trigger and the key's uuid.
-fn authorize(
+pub(super) fn authorize(
     state: &ApiState,
     params: &Map<String, Value>,
 ) -> Result<(FullyQualifiedName, uuid::Uuid)> {
@@ -72,11 +72,11 @@ fn authorize(
     Ok((trigger, caller.uuid))
 }
 
-fn store_error(what: &'static str) -> impl FnOnce(store::Error) -> FeedError {
+pub(super) fn store_error(what: &'static str) -> impl FnOnce(store::Error) -> FeedError {
     move |error| FeedError::internal(what)(error.to_string())
 }
 
-fn require_trigger(state: &ApiState, trigger: &FullyQualifiedName) -> Result<()> {
+pub(super) fn require_trigger(state: &ApiState, trigger: &FullyQualifiedName) -> Result<()> {
     state
         .store
         .projections()
@@ -107,7 +107,7 @@ fn no_feed(trigger: &FullyQualifiedName) -> FeedError {
     FeedError::NotFound(format!("the trigger {trigger} has no alarm feed"))
 }
 
-async fn commit(state: &ApiState, events: Vec<Event>) -> Result<()> {
+pub(super) async fn commit(state: &ApiState, events: Vec<Event>) -> Result<()> {
     state
         .commit(events)
         .await
@@ -205,7 +205,22 @@ pub async fn invoke_alarm_feed_action(
     wait: Option<Duration>,
 ) -> crate::Result<InvokeOutcome> {
     let start_ms = state.now_ms();
-    let (status, result) = match run_lifecycle(state, kind, &params).await {
+    let outcome = run_lifecycle(state, kind, &params).await;
+    record_feed_action(state, context, action, start_ms, outcome, wait).await
+}
+
+/// Records one invocation of a feed action Whirl runs itself (success with the lifecycle's
+/// result, or an application error `{"error", "statusCode"}`; a platform failure is a whisk
+/// internal error) and answers the invoker.
+pub(super) async fn record_feed_action(
+    state: &ApiState,
+    context: &InvocationContext,
+    action: &ActionDoc,
+    start_ms: u64,
+    outcome: Result<Value>,
+    wait: Option<Duration>,
+) -> crate::Result<InvokeOutcome> {
+    let (status, result) = match outcome {
         Ok(result) => (ActivationStatus::Success, result),
         Err(error @ FeedError::Internal { .. }) => {
             (ActivationStatus::WhiskInternalError, error.to_result())
@@ -228,7 +243,7 @@ pub async fn invoke_alarm_feed_action(
         result: JsonText::from_value(&result),
         logs: Vec::new(),
         annotations: JsonText::from_value(&json!([
-            {"key": "path", "value": format!("{SYSTEM_NAMESPACE}/{ALARMS_PACKAGE}/{}", action.name)},
+            {"key": "path", "value": format!("{}/{}/{}", action.namespace, action.package.as_deref().unwrap_or_default(), action.name)},
             {"key": "kind", "value": "whirl:feed"},
         ])),
     };
@@ -238,7 +253,7 @@ pub async fn invoke_alarm_feed_action(
         .append(vec![Event::ActivationRecorded(record.clone())])
         .await
         .map_err(crate::Error::store("record the feed action's activation"))?;
-    tracing::debug!(activation_id = %record.activation_id, feed = kind.action_name(), "feed action recorded");
+    tracing::debug!(activation_id = %record.activation_id, feed = %action.name, "feed action recorded");
     Ok(match wait {
         Some(_) => InvokeOutcome::Recorded(Box::new(record)),
         None => InvokeOutcome::Accepted(record.activation_id),

@@ -2,7 +2,9 @@
 //! [`lifecycle`]) write feeds to the log, and the supervised [`AlarmFeedActor`] fires their
 //! triggers on schedule through the same path as an HTTP fire, appending a checkpoint after each
 //! fire so a restart resumes without firing an occurrence twice. The decisions (cron, intervals,
-//! catch-up) are the pure core `actors::core::alarm`. See `docs/feeds.md`.
+//! catch-up) are the pure core `actors::core::alarm`. NATS subject feeds (`/whisk.system/nats/subject`,
+//! [`subject`]) fire a trigger for every message on a subject ([`SubjectFeeds`], multi-node
+//! Whirl). See `docs/feeds.md` and `docs/nats.md`.
 
 mod actor;
 #[cfg(test)]
@@ -13,12 +15,18 @@ mod follow;
 mod host;
 mod lifecycle;
 mod params;
+mod subject;
+mod subject_runner;
 
 pub use actor::{AlarmFeedActor, AlarmFeedStats, FeedNotice, GetAlarmFeedStats};
 pub use convert::AlarmKind;
 pub use error::{FeedError, Result};
 pub use host::{AlarmFeedHost, FeedFire, FeedFireOutcome};
 pub use lifecycle::{alarm_feed_action, invoke_alarm_feed_action, run_lifecycle};
+pub use subject::{
+    check_subject, invoke_subject_feed_action, run_subject_lifecycle, subject_feed_action,
+};
+pub use subject_runner::SubjectFeeds;
 
 use crate::state::ApiState;
 use actix::Addr;

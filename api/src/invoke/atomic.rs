@@ -32,6 +32,10 @@ pub async fn invoke(
         )
         .await;
     }
+    if crate::feeds::subject_feed_action(&action.doc) {
+        return crate::feeds::invoke_subject_feed_action(state, context, &action.doc, params, wait)
+            .await;
+    }
     if let Exec::Sequence { components } = &action.doc.exec {
         return Box::pin(sequence::invoke_sequence(
             state,
