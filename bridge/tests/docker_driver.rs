@@ -275,11 +275,10 @@ async fn test_image(
         .unwrap();
 }
 
-#[tokio::test]
-async fn blackbox_images_speak_openwhisk_http_and_fprocess_images_run_their_command() {
-    let h = driver("blackbox").await;
+/// Builds `whirl-test-openwhisk-server:1`, a blackbox image serving OpenWhisk's protocol.
+async fn openwhisk_server_image(images: &RuntimeImages) {
     test_image(
-        &h.images,
+        images,
         "whirl-test-openwhisk-server:1",
         "COPY server.py /server.py\nCMD [\"python3\", \"/server.py\"]\n",
         &[ContextFile {
@@ -289,6 +288,12 @@ async fn blackbox_images_speak_openwhisk_http_and_fprocess_images_run_their_comm
         }],
     )
     .await;
+}
+
+#[tokio::test]
+async fn blackbox_images_speak_openwhisk_http_and_fprocess_images_run_their_command() {
+    let h = driver("blackbox").await;
+    openwhisk_server_image(&h.images).await;
     let spec = ContainerSpec {
         image: ContainerImage::Blackbox("whirl-test-openwhisk-server:1".into()),
         ..ContainerSpec::runtime(RuntimeKind::Python3, 128)
@@ -343,17 +348,7 @@ async fn blackbox_images_speak_openwhisk_http_and_fprocess_images_run_their_comm
 #[tokio::test]
 async fn containers_with_egress_cannot_reach_one_another() {
     let h = driver("icc").await;
-    test_image(
-        &h.images,
-        "whirl-test-openwhisk-server:1",
-        "COPY server.py /server.py\nCMD [\"python3\", \"/server.py\"]\n",
-        &[ContextFile {
-            path: "server.py".into(),
-            mode: 0o644,
-            contents: OPENWHISK_SERVER.as_bytes().to_vec(),
-        }],
-    )
-    .await;
+    openwhisk_server_image(&h.images).await;
     let server = ready(
         &h,
         ContainerSpec {

@@ -606,17 +606,18 @@ fn label_filters(inner: &Inner) -> HashMap<String, Vec<String>> {
     )])
 }
 
-/// The names of the running (or paused) containers labelled with this instance and invoker.
-pub(crate) async fn labelled_names(inner: &Inner) -> Result<HashSet<String>> {
+/// The names of the containers labelled with this instance and invoker: running or paused ones,
+/// or with `all` stopped ones too.
+async fn labelled(inner: &Inner, all: bool) -> Result<Vec<String>> {
     let options = ListContainersOptionsBuilder::new()
-        .all(false)
+        .all(all)
         .filters(&label_filters(inner))
         .build();
     let listed = inner
         .docker
         .list_containers(Some(options))
         .await
-        .map_err(|e| DriverError::docker("listing containers", e))?;
+        .map_err(|e| DriverError::docker("listing this invoker's containers", e))?;
     Ok(listed
         .into_iter()
         .flat_map(|summary| summary.names.unwrap_or_default())
@@ -624,22 +625,14 @@ pub(crate) async fn labelled_names(inner: &Inner) -> Result<HashSet<String>> {
         .collect())
 }
 
+/// The names of the running (or paused) containers labelled with this instance and invoker.
+pub(crate) async fn labelled_names(inner: &Inner) -> Result<HashSet<String>> {
+    Ok(labelled(inner, false).await?.into_iter().collect())
+}
+
 /// Removes every container (running or not) an earlier run of this instance and invoker left.
 pub(crate) async fn remove_leftovers(inner: &Inner) -> Result<usize> {
-    let options = ListContainersOptionsBuilder::new()
-        .all(true)
-        .filters(&label_filters(inner))
-        .build();
-    let listed = inner
-        .docker
-        .list_containers(Some(options))
-        .await
-        .map_err(|e| DriverError::docker("listing leftover containers", e))?;
-    let names: Vec<String> = listed
-        .into_iter()
-        .flat_map(|summary| summary.names.unwrap_or_default())
-        .map(|name| name.trim_start_matches('/').to_owned())
-        .collect();
+    let names = labelled(inner, true).await?;
     for name in &names {
         remove_container(&inner.docker, name).await;
         let _ = std::fs::remove_dir_all(inner.config.runtime_dir.join("docker").join(name));
