@@ -59,7 +59,8 @@ pub(crate) async fn run(
         attach_stderr: Some(true),
         cmd: Some(argv),
         env: Some(env),
-        working_dir: Some("/tmp".to_owned()),
+        // The image's own working directory (Whirl's images: /tmp); a user image may lack /tmp.
+        working_dir: None,
         ..Default::default()
     };
     let docker_err = |what: &str| {
