@@ -3,108 +3,28 @@
 //! parameters) and DELETE, a refused feed leaves no trigger behind.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod server;
 
-/// A running `whirl serve`, stopped on drop.
-struct Server {
-    child: Child,
-    apihost: String,
-    auth: String,
-    home: tempfile::TempDir,
-}
+use server::Server;
 
-impl Server {
-    fn start() -> Server {
-        let home = tempfile::tempdir().unwrap();
-        let data = home.path().join("data");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_whirl"))
-            .args(["serve", "--data-dir"])
-            .arg(&data)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut server = Server {
-            child,
-            apihost: format!("http://127.0.0.1:{port}"),
-            auth: String::new(),
-            home,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            assert!(Instant::now() < deadline, "whirl serve did not come up");
-            assert!(
-                server.child.try_wait().unwrap().is_none(),
-                "whirl serve exited"
-            );
-            if let Ok(key) = std::fs::read_to_string(data.join("guest.auth")) {
-                server.auth = key.trim().to_string();
-                if !server.auth.is_empty() && server.whirl(&["namespace", "list"]).status.success()
-                {
-                    return server;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn whirl(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_whirl"))
-            .args(args)
-            .env("HOME", self.home.path())
-            .env("WHIRL_APIHOST", &self.apihost)
-            .env("WHIRL_AUTH", &self.auth)
-            .env_remove("WHIRL_CONFIG_FILE")
-            .env("RUST_LOG", "off")
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.whirl(args);
-        assert!(
-            out.status.success(),
-            "whirl {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// The feed's READ answer (or the error result) for trigger `name`.
-    fn read_feed(&self, name: &str) -> serde_json::Value {
-        let out = self.whirl(&[
-            "action",
-            "invoke",
-            "/whisk.system/alarms/alarm",
-            "--result",
-            "-p",
-            "lifecycleEvent",
-            "READ",
-            "-p",
-            "triggerName",
-            &format!("/_/{name}"),
-            "-p",
-            "authKey",
-            &self.auth,
-        ]);
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The feed's READ answer (or the error result) for trigger `name`.
+fn read_feed(server: &Server, name: &str) -> serde_json::Value {
+    let out = server.whirl(&[
+        "action",
+        "invoke",
+        "/whisk.system/alarms/alarm",
+        "--result",
+        "-p",
+        "lifecycleEvent",
+        "READ",
+        "-p",
+        "triggerName",
+        &format!("/_/{name}"),
+        "-p",
+        "authKey",
+        &server.auth,
+    ]);
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
@@ -135,7 +55,7 @@ fn trigger_create_with_a_feed_and_delete_drive_the_feed_lifecycle() {
     );
     // The parameters went to the feed, not to the trigger.
     assert_eq!(trigger["parameters"], serde_json::json!([]), "{trigger}");
-    let read = server.read_feed("nightly");
+    let read = read_feed(&server, "nightly");
     assert_eq!(read["config"]["cron"], "0 3 * * *", "{read}");
     assert_eq!(
         read["config"]["payload"],
@@ -170,6 +90,6 @@ fn trigger_create_with_a_feed_and_delete_drive_the_feed_lifecycle() {
         "{}",
         String::from_utf8_lossy(&deleted.stderr)
     );
-    let gone = server.read_feed("nightly");
+    let gone = read_feed(&server, "nightly");
     assert_eq!(gone["statusCode"], 404, "{gone}");
 }
