@@ -387,3 +387,22 @@ fn every_accepted_invocation_ends_with_one_record_when_an_invoker_and_a_nats_nod
     let duplicates: Vec<_> = records.iter().filter(|(_, n)| **n > 1).collect();
     assert!(duplicates.is_empty(), "recorded twice: {duplicates:?}");
 }
+
+#[test]
+fn a_controller_or_invoker_role_without_nats_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for role in ["controller", "invoker"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_whirl"))
+            .args(["serve", "--role", role, "--data-dir"])
+            .arg(dir.path().join(role))
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "--role {role} without --nats started"
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("needs --nats"), "{stderr}");
+    }
+}

@@ -123,6 +123,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         completion_grace_ms: args.completion_grace_ms,
         ..ControllerConfig::default()
     };
+    if args.role != Role::All && args.nats.is_none() {
+        anyhow::bail!(
+            "--role {} needs --nats (controllers and invokers meet on NATS); \
+             without it, run --role all",
+            if args.role == Role::Controller {
+                "controller"
+            } else {
+                "invoker"
+            }
+        );
+    }
     let backend = match args.backend {
         Backend::Process => api::Backend::Process,
         Backend::Docker => api::Backend::Docker {
