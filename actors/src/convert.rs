@@ -58,8 +58,8 @@ pub fn kind(doc: &ActionDoc) -> Kind {
     Kind::new(isolation(doc).qualify_kind(&base))
 }
 
-/// The isolation an action's annotations ask for: `network` = `"none"` (or `"bridge"`, the
-/// default) and `read-only-root` = `true`.
+/// The isolation an action's annotations ask for: `network` = `"none"` or `"bridge"` (absent: the
+/// backend's default) and `read-only-root` = `true`.
 pub fn isolation(doc: &ActionDoc) -> Isolation {
     let text = doc.annotations.as_str();
     let mut isolation = Isolation::default();
@@ -71,9 +71,11 @@ pub fn isolation(doc: &ActionDoc) -> Isolation {
     };
     for item in &items {
         match (item.get("key").and_then(|k| k.as_str()), item.get("value")) {
-            (Some("network"), Some(serde_json::Value::String(value))) if value == "none" => {
-                isolation.network = NetworkAccess::None;
-            }
+            (Some("network"), Some(serde_json::Value::String(value))) => match value.as_str() {
+                "none" => isolation.network = Some(NetworkAccess::None),
+                "bridge" => isolation.network = Some(NetworkAccess::Egress),
+                _ => {}
+            },
             (Some("read-only-root"), Some(serde_json::Value::Bool(true))) => {
                 isolation.read_only_root = true;
             }

@@ -164,3 +164,33 @@ fn idle_containers_are_paused_reused_after_unpause_then_removed_after_keep_alive
     std::thread::sleep(std::time::Duration::from_millis(5_000));
     assert!(!exists(&first), "the container outlived its keep-alive");
 }
+
+#[test]
+fn a_default_network_of_none_applies_unless_the_action_asks_for_bridge() {
+    let server = TestServer::start_with(PlatformOptions {
+        backend: Backend::Docker {
+            default_network: NetworkAccess::None,
+        },
+        stem_cells: Vec::new(),
+        ..test_options()
+    });
+    let guest = server.guest();
+    let probe = "import socket\ndef main(args):\n    return {'interfaces': sorted(n for _, n in socket.if_nameindex())}\n";
+    let interfaces = |name: &str, annotations: serde_json::Value| {
+        let mut action = python(probe);
+        action["annotations"] = annotations;
+        let reply = guest.put(&format!("/api/v1/namespaces/_/actions/{name}"), &action);
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        let reply = guest.post(
+            &format!("/api/v1/namespaces/_/actions/{name}?blocking=true&result=true"),
+            &json!({}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.json["interfaces"].clone()
+    };
+    assert_eq!(interfaces("plain", json!([])), json!(["lo"]));
+    assert_eq!(
+        interfaces("online", json!([{"key": "network", "value": "bridge"}])),
+        json!(["eth0", "lo"])
+    );
+}

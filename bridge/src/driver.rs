@@ -55,18 +55,21 @@ pub enum NetworkAccess {
 /// `network` = `none`|`bridge` and `read-only-root` = true).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Isolation {
-    pub network: NetworkAccess,
+    /// The network the action asked for; `None`: the driver's default (`--docker-network`).
+    pub network: Option<NetworkAccess>,
     /// Mount the image's root file system read-only (a tmpfs stays writable at `/tmp`).
     pub read_only_root: bool,
 }
 
 impl Isolation {
-    /// Appends the non-default choices to a kind name, so that containers (and stem cells) are
+    /// Appends the choices the action made to a kind name, so that containers (and stem cells) are
     /// only shared by actions that asked for the same isolation: `python:3;network=none`.
     pub fn qualify_kind(&self, kind: &str) -> String {
         let mut name = kind.to_owned();
-        if self.network == NetworkAccess::None {
-            name.push_str(";network=none");
+        match self.network {
+            Some(NetworkAccess::None) => name.push_str(";network=none"),
+            Some(NetworkAccess::Egress) => name.push_str(";network=bridge"),
+            None => {}
         }
         if self.read_only_root {
             name.push_str(";read-only-root");
@@ -81,7 +84,8 @@ impl Isolation {
         let mut isolation = Isolation::default();
         for part in parts {
             match part {
-                "network=none" => isolation.network = NetworkAccess::None,
+                "network=none" => isolation.network = Some(NetworkAccess::None),
+                "network=bridge" => isolation.network = Some(NetworkAccess::Egress),
                 "read-only-root" => isolation.read_only_root = true,
                 _ => {}
             }
@@ -323,4 +327,29 @@ pub trait ContainerDriver: Send + Sync {
 
     /// The containers this driver owns (for adoption or cleanup after a restart).
     async fn list(&self) -> Result<Vec<ContainerInfo>>;
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn isolation_survives_the_kind_name() {
+        for network in [None, Some(NetworkAccess::None), Some(NetworkAccess::Egress)] {
+            for read_only_root in [false, true] {
+                let isolation = Isolation {
+                    network,
+                    read_only_root,
+                };
+                let name = isolation.qualify_kind("python:3");
+                assert_eq!(
+                    Isolation::split_kind(&name),
+                    ("python:3", isolation),
+                    "{name}"
+                );
+            }
+        }
+        assert_eq!(Isolation::default().qualify_kind("exec"), "exec");
+    }
 }

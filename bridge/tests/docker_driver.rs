@@ -315,7 +315,7 @@ async fn blackbox_images_speak_openwhisk_http_and_fprocess_images_run_their_comm
     // Without a network, the invoker still reaches port 8080 over the internal network.
     let isolated = ContainerSpec {
         isolation: Isolation {
-            network: NetworkAccess::None,
+            network: Some(NetworkAccess::None),
             read_only_root: true,
         },
         ..spec
@@ -532,7 +532,7 @@ async fn network_none_has_only_loopback_and_read_only_root_keeps_tmp_writable() 
     let probe = "import socket, os\ndef main(args):\n    names = sorted(n for _, n in socket.if_nameindex())\n    try:\n        open('/opt/x', 'w').write('x')\n        root = 'writable'\n    except OSError:\n        root = 'read-only'\n    open('/tmp/x', 'w').write('x')\n    return {'interfaces': names, 'root': root}\n";
     let isolated = ContainerSpec {
         isolation: Isolation {
-            network: NetworkAccess::None,
+            network: Some(NetworkAccess::None),
             read_only_root: true,
         },
         ..ContainerSpec::runtime(RuntimeKind::Python3, 128)

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::driver::NetworkAccess;
+use crate::driver::{ContainerSpec, NetworkAccess};
 
 /// How the Docker driver runs containers.
 #[derive(Debug, Clone)]
@@ -35,6 +35,11 @@ pub struct DockerDriverConfig {
 }
 
 impl DockerDriverConfig {
+    /// The network a container of `spec` joins: the action's choice, else the default.
+    pub fn network_of(&self, spec: &ContainerSpec) -> NetworkAccess {
+        spec.isolation.network.unwrap_or(self.default_network)
+    }
+
     /// Defaults for an invoker named `invoker` of instance `instance`.
     pub fn new(runtime_dir: PathBuf, instance: &str, invoker: &str) -> Self {
         DockerDriverConfig {

@@ -102,7 +102,7 @@ pub(crate) fn create_body(
         }]),
         readonly_rootfs: Some(read_only),
         tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
-        network_mode: Some(network_mode(protocol, spec.isolation.network, egress).to_owned()),
+        network_mode: Some(network_mode(protocol, config.network_of(spec), egress).to_owned()),
         binds: Some(vec![format!("{host_dir}:{WHIRL_DIR}:rw")]),
         // Reaps what `docker exec` leaves behind and forwards signals.
         init: Some(protocol == Protocol::Exec),
@@ -193,7 +193,7 @@ mod tests {
     #[test]
     fn no_network_means_none_except_where_the_invoker_must_reach_port_8080() {
         let none = Isolation {
-            network: NetworkAccess::None,
+            network: Some(NetworkAccess::None),
             ..Isolation::default()
         };
         let mode = |protocol| {
@@ -206,6 +206,25 @@ mod tests {
         assert_eq!(mode(Protocol::ActionLoop), "none");
         assert_eq!(mode(Protocol::Exec), "none");
         assert_eq!(mode(Protocol::OpenWhiskHttp), ISOLATED_NETWORK);
+    }
+
+    #[test]
+    fn the_driver_default_applies_only_where_the_action_did_not_choose() {
+        let mut config = DockerDriverConfig::new("/tmp/x".into(), "whirl", "invoker0");
+        config.default_network = NetworkAccess::None;
+        let spec = |network| ContainerSpec {
+            isolation: Isolation {
+                network,
+                read_only_root: false,
+            },
+            ..ContainerSpec::runtime(RuntimeKind::Python3, 256)
+        };
+        assert_eq!(config.network_of(&spec(None)), NetworkAccess::None);
+        assert_eq!(
+            config.network_of(&spec(Some(NetworkAccess::Egress))),
+            NetworkAccess::Egress,
+            "an explicit bridge wins over a default of none"
+        );
     }
 
     #[test]

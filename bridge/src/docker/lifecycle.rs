@@ -244,7 +244,11 @@ pub(crate) async fn create(inner: &Inner, spec: &ContainerSpec) -> Result<Docker
                 let ip = container_ip(
                     &inner.docker,
                     &name,
-                    network_mode(protocol, spec.isolation.network, &inner.egress_network),
+                    network_mode(
+                        protocol,
+                        inner.config.network_of(spec),
+                        &inner.egress_network,
+                    ),
                 )
                 .await?;
                 let addr = SocketAddr::new(ip, 8080);
