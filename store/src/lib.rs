@@ -34,6 +34,7 @@ pub mod data_dir;
 pub mod envelope;
 mod error;
 pub mod event;
+pub mod latency;
 pub mod log;
 pub mod model;
 pub mod projection;
@@ -42,9 +43,11 @@ pub mod time_format;
 pub use data_dir::{log_dir, projections_dir, Store, StoreOptions};
 pub use error::{Error, Result};
 pub use event::{Event, InvocationAccepted, SnapshotTaken};
+pub use latency::{HistogramSnapshot, LatencyHistogram};
 pub use log::{
-    AppendTicket, Clock, CommitMode, Committed, EventLog, InMemoryEventLog, LogOptions, RawLog,
-    Receipt, RetentionReport, SledEventLog, Subscription, SystemClock,
+    AppendTicket, Clock, CommitMode, Committed, EventLog, InMemoryEventLog, LogOptions,
+    LogWriterCounts, LogWriterStats, RawLog, Receipt, RetentionReport, SledEventLog, Subscription,
+    SystemClock,
 };
 pub use model::*;
 pub use projection::{ActivationQuery, EntityDoc, FeedState, ProjectionOptions, Projections};

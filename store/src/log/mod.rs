@@ -12,6 +12,7 @@ pub(crate) mod record;
 mod retention;
 mod shared;
 mod sled_log;
+mod stats;
 mod subscription;
 mod ticket;
 mod writer;
@@ -23,6 +24,7 @@ pub use meta::LOG_FORMAT_VERSION;
 pub use raw::{RawLog, DEFAULT_CACHE_BYTES};
 pub use retention::RetentionReport;
 pub use sled_log::{LogOptions, SledEventLog};
+pub use stats::{LogWriterCounts, LogWriterStats};
 pub use subscription::{CommittedRecords, RecordIter, Subscription};
 pub use ticket::AppendTicket;
 

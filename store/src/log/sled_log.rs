@@ -5,6 +5,7 @@ use super::raw::{RawLog, DEFAULT_CACHE_BYTES};
 use super::record::decode_record;
 use super::retention::RetentionReport;
 use super::shared::{CurrentGeneration, SledLogShared};
+use super::stats::LogWriterStats;
 use super::subscription::{CommittedRecords, RecordIter, Subscription};
 use super::ticket::AppendTicket;
 use super::writer::{run_flusher, ChainEnd, Writer, WriterRequest};
@@ -52,6 +53,7 @@ impl std::fmt::Debug for LogOptions {
 pub struct SledEventLog {
     shared: Arc<SledLogShared>,
     writer: Arc<WriterThread>,
+    stats: Arc<LogWriterStats>,
 }
 
 struct WriterThread {
@@ -104,14 +106,16 @@ impl SledEventLog {
         });
         let failed = Arc::new(Mutex::new(None));
         let unflushed_groups = Arc::new(AtomicUsize::new(0));
+        let stats = Arc::new(LogWriterStats::default());
         let (flushes, flush_jobs) = mpsc::channel();
         let flusher = {
             let shared = Arc::clone(&shared);
             let failed = Arc::clone(&failed);
             let unflushed_groups = Arc::clone(&unflushed_groups);
+            let stats = Arc::clone(&stats);
             std::thread::Builder::new()
                 .name("whirl-log-flusher".into())
-                .spawn(move || run_flusher(shared, failed, unflushed_groups, flush_jobs))
+                .spawn(move || run_flusher(shared, failed, unflushed_groups, stats, flush_jobs))
                 .map_err(Error::io("start the log flusher thread for", &path))?
         };
         let writer = Writer {
@@ -122,6 +126,7 @@ impl SledEventLog {
             failed,
             flushes,
             unflushed_groups,
+            stats: Arc::clone(&stats),
         };
         let (sender, receiver) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -142,7 +147,13 @@ impl SledEventLog {
                 requests: Mutex::new(Some(sender)),
                 thread: Mutex::new(Some(thread)),
             }),
+            stats,
         })
+    }
+
+    /// What the writer has done: appends, records, groups, append and flush latencies.
+    pub fn stats(&self) -> &Arc<LogWriterStats> {
+        &self.stats
     }
 
     /// Where the log lives.
@@ -195,7 +206,13 @@ impl SledEventLog {
 impl EventLog for SledEventLog {
     fn append(&self, events: Vec<Event>) -> AppendTicket {
         let (reply, ticket) = AppendTicket::channel(Arc::clone(&self.writer.path));
-        if self.send(WriterRequest::Append { events, reply }).is_err() {
+        let request = WriterRequest::Append {
+            events,
+            reply,
+            enqueued: std::time::Instant::now(),
+        };
+        if self.send(request).is_err() {
+            self.stats.append_failed();
             return AppendTicket::failed(
                 Arc::clone(&self.writer.path),
                 Error::Closed {

@@ -7,6 +7,7 @@
 use super::frame;
 use super::retention::{self, RetentionReport};
 use super::shared::SledLogShared;
+use super::stats::LogWriterStats;
 use super::ticket::ReplySender;
 use super::{Clock, Receipt};
 use crate::envelope::{self, EnvelopeHeader, RecordHash};
@@ -23,6 +24,8 @@ pub(crate) enum WriterRequest {
     Append {
         events: Vec<Event>,
         reply: ReplySender,
+        /// When the append was handed to the writer (for the append latency).
+        enqueued: Instant,
     },
     Retain {
         cutoff_ms: u64,
@@ -91,11 +94,13 @@ pub(crate) struct Writer {
     pub(crate) flushes: mpsc::Sender<FlushJob>,
     /// Groups handed to the flusher and not yet acknowledged.
     pub(crate) unflushed_groups: Arc<AtomicUsize>,
+    pub(crate) stats: Arc<LogWriterStats>,
 }
 
 pub(crate) struct PendingAppend {
     reply: ReplySender,
     receipts: Vec<Receipt>,
+    enqueued: Instant,
 }
 
 /// Work for the flusher thread.
@@ -116,6 +121,7 @@ pub(crate) fn run_flusher(
     shared: Arc<SledLogShared>,
     failed: Arc<Mutex<Option<String>>>,
     unflushed_groups: Arc<AtomicUsize>,
+    stats: Arc<LogWriterStats>,
     jobs: mpsc::Receiver<FlushJob>,
 ) {
     while let Ok(first) = jobs.recv() {
@@ -129,11 +135,13 @@ pub(crate) fn run_flusher(
             .filter(|job| matches!(job, FlushJob::Group { .. }))
             .count();
         let flushed = if groups > 0 {
-            shared
+            let flushed = shared
                 .db
                 .flush()
                 .map(|_| ())
-                .map_err(Error::storage("flush the log", &shared.path))
+                .map_err(Error::storage("flush the log", &shared.path));
+            stats.flush_latency.observe(started.elapsed());
+            flushed
         } else {
             Ok(())
         };
@@ -157,12 +165,15 @@ pub(crate) fn run_flusher(
                                 time_ms: head.time_ms,
                                 hash: head.hash,
                             });
+                            stats.group_written(count);
                             for append in appends {
+                                stats.append_acknowledged(append.enqueued.elapsed());
                                 let _ = append.reply.send(Ok(append.receipts));
                             }
                         }
                         Err(error) => {
                             for append in appends {
+                                stats.append_failed();
                                 let _ = append.reply.send(Err(Error::WriterFailed {
                                     path: shared.path.clone(),
                                     reason: error.to_string(),
@@ -219,7 +230,11 @@ impl Writer {
         let mut appends = Vec::new();
         for request in group {
             match request {
-                WriterRequest::Append { events, reply } => appends.push((events, reply)),
+                WriterRequest::Append {
+                    events,
+                    reply,
+                    enqueued,
+                } => appends.push((events, reply, enqueued)),
                 WriterRequest::Retain { cutoff_ms, reply } => {
                     self.commit(std::mem::take(&mut appends));
                     let outcome = self.retain(cutoff_ms);
@@ -250,12 +265,13 @@ impl Writer {
     }
 
     /// One group: encode, apply in one batch, hand to the flusher (which acknowledges).
-    fn commit(&mut self, appends: Vec<(Vec<Event>, ReplySender)>) {
+    fn commit(&mut self, appends: Vec<(Vec<Event>, ReplySender, Instant)>) {
         if appends.is_empty() {
             return;
         }
         if let Some(error) = self.fail_reason() {
-            for (_, reply) in appends {
+            for (_, reply, _) in appends {
+                self.stats.append_failed();
                 let _ = reply.send(Err(Error::WriterFailed {
                     path: self.shared.path.clone(),
                     reason: error.to_string(),
@@ -268,7 +284,7 @@ impl Writer {
         let mut chain = self.chain;
         let mut pending = Vec::with_capacity(appends.len());
         let mut record_count = 0usize;
-        for (events, reply) in appends {
+        for (events, reply, enqueued) in appends {
             match encode_all(&events) {
                 Ok(payloads) => {
                     let mut receipts = Vec::with_capacity(payloads.len());
@@ -279,9 +295,14 @@ impl Writer {
                         receipts.push(receipt);
                     }
                     record_count += receipts.len();
-                    pending.push(PendingAppend { reply, receipts });
+                    pending.push(PendingAppend {
+                        reply,
+                        receipts,
+                        enqueued,
+                    });
                 }
                 Err(error) => {
+                    self.stats.append_failed();
                     let _ = reply.send(Err(error));
                 }
             }
@@ -317,6 +338,7 @@ impl Writer {
                 {
                     self.unflushed_groups.fetch_sub(1, Ordering::AcqRel);
                     for append in appends {
+                        self.stats.append_failed();
                         let _ = append.reply.send(Err(Error::Closed {
                             path: self.shared.path.clone(),
                         }));
@@ -328,6 +350,7 @@ impl Writer {
                 *self.failed.lock().unwrap_or_else(PoisonError::into_inner) =
                     Some(error.to_string());
                 for append in pending {
+                    self.stats.append_failed();
                     let _ = append.reply.send(Err(Error::WriterFailed {
                         path: self.shared.path.clone(),
                         reason: error.to_string(),
