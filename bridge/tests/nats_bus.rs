@@ -7,7 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bridge::bus::{
-    ActivationMessage, ActivationStarted, Bus, CompletionMessage, InvokerPing, NatsBus,
+    ActivationMessage, ActivationStarted, Bus, BusMessageKind, CompletionMessage, InvokerPing,
+    NatsBus,
 };
 use store::{
     ActionDoc, ActionLimits, ActivationDoc, ActivationId, ActivationStatus, ChangedBy, Exec,
@@ -167,4 +168,64 @@ async fn every_message_crosses_intact_to_the_right_subscribers() {
 async fn a_bad_server_address_is_an_error_naming_it() {
     let error = NatsBus::connect("not a url at all", "x").await.unwrap_err();
     assert!(error.to_string().contains("not a url at all"), "{error}");
+}
+
+#[tokio::test]
+async fn the_bus_counts_what_it_carries_and_times_its_round_trip() {
+    let server = NatsServer::start();
+    let controller = NatsBus::connect(&server.url, "controller").await.unwrap();
+    let invoker = NatsBus::connect(&server.url, "invoker").await.unwrap();
+    let mut activations = invoker.subscribe_activations("invoker0").await.unwrap();
+    let mut completions = controller.subscribe_completions().await.unwrap();
+    invoker.client().flush().await.unwrap();
+    controller.client().flush().await.unwrap();
+
+    for n in 1..=3 {
+        controller
+            .send_activation(activation("invoker0", n))
+            .await
+            .unwrap();
+        next(&mut activations).await;
+    }
+    invoker.publish_completion(completion(1)).await.unwrap();
+    next(&mut completions).await;
+
+    let (sent, heard) = (controller.stats(), invoker.stats());
+    assert_eq!(sent.published(BusMessageKind::Activation), 3);
+    assert_eq!(heard.received(BusMessageKind::Activation), 3);
+    assert_eq!(heard.published(BusMessageKind::Completion), 1);
+    assert_eq!(sent.received(BusMessageKind::Completion), 1);
+    assert_eq!(sent.received(BusMessageKind::Activation), 0);
+    assert_eq!(sent.publish_failures() + sent.decode_failures(), 0);
+
+    // A message that does not decode is dropped and counted.
+    controller
+        .client()
+        .publish(
+            format!("{}.completions", bridge::bus::SUBJECT_PREFIX),
+            vec![0xff].into(),
+        )
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while controller.stats().decode_failures() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no decode failure counted"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // The first probe goes at connect: one round trip through the server, well under a second.
+    while controller.stats().round_trip.snapshot().count == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no round trip measured"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let round_trip = controller.stats().round_trip.snapshot();
+    assert_eq!(round_trip.count, 1);
+    assert!(round_trip.sum_micros < 1_000_000, "{round_trip:?}");
+    assert_eq!(controller.stats().probe_failures(), 0);
 }

@@ -9,7 +9,7 @@ mod nats;
 
 pub use in_process::InProcessBus;
 pub use messages::{ActivationMessage, ActivationStarted, CompletionMessage, InvokerPing};
-pub use nats::{NatsBus, SUBJECT_PREFIX};
+pub use nats::{BusMessageKind, NatsBus, NatsBusStats, PROBE_INTERVAL, SUBJECT_PREFIX};
 
 use async_trait::async_trait;
 

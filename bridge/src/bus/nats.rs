@@ -2,12 +2,20 @@
 //! subscribes to its own subject; completions, start notices and pings go to subjects every
 //! controller subscribes to. Payloads are bincode of the message types (internal subjects, one
 //! Whirl version on both ends); the public subjects (trigger fires, activation records) are JSON
-//! and live in the API layer. Subjects and the delivery contract: docs/nats.md.
+//! and live in the API layer. Subjects and the delivery contract: docs/nats.md. The bus counts
+//! what it carries and probes its round trip to the server ([`NatsBusStats`]).
+
+mod probe;
+mod stats;
+
+pub use probe::PROBE_INTERVAL;
+pub use stats::{BusMessageKind, NatsBusStats};
 
 use async_trait::async_trait;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::sync::Arc;
 use tokio::sync::mpsc::unbounded_channel;
 
 use super::{
@@ -22,6 +30,7 @@ pub const SUBJECT_PREFIX: &str = "whirl.internal";
 #[derive(Clone)]
 pub struct NatsBus {
     client: async_nats::Client,
+    stats: Arc<NatsBusStats>,
 }
 
 impl std::fmt::Debug for NatsBus {
@@ -74,7 +83,14 @@ impl NatsBus {
                 subject: servers.to_owned(),
                 reason: format!("cannot connect: {e}"),
             })?;
-        Ok(NatsBus { client })
+        let stats = Arc::new(NatsBusStats::default());
+        probe::start_round_trip_probe(client.clone(), &stats);
+        Ok(NatsBus { client, stats })
+    }
+
+    /// What this bus has carried, and its round trips to the server.
+    pub fn stats(&self) -> &Arc<NatsBusStats> {
+        &self.stats
     }
 
     /// The underlying client (for the API's public subjects).
@@ -85,27 +101,33 @@ impl NatsBus {
     async fn publish<T: Serialize>(
         &self,
         subject: String,
-        message: &'static str,
+        kind: BusMessageKind,
         value: &T,
     ) -> Result<(), BusError> {
         let payload = bincode::serialize(value).map_err(|e| BusError::Codec {
             operation: "encode",
-            message,
+            message: kind.as_str(),
             reason: e.to_string(),
         })?;
-        self.client
-            .publish(subject.clone(), payload.into())
-            .await
-            .map_err(|e| BusError::Transport {
-                subject,
-                reason: e.to_string(),
-            })
+        match self.client.publish(subject.clone(), payload.into()).await {
+            Ok(()) => {
+                self.stats.count_published(kind);
+                Ok(())
+            }
+            Err(e) => {
+                self.stats.count_publish_failure();
+                Err(BusError::Transport {
+                    subject,
+                    reason: e.to_string(),
+                })
+            }
+        }
     }
 
     async fn subscribe<T: DeserializeOwned + Send + 'static>(
         &self,
         subject: String,
-        message: &'static str,
+        kind: BusMessageKind,
     ) -> Result<BusReceiver<T>, BusError> {
         let mut subscription =
             self.client
@@ -116,15 +138,19 @@ impl NatsBus {
                     reason: e.to_string(),
                 })?;
         let (sender, receiver) = unbounded_channel();
+        let stats = Arc::clone(&self.stats);
         tokio::spawn(async move {
             while let Some(delivered) = subscription.next().await {
                 match bincode::deserialize::<T>(&delivered.payload) {
                     Ok(value) => {
+                        stats.count_received(kind);
                         if sender.send(value).is_err() {
                             break;
                         }
                     }
                     Err(error) => {
+                        stats.count_decode_failure();
+                        let message = kind.as_str();
                         tracing::warn!(%subject, message, %error, "dropping an undecodable bus message")
                     }
                 }
@@ -137,40 +163,48 @@ impl NatsBus {
 #[async_trait]
 impl Bus for NatsBus {
     async fn send_activation(&self, msg: ActivationMessage) -> Result<(), BusError> {
-        self.publish(activations_subject(&msg.invoker), "activation", &msg)
-            .await
+        self.publish(
+            activations_subject(&msg.invoker),
+            BusMessageKind::Activation,
+            &msg,
+        )
+        .await
     }
 
     async fn subscribe_activations(
         &self,
         invoker: &str,
     ) -> Result<BusReceiver<ActivationMessage>, BusError> {
-        self.subscribe(activations_subject(invoker), "activation")
+        self.subscribe(activations_subject(invoker), BusMessageKind::Activation)
             .await
     }
 
     async fn publish_completion(&self, msg: CompletionMessage) -> Result<(), BusError> {
-        self.publish(completions_subject(), "completion", &msg)
+        self.publish(completions_subject(), BusMessageKind::Completion, &msg)
             .await
     }
 
     async fn subscribe_completions(&self) -> Result<BusReceiver<CompletionMessage>, BusError> {
-        self.subscribe(completions_subject(), "completion").await
+        self.subscribe(completions_subject(), BusMessageKind::Completion)
+            .await
     }
 
     async fn publish_ping(&self, ping: InvokerPing) -> Result<(), BusError> {
-        self.publish(pings_subject(), "ping", &ping).await
+        self.publish(pings_subject(), BusMessageKind::Ping, &ping)
+            .await
     }
 
     async fn subscribe_pings(&self) -> Result<BusReceiver<InvokerPing>, BusError> {
-        self.subscribe(pings_subject(), "ping").await
+        self.subscribe(pings_subject(), BusMessageKind::Ping).await
     }
 
     async fn publish_started(&self, msg: ActivationStarted) -> Result<(), BusError> {
-        self.publish(started_subject(), "start notice", &msg).await
+        self.publish(started_subject(), BusMessageKind::StartNotice, &msg)
+            .await
     }
 
     async fn subscribe_started(&self) -> Result<BusReceiver<ActivationStarted>, BusError> {
-        self.subscribe(started_subject(), "start notice").await
+        self.subscribe(started_subject(), BusMessageKind::StartNotice)
+            .await
     }
 }
