@@ -414,6 +414,9 @@ pub struct GetInvokerStats;
 pub struct InvokerStats {
     pub counters: PoolCounters,
     pub containers: BTreeMap<ContainerState, usize>,
+    /// Containers dedicated to each action (its fully qualified name, `/ns[/pkg]/name`, any
+    /// version and invoking namespace), stem cells left out.
+    pub containers_by_action: BTreeMap<String, usize>,
     pub queue_depth: usize,
     pub in_flight: usize,
     pub restarts: u64,
@@ -424,9 +427,16 @@ impl Handler<GetInvokerStats> for InvokerActor {
 
     fn handle(&mut self, _: GetInvokerStats, _: &mut Self::Context) -> Self::Result {
         let pool = self.core.pool();
+        let mut containers_by_action = BTreeMap::new();
+        for container in pool.containers() {
+            if let Some(action) = container.action {
+                *containers_by_action.entry(action.action).or_insert(0) += 1;
+            }
+        }
         MessageResult(InvokerStats {
             counters: pool.counters().clone(),
             containers: pool.containers_by_state(),
+            containers_by_action,
             queue_depth: pool.queue_depth(),
             in_flight: self.core.in_flight(),
             restarts: self.restarts,
