@@ -31,7 +31,7 @@ impl InvokerNode {
         let name = format!("whirl-invoker{}", options.invoker_id);
         let (bus, _) = connect_bus(&options, &name).await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let driver = start_invoker(data_dir, &options, bus, clock).await?;
+        let (driver, _invoker) = start_invoker(data_dir, &options, bus, clock).await?;
         Ok(InvokerNode { driver })
     }
 

@@ -13,6 +13,7 @@ mod bootstrap;
 pub mod cache;
 pub mod catalog;
 pub mod config;
+pub mod console;
 mod error;
 pub mod feeds;
 mod follower;

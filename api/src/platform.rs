@@ -7,6 +7,7 @@ use crate::config::ApiConfig;
 use crate::error::{Error, Result};
 use crate::nats::{ActivationPublisher, TriggerSubscriber};
 use crate::state::ApiState;
+use actix::Addr;
 use actix_web::dev::ServerHandle;
 use actix_web::HttpServer;
 use actors::controller_actor::ControllerActor;
@@ -186,13 +187,13 @@ pub(crate) async fn connect_bus(
     }
 }
 
-/// Starts the driver and a supervised invoker on `bus`; returns the driver.
+/// Starts the driver and a supervised invoker on `bus`; returns the driver and the invoker.
 pub(crate) async fn start_invoker(
     data_dir: &Path,
     options: &PlatformOptions,
     bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
-) -> Result<Arc<dyn ContainerDriver>> {
+) -> Result<(Arc<dyn ContainerDriver>, Addr<InvokerActor>)> {
     let instance = instance_name(data_dir);
     let invoker_id = InvokerId(options.invoker_id);
     let (driver, prewarm) = start_driver(data_dir, options, &instance, invoker_id).await?;
@@ -205,12 +206,12 @@ pub(crate) async fn start_invoker(
     };
     let mut invoker = InvokerConfig::new(invoker_id, pool);
     invoker.instance = instance;
-    InvokerActor::new(invoker, driver.clone(), bus, clock)
+    let invoker = InvokerActor::new(invoker, driver.clone(), bus, clock)
         .start_supervised()
         .await
         .map_err(|e| startup("start the invoker")(e.to_string()))?;
     tracing::info!(invoker = %invoker_id, "invoker started");
-    Ok(driver)
+    Ok((driver, invoker))
 }
 
 /// Removes every container a driver still has (at shutdown).
@@ -266,18 +267,20 @@ impl Platform {
         .start_supervised()
         .await
         .map_err(|e| startup("start the controller")(e.to_string()))?;
-        let driver = if options.start_invoker {
+        let (driver, invoker) = if options.start_invoker {
             Some(start_invoker(data_dir, &options, bus, clock.clone()).await?)
         } else {
             None
-        };
+        }
+        .unzip();
 
         let admin_token = crate::auth::new_secret();
         let admin_token_path = data_dir.join("admin.token");
         write_private_file(&admin_token_path, &format!("{admin_token}\n"))
             .map_err(|e| startup("write admin.token")(e.to_string()))?;
         let state = ApiState::new(store, controller, options.api.clone(), clock)?
-            .with_admin_token(&admin_token);
+            .with_admin_token(&admin_token)
+            .with_invoker(invoker);
         apply_namespace_limits(&state).await?;
         if options.create_catalog {
             ensure_catalog(&state).await?;

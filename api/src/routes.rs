@@ -2,7 +2,7 @@
 //! OpenAPI document (`/api/v1/api-docs`), so the two cannot disagree.
 
 use crate::handlers::{actions, activations, namespaces, packages, rules, triggers};
-use crate::{admin, info, openapi, web_actions};
+use crate::{admin, console, info, openapi, web_actions};
 use actix_web::Route;
 
 /// The HTTP method of a route (`Any` for web actions, which take every method).
@@ -132,6 +132,15 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(Get, "/api/v1/namespaces/{ns}/activations/{id}/logs", "/api/v1/namespaces/{ns}/activations/{id}/logs", "getActivationLogs", "activations", Key, [], false, [200 => "{logs}."], activations::logs, "Get an activation's logs."),
         // Web actions.
         route!(Any, "/api/v1/web/{ns}/{pkg}/{action:.*}", "/api/v1/web/{ns}/{pkg}/{action}", "webAction", "web actions", WebAction, [], true, [200 => "The action's answer, shaped by the extension (.http, .json, .html, .svg, .text)."], web_actions::handle, "Call a web action (`default` as the package of an action outside packages)."),
+        // The web console: the embedded page and its own endpoints (`api/src/console/`).
+        route!(Get, "/console", "/console", "consolePage", "console", Public, [], false, [200 => "The web console (HTML)."], console::assets::index, "The web console."),
+        route!(Get, "/console/", "/console/", "consolePageSlash", "console", Public, [], false, [200 => "The web console (HTML)."], console::assets::index, "The web console."),
+        route!(Get, "/console/assets/{file}", "/console/assets/{file}", "consoleAsset", "console", Public, [], false, [200 => "A script or style sheet of the console.", 304 => "Unchanged (If-None-Match)."], console::assets::file, "A file of the web console."),
+        route!(Get, "/console/api/session", "/console/api/session", "consoleSession", "console", Key, [], false, [200 => "{namespace, uuid, head_seq}: who the key signs in as."], console::session::show, "Check a key for the console (401 without WWW-Authenticate)."),
+        route!(Get, "/console/api/events", "/console/api/events", "consoleEvents", "console", Key, ["from"], false, [200 => "text/event-stream: ready, activation and entity events of the caller's namespace."], console::events::stream, "Live activations and entity changes of the caller's namespace (server-sent events)."),
+        route!(Get, "/console/api/stats", "/console/api/stats", "consoleStats", "console", Key, ["minutes"], false, [200 => "Invocations, errors, cold and warm starts, p50/p99 per bucket, overall and per function; the invoker's pool."], console::stats::show, "Activation statistics of the caller's namespace and the container pool."),
+        route!(Get, "/console/api/history/{kind}/{name:.*}", "/console/api/history/{kind}/{name}", "consoleHistory", "console", Key, [], false, [200 => "Every change of the entity: seq, time, event, who, field diff."], console::history::show, "An entity's history from the event log."),
+        route!(Get, "/console/api/verify", "/console/api/verify", "consoleVerify", "console", Key, [], false, [200 => "The live log's verification: valid, records, head hash, the first bad record."], console::verify::show, "Verify the live event log's hash chain."),
         // Operator.
         route!(Get, "/admin/v1/namespaces", "/admin/v1/namespaces", "adminListNamespaces", "admin", Admin, [], false, [200 => "Every namespace with its keys' uuids."], admin::list_namespaces, "List namespaces (operator)."),
         route!(Post, "/admin/v1/namespaces", "/admin/v1/namespaces", "adminCreateNamespace", "admin", Admin, [], true, [200 => "{namespace, uuid, key}: the new key, shown once."], admin::create_namespace, "Create a namespace and its key (operator)."),

@@ -9,6 +9,7 @@ use crate::follower::LogFollower;
 use actix::Addr;
 use actix_web::HttpRequest;
 use actors::controller_actor::ControllerActor;
+use actors::invoker_actor::InvokerActor;
 use std::sync::Arc;
 use store::{Clock, Event, EventLog, Store};
 
@@ -30,6 +31,8 @@ pub struct ApiState {
     _follower: Arc<LogFollower>,
     /// The alarm feed actor, once `feeds::start_alarm_feeds` started it.
     alarm_feeds: AlarmFeedsSlot,
+    /// The invoker of this process, if it runs one (its pool state for the console).
+    invoker: Option<Addr<InvokerActor>>,
 }
 
 /// Where the started alarm feed actor is kept (so it is started once per state).
@@ -66,6 +69,7 @@ impl ApiState {
             admin_token: None,
             _follower: Arc::new(follower),
             alarm_feeds: AlarmFeedsSlot::default(),
+            invoker: None,
         })
     }
 
@@ -73,6 +77,17 @@ impl ApiState {
     pub fn with_admin_token(mut self, token: &str) -> Self {
         self.admin_token = Some(Arc::from(token));
         self
+    }
+
+    /// Records the invoker this process runs (none: a controller alone).
+    pub fn with_invoker(mut self, invoker: Option<Addr<InvokerActor>>) -> Self {
+        self.invoker = invoker;
+        self
+    }
+
+    /// The invoker this process runs, if any.
+    pub fn invoker(&self) -> Option<&Addr<InvokerActor>> {
+        self.invoker.as_ref()
     }
 
     /// The operator's token, if the admin routes are on.
