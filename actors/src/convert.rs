@@ -30,7 +30,31 @@ fn record_annotations(
     if let Some(caused_by) = &msg.caused_by {
         annotations.push(serde_json::json!({ "key": "causedBy", "value": caused_by }));
     }
+    annotations.extend(async_call_annotations(msg));
     JsonText::from_value(&serde_json::Value::Array(annotations))
+}
+
+/// An OpenFaaS async call's attempt (parameters with the gateway's `__whirl_async` marker) is
+/// annotated `openfaas.callId` and `openfaas.attempt`, linking its records.
+fn async_call_annotations(msg: &ActivationMessage) -> Vec<serde_json::Value> {
+    let text = msg.params.as_str();
+    if !text.contains("\"__whirl_async\"") {
+        return Vec::new();
+    }
+    let Ok(serde_json::Value::Object(mut params)) = serde_json::from_str(text) else {
+        return Vec::new();
+    };
+    let Some(marker) = params.remove("__whirl_async") else {
+        return Vec::new();
+    };
+    let mut annotations = Vec::new();
+    if let Some(call_id) = marker.get("callId") {
+        annotations.push(serde_json::json!({ "key": "openfaas.callId", "value": call_id }));
+    }
+    if let Some(attempt) = marker.get("attempt") {
+        annotations.push(serde_json::json!({ "key": "openfaas.attempt", "value": attempt }));
+    }
+    annotations
 }
 
 /// `/namespace[/package]/name`.
@@ -83,6 +107,33 @@ pub fn isolation(doc: &ActionDoc) -> Isolation {
         }
     }
     isolation
+}
+
+/// The environment an action's containers get at init: the `environment` annotation, an object
+/// of strings (OpenFaaS `envVars`, and `fprocess` for a function's command).
+pub fn environment(doc: &ActionDoc) -> std::collections::BTreeMap<String, String> {
+    let text = doc.annotations.as_str();
+    let mut env = std::collections::BTreeMap::new();
+    if !text.contains("\"environment\"") {
+        return env;
+    }
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str(text) else {
+        return env;
+    };
+    for item in &items {
+        if let (Some("environment"), Some(serde_json::Value::Object(values))) =
+            (item.get("key").and_then(|k| k.as_str()), item.get("value"))
+        {
+            for (key, value) in values {
+                let value = match value {
+                    serde_json::Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                env.insert(key.clone(), value);
+            }
+        }
+    }
+    env
 }
 
 /// The cores' view of the action's limits.

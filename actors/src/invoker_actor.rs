@@ -444,6 +444,36 @@ impl Handler<GetInvokerStats> for InvokerActor {
     }
 }
 
+/// Ask how many containers the pool has for one action (`namespace`, fully qualified `action`).
+#[derive(Message)]
+#[rtype(result = "ActionReplicas")]
+pub struct GetActionReplicas {
+    pub namespace: String,
+    pub action: String,
+}
+
+/// The containers of one action: all of them, and those ready to serve.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActionReplicas {
+    pub replicas: usize,
+    pub available: usize,
+}
+
+impl Handler<GetActionReplicas> for InvokerActor {
+    type Result = MessageResult<GetActionReplicas>;
+
+    fn handle(&mut self, asked: GetActionReplicas, _: &mut Self::Context) -> Self::Result {
+        let (replicas, available) = self
+            .core
+            .pool()
+            .replicas_of(&asked.namespace, &asked.action);
+        MessageResult(ActionReplicas {
+            replicas,
+            available,
+        })
+    }
+}
+
 impl Handler<crate::Restart> for InvokerActor {
     type Result = ();
 

@@ -46,6 +46,8 @@ pub struct ApiConfig {
     pub max_blocking_wait_ms: u64,
     /// Most atomic actions a sequence may run.
     pub max_sequence_actions: usize,
+    /// The namespace of OpenFaaS `/function/{name}` calls without a `.namespace` suffix.
+    pub openfaas_namespace: String,
 }
 
 impl Default for ApiConfig {
@@ -60,6 +62,7 @@ impl Default for ApiConfig {
             max_list_limit: 200,
             max_blocking_wait_ms: 60_000,
             max_sequence_actions: 50,
+            openfaas_namespace: "guest".to_owned(),
         }
     }
 }

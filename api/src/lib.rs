@@ -25,6 +25,7 @@ pub mod middleware;
 pub mod names;
 pub mod nats;
 pub mod openapi;
+pub mod openfaas;
 mod platform;
 pub mod provisioning;
 mod query;

@@ -252,6 +252,9 @@ impl Platform {
         let store = Store::open(data_dir, StoreOptions::default())
             .map_err(|e| startup("open the data directory")(e.to_string()))?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        // OpenFaaS async calls cut short by the stop run again once the platform serves.
+        let orphaned_calls = crate::openfaas::orphaned_calls(&store)
+            .map_err(|e| startup("read the orphaned async calls")(e.to_string()))?;
         let orphans = actors::recovery::end_orphans(&store, clock.now_ms())
             .map_err(|e| startup("record the orphaned activations")(e.to_string()))?;
         tracing::info!(data_dir = %data_dir.display(), head = store.head_seq(), orphans, "store open");
@@ -331,6 +334,10 @@ impl Platform {
         // first invocations find it.
         tokio::time::sleep(Duration::from_millis(100)).await;
         tracing::info!(%address, "API listening");
+        state
+            .gateway
+            .set_runs_images(matches!(options.backend, Backend::Docker { .. }));
+        crate::openfaas::resume(&state, orphaned_calls).await;
         Ok(Self {
             address,
             guest,

@@ -2,7 +2,7 @@
 //! OpenAPI document (`/api/v1/api-docs`), so the two cannot disagree.
 
 use crate::handlers::{actions, activations, namespaces, packages, rules, triggers};
-use crate::{admin, console, info, openapi, web_actions};
+use crate::{admin, console, info, openapi, openfaas, web_actions};
 use actix_web::Route;
 
 /// The HTTP method of a route (`Any` for web actions, which take every method).
@@ -144,6 +144,17 @@ pub fn routes() -> Vec<RouteSpec> {
         // Operator.
         route!(Get, "/admin/v1/namespaces", "/admin/v1/namespaces", "adminListNamespaces", "admin", Admin, [], false, [200 => "Every namespace with its keys' uuids."], admin::list_namespaces, "List namespaces (operator)."),
         route!(Post, "/admin/v1/namespaces", "/admin/v1/namespaces", "adminCreateNamespace", "admin", Admin, [], true, [200 => "{namespace, uuid, key}: the new key, shown once."], admin::create_namespace, "Create a namespace and its key (operator)."),
+        // OpenFaaS gateway (docs/openfaas.md).
+        route!(Get, "/system/functions", "/system/functions", "openfaasListFunctions", "openfaas", Key, ["namespace"], false, [200 => "FunctionStatus of every function of the key's namespace."], openfaas::list, "List functions (OpenFaaS)."),
+        route!(Post, "/system/functions", "/system/functions", "openfaasDeployFunction", "openfaas", Key, [], true, [202 => "Deployed (200: updated)."], openfaas::deploy, "Deploy a FunctionDeployment (OpenFaaS)."),
+        route!(Put, "/system/functions", "/system/functions", "openfaasUpdateFunction", "openfaas", Key, [], true, [200 => "Updated.", 404 => "No such function."], openfaas::update, "Update a FunctionDeployment (OpenFaaS)."),
+        route!(Delete, "/system/functions", "/system/functions", "openfaasDeleteFunction", "openfaas", Key, ["namespace"], true, [202 => "Deleted.", 404 => "No such function."], openfaas::delete, "Delete a function: {\"functionName\"} (OpenFaaS)."),
+        route!(Get, "/system/function/{name}", "/system/function/{name}", "openfaasGetFunction", "openfaas", Key, ["namespace"], false, [200 => "FunctionStatus with replicas, availableReplicas, invocationCount."], openfaas::get, "Get a function's status (OpenFaaS)."),
+        route!(Get, "/system/info", "/system/info", "openfaasSystemInfo", "openfaas", Key, [], false, [200 => "{provider, version, arch}."], openfaas::system_info, "Describe the provider (OpenFaaS)."),
+        route!(Any, "/function/{name}", "/function/{name}", "openfaasCallFunction", "openfaas", Public, [], true, [200 => "The function's own answer (status, Content-Type, body bytes).", 408 => "Killed at exec_timeout.", 429 => "max_inflight calls run already."], openfaas::call_function, "Call a function synchronously (OpenFaaS; `name.namespace` for another namespace)."),
+        route!(Post, "/async-function/{name}", "/async-function/{name}", "openfaasCallFunctionAsync", "openfaas", Public, [], true, [202 => "Queued (durable): X-Call-Id; the answer is POSTed to X-Callback-Url."], openfaas::call_function_async, "Queue a call (OpenFaaS); retried on 408/429/5xx."),
+        route!(Post, "/async-function/{name}/{path:.*}", "/async-function/{name}/{path}", "openfaasCallFunctionAsyncPath", "openfaas", Public, [], true, [202 => "Queued (durable): X-Call-Id."], openfaas::call_function_async, "Queue a call with a path (OpenFaaS)."),
+        route!(Any, "/function/{name}/{path:.*}", "/function/{name}/{path}", "openfaasCallFunctionPath", "openfaas", Public, [], true, [200 => "The function's own answer; the path reaches it as Http_Path."], openfaas::call_function, "Call a function with a path (OpenFaaS)."),
     ]
 }
 

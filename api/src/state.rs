@@ -33,6 +33,8 @@ pub struct ApiState {
     alarm_feeds: AlarmFeedsSlot,
     /// The invoker of this process, if it runs one (its pool state for the console).
     invoker: Option<Addr<InvokerActor>>,
+    /// What the OpenFaaS gateway routes share (calls in flight, scale requests).
+    pub gateway: Arc<crate::openfaas::Gateway>,
 }
 
 /// Where the started alarm feed actor is kept (so it is started once per state).
@@ -70,6 +72,7 @@ impl ApiState {
             _follower: Arc::new(follower),
             alarm_feeds: AlarmFeedsSlot::default(),
             invoker: None,
+            gateway: Arc::default(),
         })
     }
 

@@ -167,8 +167,10 @@ pub struct HttpRequestMeta {
     pub query: String,
     pub host: Option<String>,
     pub headers: Vec<(String, String)>,
-    /// The body written on stdin; when `None`, the run's `params` are written instead.
-    pub body: Option<String>,
+    /// The body written on stdin (raw bytes); when `None`, the run's `params` are written
+    /// instead. With an HTTP request the run's result is an [`HttpAnswer`](crate::HttpAnswer)
+    /// as JSON (status 200, the watchdog's `Content-Type`, stdout as the base64 body).
+    pub body: Option<Vec<u8>>,
 }
 
 /// One activation to run (OpenWhisk's `/run` body).

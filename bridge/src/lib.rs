@@ -9,6 +9,8 @@ pub mod bus;
 pub mod docker;
 pub mod driver;
 pub mod error;
+pub mod http_answer;
+pub mod http_call;
 pub mod kind;
 mod launcher;
 pub mod logs;
@@ -20,6 +22,8 @@ pub use driver::{
     RunOutput, RunRequest,
 };
 pub use error::{DriverError, Result};
+pub use http_answer::HttpAnswer;
+pub use http_call::{HttpCall, HTTP_CALL_PARAM};
 pub use kind::{RuntimeKind, UnknownKind};
 pub use logs::{format_rfc3339_nanos, ActivationLogs, LogLine, LogStream};
 pub use process::{ProcessDriver, ProcessDriverConfig, StemCellConfig, KILLED_PROCESS};

@@ -38,7 +38,7 @@ fn http(body: &str) -> HttpRequestMeta {
         query: "a=1&b=2".into(),
         host: Some("gateway:8080".into()),
         headers: vec![("X-Served-By".into(), "test".into())],
-        body: Some(body.into()),
+        body: Some(body.as_bytes().to_vec()),
     }
 }
 
@@ -49,7 +49,9 @@ async fn echo_returns_the_body() {
     let mut request = run_request("a1", "{}");
     request.http = Some(http("hello body"));
     let out = t.driver.run(&id, request, TIMEOUT).await.unwrap();
-    assert_eq!(out.result.unwrap(), "hello body");
+    let answer = bridge::HttpAnswer::from_json(&out.result.unwrap()).unwrap();
+    assert_eq!(answer.status_code, 200);
+    assert_eq!(answer.body_bytes().unwrap(), b"hello body");
     // Without an HTTP body the params are the input.
     let out = run(&t.driver, &id, "a2", r#"{"x":1}"#).await;
     assert_eq!(out.result.unwrap(), r#"{"x":1}"#);
@@ -62,7 +64,8 @@ async fn http_and_openwhisk_variables_reach_the_command() {
     let mut request = run_request("act-9", "{}");
     request.http = Some(http("12345"));
     let out = t.driver.run(&id, request, TIMEOUT).await.unwrap();
-    let env = out.result.unwrap();
+    let answer = bridge::HttpAnswer::from_json(&out.result.unwrap()).unwrap();
+    let env = String::from_utf8(answer.body_bytes().unwrap()).unwrap();
     for expected in [
         "Http_Method=POST",
         "Http_Path=/function/echo",

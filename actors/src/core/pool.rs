@@ -715,6 +715,19 @@ impl ContainerPool {
         counts
     }
 
+    /// The containers dedicated to `action` (its fully qualified name, any version) in
+    /// `namespace`: all of them, and those up (ready, running or paused), for replica counts.
+    pub fn replicas_of(&self, namespace: &str, action: &str) -> (usize, usize) {
+        let mine = self.containers.values().filter(|c| {
+            c.action
+                .as_ref()
+                .is_some_and(|key| key.namespace == namespace && key.action == action)
+        });
+        mine.fold((0, 0), |(all, up), c| {
+            (all + 1, up + usize::from(c.phase != Phase::Starting))
+        })
+    }
+
     /// All containers in id order.
     pub fn containers(&self) -> Vec<ContainerView> {
         self.containers.values().map(Container::view).collect()

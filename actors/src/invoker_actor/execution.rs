@@ -47,7 +47,7 @@ pub fn init_request(
         main: main.unwrap_or_else(|| "main".to_owned()),
         code,
         binary,
-        env: BTreeMap::new(),
+        env: convert::environment(&message.action),
         limits: driver_limits(message, max_result_bytes),
     })
 }
@@ -62,6 +62,17 @@ fn millis(time: SystemTime) -> Millis {
 
 fn lines(logs: &[LogLine]) -> Vec<String> {
     logs.iter().map(ToString::to_string).collect()
+}
+
+/// The HTTP request an `exec` or image function answers, when the gateway put one in the
+/// parameters (other kinds see the parameters as they are).
+fn http_call(message: &ActivationMessage) -> Option<bridge::HttpRequestMeta> {
+    match message.action.exec {
+        Exec::Command { .. } | Exec::Blackbox { .. } => {
+            bridge::HttpCall::from_params(message.params.as_str()).map(|call| call.to_meta())
+        }
+        _ => None,
+    }
 }
 
 /// Everything one execution needs.
@@ -153,7 +164,7 @@ pub async fn run(
         deadline_ms: clock.now_ms().saturating_add(timeout_ms),
         api_key: message.api_key.clone(),
         extra: BTreeMap::new(),
-        http: None,
+        http: http_call(message),
     };
     let started = Millis(clock.now_ms());
     let outcome = driver

@@ -14,6 +14,7 @@ mod info;
 mod key_value;
 mod limits;
 mod namespace;
+mod openfaas;
 mod package;
 mod rule;
 mod trigger;
@@ -33,6 +34,10 @@ pub use limits::{ActionLimitsBody, ActionLimitsPut};
 pub use namespace::{
     count_body, IssuedNamespaceKey, NamespaceCreate, NamespaceLimitsBody, NamespaceListing,
     NamespaceThrottles,
+};
+pub use openfaas::{
+    FunctionDeletion, FunctionDeployment, FunctionLogLine, FunctionResources, FunctionStatus,
+    GatewayInfo, ProviderInfo, ScaleServiceRequest, VersionInfo,
 };
 pub use package::{Package, PackageActionSummary, PackageBindingBody, PackagePut, PackageSummary};
 pub use rule::{EntityPath, Rule, RulePut, RuleStatusBody};

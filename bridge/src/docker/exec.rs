@@ -32,7 +32,7 @@ pub(crate) async fn run(
         .http
         .as_ref()
         .and_then(|http| http.body.clone())
-        .unwrap_or_else(|| request.params.clone());
+        .unwrap_or_else(|| request.params.clone().into_bytes());
     let mut env: Vec<String> = command
         .env
         .iter()
@@ -98,7 +98,7 @@ pub(crate) async fn run(
         // Write the body while reading, so a command that answers before reading all of its
         // input cannot block on a full pipe.
         let writer = async {
-            let _ = input.write_all(body.as_bytes()).await;
+            let _ = input.write_all(&body).await;
             let _ = input.shutdown().await;
         };
         let reader = async {
@@ -160,7 +160,7 @@ pub(crate) async fn run(
                 .map_err(docker_err("inspecting an exec"))?;
             let text = String::from_utf8_lossy(&answer).into_owned();
             match inspected.exit_code {
-                Some(0) => Ok(text),
+                Some(0) => Ok(command.answer(request, &answer)),
                 Some(code) => Err(RunFailure::ExitStatus {
                     code: i32::try_from(code).ok(),
                     output: text,

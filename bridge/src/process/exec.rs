@@ -13,6 +13,7 @@ use tokio::process::Command;
 
 use crate::driver::{ActionLimits, HttpRequestMeta, InitRequest, RunFailure, RunRequest};
 use crate::error::{DriverError, Result};
+use crate::http_answer::{answer_content_type, HttpAnswer};
 use crate::launcher::lines::BoundedLines;
 use crate::logs::{ActivationLogs, LogLine, LogStream};
 use crate::process::spawn::cloexec_pipe;
@@ -78,7 +79,7 @@ impl ExecCommand {
             .http
             .as_ref()
             .and_then(|http| http.body.clone())
-            .unwrap_or_else(|| request.params.clone());
+            .unwrap_or_else(|| request.params.clone().into_bytes());
         let mut command = Command::new(&self.program);
         command
             .args(&self.args)
@@ -137,7 +138,7 @@ impl ExecCommand {
         if let Some(mut stdin) = child.stdin.take() {
             tokio::spawn(async move {
                 // A command that does not read its input is not an error.
-                let _ = stdin.write_all(body.as_bytes()).await;
+                let _ = stdin.write_all(&body).await;
                 let _ = stdin.shutdown().await;
             });
         }
@@ -151,12 +152,11 @@ impl ExecCommand {
                 });
             }
             let status = child.wait().await;
-            let text = String::from_utf8_lossy(&bytes).into_owned();
             match status {
-                Ok(status) if status.success() => Ok(text),
+                Ok(status) if status.success() => Ok(self.answer(request, &bytes)),
                 Ok(status) => Err(RunFailure::ExitStatus {
                     code: status.code(),
-                    output: text,
+                    output: String::from_utf8_lossy(&bytes).into_owned(),
                 }),
                 Err(err) => Err(RunFailure::Crashed {
                     detail: format!("waiting for the command: {err}"),
@@ -182,6 +182,22 @@ impl ExecCommand {
             None => ActivationLogs::new(log_limit),
         };
         Ok(ExecRun { result, logs })
+    }
+}
+
+impl ExecCommand {
+    /// The result text of a successful run: stdout as text, or for an HTTP request an
+    /// [`HttpAnswer`] (200, the watchdog's `Content-Type`, stdout as the body, binary safe).
+    pub fn answer(&self, request: &RunRequest, stdout: &[u8]) -> String {
+        match &request.http {
+            Some(http) => HttpAnswer::new(
+                200,
+                answer_content_type(&self.env, &http.headers),
+                stdout,
+            )
+            .to_json(),
+            None => String::from_utf8_lossy(stdout).into_owned(),
+        }
     }
 }
 

@@ -1,0 +1,34 @@
+//! The OpenFaaS gateway API over the same platform (see `docs/openfaas.md`): `/system/*` to
+//! deploy, list, read, scale and delete functions and to read their logs (Basic auth with a
+//! namespace key), `/function/{name}` to call one synchronously and `/async-function/{name}` to
+//! queue a call whose result is POSTed to `X-Callback-Url`. An OpenFaaS function IS an action:
+//! visible and invocable through both APIs.
+
+mod answer;
+mod async_call;
+mod attempts;
+mod auth;
+mod call;
+mod callback;
+mod deploy;
+mod functions;
+mod gateway;
+mod info;
+mod invoke;
+mod namespace;
+mod replicas;
+mod resume;
+mod settings;
+mod text;
+
+pub use answer::{answer_of, FunctionAnswer};
+pub use async_call::call_function_async;
+pub use attempts::{AsyncMarker, RetryPolicy, ASYNC_PARAM};
+pub use callback::{CallbackError, CallbackPolicy};
+pub use deploy::{action_of, DeploymentError};
+pub use functions::{delete, deploy, get, list, update};
+pub use gateway::{Gateway, InFlight};
+pub use info::{gateway_info, system_info};
+pub use invoke::call_function;
+pub use resume::{orphaned_calls, resume, OrphanedCall};
+pub use settings::{deployment_of, scaling_labels, ScalingLabels};
