@@ -190,12 +190,10 @@ impl ExecCommand {
     /// [`HttpAnswer`] (200, the watchdog's `Content-Type`, stdout as the body, binary safe).
     pub fn answer(&self, request: &RunRequest, stdout: &[u8]) -> String {
         match &request.http {
-            Some(http) => HttpAnswer::new(
-                200,
-                answer_content_type(&self.env, &http.headers),
-                stdout,
-            )
-            .to_json(),
+            Some(http) => {
+                HttpAnswer::new(200, answer_content_type(&self.env, &http.headers), stdout)
+                    .to_json()
+            }
             None => String::from_utf8_lossy(stdout).into_owned(),
         }
     }
