@@ -46,6 +46,9 @@ pub struct ApiConfig {
     pub max_blocking_wait_ms: u64,
     /// Most atomic actions a sequence may run.
     pub max_sequence_actions: usize,
+    /// The token peers outside the loopback interface present to read `/metrics` (none: only
+    /// loopback peers may).
+    pub metrics_token: Option<crate::metrics::MetricsToken>,
     /// The namespace of OpenFaaS `/function/{name}` calls without a `.namespace` suffix.
     pub openfaas_namespace: String,
 }
@@ -62,6 +65,7 @@ impl Default for ApiConfig {
             max_list_limit: 200,
             max_blocking_wait_ms: 60_000,
             max_sequence_actions: 50,
+            metrics_token: None,
             openfaas_namespace: "guest".to_owned(),
         }
     }

@@ -29,7 +29,7 @@ impl InvokerNode {
             reason: e.to_string(),
         })?;
         let name = format!("whirl-invoker{}", options.invoker_id);
-        let (bus, _) = connect_bus(&options, &name).await?;
+        let (bus, _, _) = connect_bus(&options, &name).await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let (driver, _invoker) = start_invoker(data_dir, &options, bus, clock).await?;
         Ok(InvokerNode { driver })

@@ -20,6 +20,7 @@ mod follower;
 mod handlers;
 mod info;
 pub mod invoke;
+pub mod metrics;
 mod invoker_node;
 pub mod middleware;
 pub mod names;

@@ -81,6 +81,7 @@ pub fn document() -> Value {
             Auth::Key => json!([{"basicAuth": []}]),
             Auth::WebAction => json!([{}, {"basicAuth": []}]),
             Auth::Admin => json!([{"adminToken": []}]),
+            Auth::Metrics => json!([{}, {"metricsToken": []}]),
         };
         let mut operation = json!({
             "operationId": route.operation_id,
@@ -110,7 +111,8 @@ pub fn document() -> Value {
         "components": {
             "securitySchemes": {
                 "basicAuth": {"type": "http", "scheme": "basic", "description": "uuid:key of an API key."},
-                "adminToken": {"type": "http", "scheme": "bearer", "description": "The token in <data-dir>/admin.token."}
+                "adminToken": {"type": "http", "scheme": "bearer", "description": "The token in <data-dir>/admin.token."},
+                "metricsToken": {"type": "http", "scheme": "bearer", "description": "The token of whirl serve --metrics-token (loopback peers need none)."}
             },
             "schemas": {
                 "ErrorMessage": {

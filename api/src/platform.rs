@@ -169,11 +169,16 @@ async fn start_driver(
     }
 }
 
-/// The bus of this process: NATS when `options.nats` names servers, else in-process.
+/// The bus of this process: NATS when `options.nats` names servers, else in-process; with NATS,
+/// also its client and the bus's stats (for `/metrics`).
 pub(crate) async fn connect_bus(
     options: &PlatformOptions,
     name: &str,
-) -> Result<(Arc<dyn Bus>, Option<async_nats::Client>)> {
+) -> Result<(
+    Arc<dyn Bus>,
+    Option<async_nats::Client>,
+    Option<Arc<bridge::bus::NatsBusStats>>,
+)> {
     match &options.nats {
         Some(servers) => {
             let bus = NatsBus::connect(servers, name)
@@ -181,9 +186,10 @@ pub(crate) async fn connect_bus(
                 .map_err(|e| startup("connect to NATS")(e.to_string()))?;
             tracing::info!(%servers, "bus: NATS");
             let client = bus.client().clone();
-            Ok((Arc::new(bus), Some(client)))
+            let stats = Arc::clone(bus.stats());
+            Ok((Arc::new(bus), Some(client), Some(stats)))
         }
-        None => Ok((Arc::new(InProcessBus::new()), None)),
+        None => Ok((Arc::new(InProcessBus::new()), None, None)),
     }
 }
 
@@ -259,7 +265,7 @@ impl Platform {
             .map_err(|e| startup("record the orphaned activations")(e.to_string()))?;
         tracing::info!(data_dir = %data_dir.display(), head = store.head_seq(), orphans, "store open");
 
-        let (bus, nats) = connect_bus(&options, "whirl-controller").await?;
+        let (bus, nats, nats_stats) = connect_bus(&options, "whirl-controller").await?;
         options.api.throttles = options.controller.throttles.clone();
         let controller = ControllerActor::new(
             options.controller.clone(),
@@ -284,6 +290,9 @@ impl Platform {
         let state = ApiState::new(store, controller, options.api.clone(), clock)?
             .with_admin_token(&admin_token)
             .with_invoker(invoker);
+        if let Some(stats) = nats_stats {
+            state.metrics.attach_nats(stats);
+        }
         apply_namespace_limits(&state).await?;
         if options.create_catalog {
             ensure_catalog(&state).await?;

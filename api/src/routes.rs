@@ -49,6 +49,8 @@ pub enum Auth {
     WebAction,
     /// The operator's bearer token (`<data-dir>/admin.token`).
     Admin,
+    /// `/metrics`: none from loopback peers, else the metrics bearer token (`--metrics-token`).
+    Metrics,
 }
 
 /// One route.
@@ -141,6 +143,8 @@ pub fn routes() -> Vec<RouteSpec> {
         route!(Get, "/console/api/stats", "/console/api/stats", "consoleStats", "console", Key, ["minutes"], false, [200 => "Invocations, errors, cold and warm starts, p50/p99 per bucket, overall and per function; the invoker's pool."], console::stats::show, "Activation statistics of the caller's namespace and the container pool."),
         route!(Get, "/console/api/history/{kind}/{name:.*}", "/console/api/history/{kind}/{name}", "consoleHistory", "console", Key, [], false, [200 => "Every change of the entity: seq, time, event, who, field diff."], console::history::show, "An entity's history from the event log."),
         route!(Get, "/console/api/verify", "/console/api/verify", "consoleVerify", "console", Key, [], false, [200 => "The live log's verification: valid, records, head hash, the first bad record."], console::verify::show, "Verify the live event log's hash chain."),
+        // Prometheus.
+        route!(Get, "/metrics", "/metrics", "getMetrics", "metrics", Metrics, [], false, [200 => "Prometheus text format 0.0.4 (docs/metrics.md)."], crate::metrics::metrics, "Prometheus metrics: OpenFaaS's gateway metrics and Whirl's own."),
         // Operator.
         route!(Get, "/admin/v1/namespaces", "/admin/v1/namespaces", "adminListNamespaces", "admin", Admin, [], false, [200 => "Every namespace with its keys' uuids."], admin::list_namespaces, "List namespaces (operator)."),
         route!(Post, "/admin/v1/namespaces", "/admin/v1/namespaces", "adminCreateNamespace", "admin", Admin, [], true, [200 => "{namespace, uuid, key}: the new key, shown once."], admin::create_namespace, "Create a namespace and its key (operator)."),

@@ -31,6 +31,8 @@ pub struct ApiState {
     _follower: Arc<LogFollower>,
     /// The alarm feed actor, once `feeds::start_alarm_feeds` started it.
     alarm_feeds: AlarmFeedsSlot,
+    /// What `/metrics` reports (the per-function metrics follow the log from here on).
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// The invoker of this process, if it runs one (its pool state for the console).
     invoker: Option<Addr<InvokerActor>>,
     /// What the OpenFaaS gateway routes share (calls in flight, scale requests).
@@ -60,6 +62,8 @@ impl ApiState {
         let caches = Arc::new(EntityCaches::default());
         let follower = LogFollower::start(&store, head + 1, Arc::clone(&keys), Arc::clone(&caches))
             .map_err(|error| Error::internal("start the log follower", error))?;
+        let metrics = crate::metrics::Metrics::start(&store, head + 1)
+            .map_err(|error| Error::internal("start the metrics' log follower", error))?;
         Ok(Self {
             store,
             controller,
@@ -71,6 +75,7 @@ impl ApiState {
             admin_token: None,
             _follower: Arc::new(follower),
             alarm_feeds: AlarmFeedsSlot::default(),
+            metrics: Arc::new(metrics),
             invoker: None,
             gateway: Arc::default(),
         })

@@ -106,6 +106,10 @@ pub struct ServeArgs {
     /// Default trigger fires per minute of a namespace (OpenWhisk: 60).
     #[arg(long, default_value_t = 60)]
     pub fires_per_minute: u32,
+    /// The bearer token a scraper outside this host presents to read `/metrics` (loopback
+    /// peers need none; without it, only they may read it). Prefer the environment variable.
+    #[arg(long = "metrics-token", env = "WHIRL_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -159,7 +163,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         invoker_id: args.invoker_id,
         handle_signals: true,
         controller,
-        api: ApiConfig::default(),
+        api: ApiConfig {
+            metrics_token: args.metrics_token.as_deref().map(api::metrics::MetricsToken::new),
+            ..ApiConfig::default()
+        },
     };
     if args.role == Role::Invoker {
         let node = InvokerNode::start(data_dir, options)
