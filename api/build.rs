@@ -24,8 +24,9 @@ fn run() -> Result<(), String> {
         .ok_or("the api crate has no parent directory")?
         .join("console");
     let out_dir = PathBuf::from(env("OUT_DIR")?);
+    // Relative to the api crate, so a checkout checks its own sources.
     for watched in ["src", "package.json", "package-lock.json"] {
-        println!("cargo:rerun-if-changed={}", console.join(watched).display());
+        println!("cargo:rerun-if-changed=../console/{watched}");
     }
     println!("cargo:rerun-if-changed=build.rs");
 

@@ -19,7 +19,8 @@ declare -A wanted=(
   [node]=nodejs
   [dockerd]=docker.io
   [nats-server]=nats-server
-  [npm]=npm                    # tests/openwhisk-client: npm ci
+  [npm]=npm                    # tests/openwhisk-client: npm ci; the console's build (api/build.rs)
+  [chromium]=chromium          # tests/console: Debian's Chromium, driven by playwright-core
   [redis-server]=redis-server  # examples/inventory: the walkthrough's database
   [redis-cli]=redis-tools
   [docker-compose]=docker-compose  # deploy/compose/up.sh (Debian's compose v1)
@@ -71,6 +72,9 @@ read -r passed failed < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if 
 # --- end-to-end: each starts its own `whirl serve` (and Redis) on free loopback ports -----------------------------
 log "openwhisk npm client against whirl serve (tests/openwhisk-client)"
 tests/openwhisk-client/run.sh
+
+log "web console in headless Chromium (tests/console)"
+tests/console/run.sh
 
 log "inventory walkthrough with Redis (examples/inventory)"
 examples/inventory/e2e.sh

@@ -47,7 +47,8 @@ export function linePlot({ title, unit, lines, fromMs, bucketMs, stacked = false
   for (const i of [0, Math.floor(count / 2), count - 1]) {
     const at = new Date(fromMs + i * bucketMs);
     const label = `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
-    svg.append(el('text', { x: x(i), y: height - 6, class: 'axis', 'text-anchor': 'middle' }, label));
+    const anchor = i === 0 ? 'start' : i === count - 1 ? 'end' : 'middle';
+    svg.append(el('text', { x: x(i), y: height - 6, class: 'axis', 'text-anchor': anchor }, label));
   }
   lines.forEach((line, index) => {
     const color = line.color || COLORS[index % COLORS.length];

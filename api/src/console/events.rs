@@ -11,6 +11,8 @@
 //! - a comment every 15 s to keep the connection open.
 //!
 //! Every event carries the record's seq as its `id`; `?from=SEQ` resumes after a reconnect.
+//! A stream ends when the process receives SIGTERM, so an open console never holds up the
+//! server's graceful shutdown (which waits for open responses).
 //! Nothing of another namespace is ever written to the stream. The key goes in the
 //! `Authorization` header (the console reads the stream with `fetch`, not `EventSource`, so the
 //! key never appears in a URL).
@@ -27,6 +29,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 use store::{Committed, Event, EventLog, Subscription};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 
 /// How often an idle stream sends a comment.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -54,6 +57,7 @@ fn open(request: &HttpRequest, state: &ApiState) -> Result<HttpResponse> {
         namespace,
         pending,
         ended: false,
+        terminate: terminate_signal(),
     };
     let body = futures::stream::unfold(feed, |mut feed| async move {
         let chunk = feed.next_chunk().await?;
@@ -72,6 +76,29 @@ struct NamespaceFeed {
     namespace: String,
     pending: VecDeque<Bytes>,
     ended: bool,
+    /// SIGTERM: the server is shutting down gracefully; the stream ends.
+    terminate: Option<Signal>,
+}
+
+/// A receiver of SIGTERM (actix-server listens to it the same way for its graceful shutdown).
+fn terminate_signal() -> Option<Signal> {
+    match signal(SignalKind::terminate()) {
+        Ok(terminate) => Some(terminate),
+        Err(error) => {
+            tracing::warn!(%error, "console event stream: cannot listen for SIGTERM");
+            None
+        }
+    }
+}
+
+/// Resolves when SIGTERM arrives (never without a receiver).
+async fn terminated(terminate: &mut Option<Signal>) {
+    match terminate {
+        Some(terminate) => {
+            terminate.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 impl NamespaceFeed {
@@ -84,8 +111,11 @@ impl NamespaceFeed {
             if self.ended {
                 return None;
             }
-            match tokio::time::timeout(KEEP_ALIVE, self.subscription.next_batch_async(BATCH)).await
-            {
+            let next = tokio::select! {
+                next = tokio::time::timeout(KEEP_ALIVE, self.subscription.next_batch_async(BATCH)) => next,
+                () = terminated(&mut self.terminate) => return None,
+            };
+            match next {
                 Err(_) => return Some(Bytes::from_static(b": keep-alive\n\n")),
                 Ok(Ok(batch)) if batch.is_empty() => return None,
                 Ok(Ok(batch)) => {

@@ -31,7 +31,8 @@ export async function activationView(root, id) {
   };
   const linksInLogs = kind === 'sequence' || caused.length > 0;
 
-  root.append(
+  // h() skips null children; the native append would print them.
+  root.append(h('div', {},
     h('header.view-header', {}, h('h1', {}, `Activation of ${record.name}`), h('code', {}, record.activationId)),
     h('dl.facts', {},
       h('dt', {}, 'Status'), h('dd', {}, statusBadge(record.response.statusCode), ' ', record.response.status),
@@ -53,5 +54,5 @@ export async function activationView(root, id) {
     h('h2', {}, 'Annotations'),
     h('table.list.compact', { 'aria-label': 'Annotations' },
       h('tbody', {}, record.annotations.map((a) => h('tr', {}, h('th', { scope: 'row' }, a.key), h('td', {}, h('code', {}, JSON.stringify(a.value))))))),
-    h('p', {}, h('a.button.secondary', { href: '#/activations' }, 'All activations')));
+    h('p', {}, h('a.button.secondary', { href: '#/activations' }, 'All activations'))));
 }

@@ -64,14 +64,18 @@ export async function auditView(root, kind, encodedName) {
           h('thead', {}, h('tr', {}, ['Field', 'Before', 'After'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, change.fields.length ? change.fields.map((f) => h('tr', {},
             h('td', {}, h('code', {}, f.path)),
-            h('td.before', {}, h('pre', {}, show(f.before))),
-            h('td.after', {}, h('pre', {}, show(f.after))))) : h('tr', {}, h('td', { colspan: 3 }, 'no field changed'))))))));
+            h('td.before', {}, show(f.before)),
+            h('td.after', {}, show(f.after)))) : h('tr', {}, h('td', { colspan: 3 }, 'no field changed'))))))));
   } catch (error) {
     history.append(notice('error', error.message));
   }
 }
 
+// A value of the diff; a long one (a whole created entity) folds into <details>.
 function show(value) {
-  if (value === null || value === undefined) return '—';
-  return typeof value === 'string' ? value : pretty(value);
+  if (value === null || value === undefined) return h('pre', {}, '—');
+  const text = typeof value === 'string' ? value : pretty(value);
+  const lines = text.split('\n').length;
+  if (lines <= 8) return h('pre', {}, text);
+  return h('details', {}, h('summary', {}, `${lines} lines`), h('pre', {}, text));
 }

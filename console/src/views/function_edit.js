@@ -21,7 +21,7 @@ export async function functionEditView(root, encodedName) {
   const editable = KINDS.includes(exec.kind);
   const status = h('div');
 
-  const nameInput = h('input', { id: 'fn-name', name: 'name', value: name, required: true, readonly: editing, autocomplete: 'off', pattern: '[\\w][\\w@ .&\\-/]*' });
+  const nameInput = h('input', { id: 'fn-name', name: 'name', value: name, required: true, readonly: editing, autocomplete: 'off' });
   const kindSelect = h('select', { id: 'fn-kind', disabled: !editable },
     (editable ? KINDS : [exec.kind]).map((kind) => h('option', { value: kind, selected: kind === exec.kind }, kind)));
   const mainInput = h('input', { id: 'fn-main', value: exec.main || 'main', disabled: !editable });

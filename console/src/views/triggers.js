@@ -72,7 +72,10 @@ export async function triggersView(root) {
         h('td', {}, h('form.inline', { onsubmit: attempt(async () => {
           const { status: code, json } = await api.fire(trigger.name, parseObject(params.value, 'The parameters'));
           if (code === 204) say('ok', `Fired ${trigger.name}: no active rule, nothing ran.`);
-          else say('ok', `Fired ${trigger.name}: activation ${json.activationId}.`);
+          else {
+            status.replaceChildren(h('p.notice.ok', { role: 'status' }, `Fired ${trigger.name}: activation `,
+              h('a.mono', { href: `#/activations/${json.activationId}` }, json.activationId), '.'));
+          }
         }) }, params, h('button.small', { type: 'submit', 'aria-label': `Fire ${trigger.name}` }, 'Fire'))),
         h('td.actions', {},
           h('a.button.small.secondary', { href: `#/audit/triggers/${encodeURIComponent(trigger.name)}` }, 'History'),
