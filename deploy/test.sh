@@ -24,6 +24,8 @@ declare -A wanted=(
   [redis-server]=redis-server  # examples/inventory: the walkthrough's database
   [redis-cli]=redis-tools
   [docker-compose]=docker-compose  # deploy/compose/up.sh (Debian's compose v1)
+  [identify]=imagemagick       # examples/image-pipeline: convertbw's convert and the checks
+  [curl]=curl                  # examples/image-pipeline: the OpenFaaS deployment
 )
 install_missing() {
   local missing=()
@@ -78,6 +80,10 @@ tests/console/run.sh
 
 log "inventory walkthrough with Redis (examples/inventory)"
 examples/inventory/e2e.sh
+
+log "image pipeline with an S3 store and the OpenFaaS API (examples/image-pipeline)"
+examples/image-pipeline/e2e.sh
+passed=$((passed + 1))
 
 log "whirl serve --backend docker survives a dockerd restart (tests/docker-restart)"
 tests/docker-restart/run.sh
