@@ -108,7 +108,11 @@ pub struct ServeArgs {
     pub fires_per_minute: u32,
     /// The bearer token a scraper outside this host presents to read `/metrics` (loopback
     /// peers need none; without it, only they may read it). Prefer the environment variable.
-    #[arg(long = "metrics-token", env = "WHIRL_METRICS_TOKEN", hide_env_values = true)]
+    #[arg(
+        long = "metrics-token",
+        env = "WHIRL_METRICS_TOKEN",
+        hide_env_values = true
+    )]
     pub metrics_token: Option<String>,
 }
 
@@ -164,7 +168,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         handle_signals: true,
         controller,
         api: ApiConfig {
-            metrics_token: args.metrics_token.as_deref().map(api::metrics::MetricsToken::new),
+            metrics_token: args
+                .metrics_token
+                .as_deref()
+                .map(api::metrics::MetricsToken::new),
             ..ApiConfig::default()
         },
     };
