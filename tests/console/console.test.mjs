@@ -194,12 +194,17 @@ test('metrics: plots of the last hour and the container pool', async () => {
   await shot('metrics');
 });
 
-test('functions: the list, delete with confirmation, sign out', async () => {
+test('functions: the list with an OpenFaaS function, delete with confirmation, sign out', async () => {
   assert.equal((await rest('PUT', '/api/v1/namespaces/_/actions/scratch', { exec: { kind: 'nodejs:20', code: 'function main(a) { return a; }' } })).status, 200);
+  // A function deployed through the OpenFaaS API is an action like the others, badged.
+  const deployed = await rest('POST', '/system/functions', { service: 'of-cat', image: 'functions/alpine:latest', envProcess: 'cat' });
+  assert.ok([200, 202].includes(deployed.status), `deploy answered ${deployed.status}`);
   await page.getByRole('link', { name: 'Functions' }).click();
   const row = page.locator('tr[data-name="hello"]');
   await row.waitFor();
   assert.match(await row.innerText(), /python:3[\s\S]*256 MB[\s\S]*60 s/);
+  await page.locator('tr[data-name="of-cat"] .badge.openfaas').waitFor();
+  assert.equal(await page.locator('tr[data-name="hello"] .badge.openfaas').count(), 0);
   await page.locator('tr[data-name="scratch"]').waitFor();
   await shot('functions');
   // Cancel first: nothing is deleted.

@@ -7,9 +7,10 @@ import { api } from '../api.js';
 import { h, annotation, formatAgo, formatTime, confirmDialog, notice } from '../dom.js';
 import { onLive, throttled } from '../live.js';
 
-// Annotations that mark an action deployed through the OpenFaaS routes.
+// The `openfaas` annotation (the FunctionDeployment) marks an action deployed through the
+// OpenFaaS routes (`POST /system/functions`).
 function isOpenFaas(action) {
-  return (action.annotations || []).some((a) => a.key.toLowerCase().startsWith('openfaas') || (a.key === 'deployed-by' && a.value === 'openfaas'));
+  return (action.annotations || []).some((a) => a.key === 'openfaas');
 }
 
 export async function functionsView(root) {
