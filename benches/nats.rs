@@ -249,6 +249,9 @@ fn main() {
             "127.0.0.1".into(),
             "-p".into(),
             nats_port.to_string(),
+            "--jetstream".into(),
+            "--store_dir".into(),
+            dir.path().join("jetstream").display().to_string(),
         ],
         &dir.path().join("nats.log"),
     ));

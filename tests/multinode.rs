@@ -1,8 +1,9 @@
-//! Whirl across processes over a real NATS cluster: a 3-node nats-server cluster on loopback
-//! ports, one controller and three invokers as separate `whirl serve` processes. Under load an
-//! invoker is killed with SIGKILL, then a NATS node; every accepted invocation must end with
-//! exactly one activation record (read back from the controller's log), and the load must go on
-//! succeeding on the survivors.
+//! Whirl across processes over a real NATS cluster: a 3-node nats-server cluster with JetStream on
+//! loopback ports, one controller and three invokers as separate `whirl serve` processes. Under
+//! load an invoker is killed with SIGKILL, then the controller (restarted on its log), then a NATS
+//! node; every accepted invocation must end with exactly one activation record (read back from the
+//! controller's log), every accepted non-blocking one (carried by JetStream) must have run
+//! successfully despite the crashes, and the load must go on succeeding on the survivors.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -168,6 +169,14 @@ fn every_accepted_invocation_ends_with_one_record_when_an_invoker_and_a_nats_nod
             "127.0.0.1".into(),
             "-p".into(),
             client_ports[node].to_string(),
+            "-n".into(),
+            format!("nats{node}"),
+            "--jetstream".into(),
+            "--store_dir".into(),
+            dir.path()
+                .join(format!("jetstream{node}"))
+                .display()
+                .to_string(),
             "--cluster_name".into(),
             "whirl".into(),
             "--cluster".into(),
@@ -204,15 +213,24 @@ fn every_accepted_invocation_ends_with_one_record_when_an_invoker_and_a_nats_nod
         format!("127.0.0.1:{api_port}"),
         "--completion-grace-ms".into(),
         "3000".into(),
+        // The queue of non-blocking invocations survives the loss of a NATS node; a crashed
+        // controller's deliveries come back after 3 s.
+        "--jetstream-replicas".into(),
+        "3".into(),
+        "--queue-ack-wait-ms".into(),
+        "3000".into(),
         // OpenWhisk's default limits (60 a minute) would throttle the load.
         "--invocations-per-minute".into(),
         "100000".into(),
         "--concurrent-invocations".into(),
         "1000".into(),
     ];
-    processes
-        .0
-        .push(spawn(dir.path(), "controller", whirl, &controller_args));
+    processes.0.push(spawn(
+        dir.path(),
+        "controller",
+        whirl,
+        &controller_args.clone(),
+    ));
     for invoker in 0..3 {
         let args = vec![
             "serve".into(),
@@ -278,7 +296,8 @@ fn every_accepted_invocation_ends_with_one_record_when_an_invoker_and_a_nats_nod
     std::thread::sleep(Duration::from_secs(2));
 
     // Load: blocking and non-blocking invocations from eight clients.
-    let accepted: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
+    // (activation id, blocking)
+    let accepted: Arc<Mutex<Vec<(String, bool)>>> = Arc::new(Mutex::new(Vec::new()));
     let succeeded_late = Arc::new(Mutex::new(0u32));
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
@@ -304,9 +323,9 @@ fn every_accepted_invocation_ends_with_one_record_when_an_invoker_and_a_nats_nod
                     };
                     let (status, body) = post(&url, &auth, &serde_json::json!({"n": n}));
                     if let Some(id) = body["activationId"].as_str() {
-                        accepted.lock().unwrap().push(id.to_owned());
+                        accepted.lock().unwrap().push((id.to_owned(), blocking));
                     }
-                    let late = started.elapsed() > Duration::from_secs(11);
+                    let late = started.elapsed() > Duration::from_secs(16);
                     if late && status == 200 && body["response"]["status"] == "success" {
                         *succeeded_late.lock().unwrap() += 1;
                     }
@@ -319,8 +338,22 @@ fn every_accepted_invocation_ends_with_one_record_when_an_invoker_and_a_nats_nod
     std::thread::sleep(Duration::from_secs(3));
     processes.kill("invoker0");
     std::thread::sleep(Duration::from_secs(3));
+    // The controller dies mid-load and comes back on its log; the non-blocking invocations it
+    // had taken from JetStream come back to it after the ack wait.
+    processes.kill("controller");
+    processes.0.retain(|(name, _)| name != "controller");
+    std::thread::sleep(Duration::from_millis(500));
+    processes.0.push(spawn(
+        dir.path(),
+        "controller-restarted",
+        whirl,
+        &controller_args,
+    ));
+    std::thread::sleep(Duration::from_secs(4));
+    // Then a NATS node (JetStream elects new leaders for the queue; publishes it cannot store
+    // meanwhile are answered 503, not accepted).
     processes.kill("nats1");
-    std::thread::sleep(Duration::from_secs(9));
+    std::thread::sleep(Duration::from_secs(12));
     stop.store(true, Ordering::Relaxed);
     for client in clients {
         client.join().unwrap();
@@ -329,12 +362,12 @@ fn every_accepted_invocation_ends_with_one_record_when_an_invoker_and_a_nats_nod
     assert!(accepted.len() > 50, "too little load: {}", accepted.len());
     assert!(
         *succeeded_late.lock().unwrap() > 0,
-        "no invocation succeeded after the invoker and the NATS node died"
+        "no invocation succeeded after the invoker, the controller and the NATS node died"
     );
 
     // Every accepted activation gets its record (lost ones after their time limit and grace).
     let records_deadline = Instant::now() + Duration::from_secs(60);
-    for id in &accepted {
+    for (id, _) in &accepted {
         loop {
             let response = ureq::get(&format!("{api}/activations/{id}"))
                 .set(
@@ -354,7 +387,7 @@ fn every_accepted_invocation_ends_with_one_record_when_an_invoker_and_a_nats_nod
     }
 
     // Exactly one record each, read from the controller's log.
-    processes.terminate("controller");
+    processes.terminate("controller-restarted");
     let export = Command::new(whirl)
         .args(["log", "export", "--jsonl", "--data-dir"])
         .arg(&data)
@@ -363,6 +396,7 @@ fn every_accepted_invocation_ends_with_one_record_when_an_invoker_and_a_nats_nod
     assert!(export.status.success(), "{export:?}");
     let mut records: BTreeMap<String, u32> = BTreeMap::new();
     let mut statuses: BTreeMap<String, u32> = BTreeMap::new();
+    let mut status_of: BTreeMap<String, String> = BTreeMap::new();
     for line in String::from_utf8_lossy(&export.stdout).lines() {
         let value: serde_json::Value = serde_json::from_str(line).unwrap();
         let event = &value["event"];
@@ -371,8 +405,9 @@ fn every_accepted_invocation_ends_with_one_record_when_an_invoker_and_a_nats_nod
                 .as_str()
                 .map(str::to_owned)
                 .unwrap_or_else(|| doc["activation_id"].to_string());
-            *records.entry(id).or_default() += 1;
+            *records.entry(id.clone()).or_default() += 1;
             *statuses.entry(doc["status"].to_string()).or_default() += 1;
+            status_of.insert(id, doc["status"].to_string());
         }
     }
     eprintln!(
@@ -380,9 +415,27 @@ fn every_accepted_invocation_ends_with_one_record_when_an_invoker_and_a_nats_nod
         accepted.len(),
         succeeded_late.lock().unwrap()
     );
-    for id in &accepted {
+    for (id, _) in &accepted {
         let count = records.get(id).copied().unwrap_or(0);
         assert_eq!(count, 1, "activation {id} has {count} records");
+    }
+    // JetStream carried the non-blocking ones through every crash: each ran, none was lost.
+    let queued: Vec<&String> = accepted
+        .iter()
+        .filter(|(_, blocking)| !blocking)
+        .map(|(id, _)| id)
+        .collect();
+    assert!(
+        queued.len() > 10,
+        "too few non-blocking invocations: {}",
+        queued.len()
+    );
+    for id in queued {
+        assert_eq!(
+            status_of.get(id).map(String::as_str),
+            Some("\"Success\""),
+            "non-blocking activation {id} did not run successfully"
+        );
     }
     let duplicates: Vec<_> = records.iter().filter(|(_, n)| **n > 1).collect();
     assert!(duplicates.is_empty(), "recorded twice: {duplicates:?}");

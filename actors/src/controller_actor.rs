@@ -5,11 +5,16 @@
 //! outlive it, so a restart loses no message), appends exactly one `ActivationRecorded` per accepted
 //! invocation, and answers blocking callers once that record is durable. On a restart it rebuilds its
 //! core from the invocations the log holds as accepted but not recorded.
+//!
+//! Invocations a durable queue delivers (`Deliver`, multi-node non-blocking ones) are not appended
+//! as accepted (the queue holds them); a platform failure of theirs is not recorded but handed back
+//! to the queue's consumer ([`crate::queue_consumer`]), which retries or dead-letters it.
 
 mod messages;
 
 pub use messages::{
-    Accepted, AdmitFire, ControllerStats, Invoke, InvokeError, SetNamespaceLimits, Stats,
+    Accepted, AdmitFire, AdmitQueued, ControllerStats, Deliver, Invoke, InvokeError, QueuedOutcome,
+    SetNamespaceLimits, Stats,
 };
 
 use crate::convert;
@@ -42,6 +47,9 @@ pub fn parse_invoker_name(name: &str) -> Option<InvokerId> {
 struct Pending {
     message: ActivationMessage,
     waiters: Vec<oneshot::Sender<ActivationDoc>>,
+    /// Set when a durable queue delivered it: platform failures go back to the queue's consumer
+    /// (to retry) instead of being recorded.
+    queued: Option<oneshot::Sender<QueuedOutcome>>,
 }
 
 /// The supervised host of the controller core.
@@ -141,13 +149,19 @@ impl ControllerActor {
         for effect in &effects {
             match effect {
                 ControllerEffect::Record { activation } => match completion.take() {
+                    Some(done) if done.system_error && self.is_queued(activation) => {
+                        let reason = failure_reason(&done.record);
+                        self.fail(activation, reason);
+                    }
                     Some(done) => self.record(activation, done.record),
                     None => {
                         tracing::error!(activation_id = %activation, "record asked for without a completion")
                     }
                 },
                 ControllerEffect::RecordLost { activation, reason } => {
-                    if let Some(pending) = self.pending.get(activation) {
+                    if self.is_queued(activation) {
+                        self.fail(activation, reason.to_string());
+                    } else if let Some(pending) = self.pending.get(activation) {
                         let record =
                             convert::lost_record(&pending.message, &reason.to_string(), now);
                         self.stats.lost += 1;
@@ -172,12 +186,28 @@ impl ControllerActor {
         effects
     }
 
+    fn is_queued(&self, activation: &CoreActivationId) -> bool {
+        self.pending
+            .get(activation)
+            .is_some_and(|pending| pending.queued.is_some())
+    }
+
+    /// Ends this attempt of a queued activation without a record: its consumer retries it.
+    fn fail(&mut self, activation: &CoreActivationId, reason: String) {
+        if let Some(pending) = self.pending.remove(activation) {
+            tracing::warn!(activation_id = %pending.message.activation_id, %reason, "queued activation failed; back to its queue");
+            if let Some(queued) = pending.queued {
+                let _ = queued.send(QueuedOutcome::Failed(reason));
+            }
+        }
+    }
+
     /// Appends the record; once durable, answers every waiter.
     fn record(&mut self, activation: &CoreActivationId, record: ActivationDoc) {
-        let waiters = self
+        let (waiters, queued) = self
             .pending
             .remove(activation)
-            .map(|p| p.waiters)
+            .map(|p| (p.waiters, p.queued))
             .unwrap_or_default();
         self.stats.recorded += 1;
         let ticket = self
@@ -189,6 +219,9 @@ impl ControllerActor {
                 Ok(_) => {
                     for waiter in waiters {
                         let _ = waiter.send(record.clone());
+                    }
+                    if let Some(queued) = queued {
+                        let _ = queued.send(QueuedOutcome::Recorded(Box::new(record)));
                     }
                 }
                 Err(error) => {
@@ -216,11 +249,22 @@ impl ControllerActor {
                 Vec::new()
             }
         };
-        let recovered: Vec<PendingInvocation> = pending
+        // What the log holds as accepted, and what a durable queue delivered (the queue, not the
+        // log, holds those).
+        let mut ids: Vec<CoreActivationId> = pending
             .iter()
-            .filter_map(|accepted| {
-                let id = convert::core_id(&accepted.activation_id);
-                let message = &self.pending.get(&id)?.message;
+            .map(|accepted| convert::core_id(&accepted.activation_id))
+            .collect();
+        ids.extend(
+            self.pending
+                .iter()
+                .filter(|(_, p)| p.queued.is_some())
+                .map(|(id, _)| id.clone()),
+        );
+        let recovered: Vec<PendingInvocation> = ids
+            .iter()
+            .filter_map(|id| {
+                let message = &self.pending.get(id)?.message;
                 Some(PendingInvocation {
                     request: request(message),
                     invoker: parse_invoker_name(&message.invoker)?,
@@ -237,6 +281,20 @@ impl ControllerActor {
                 .set_limits(namespace, limits.clone());
         }
     }
+}
+
+/// What a whisk internal error record says went wrong.
+fn failure_reason(record: &ActivationDoc) -> String {
+    record
+        .result
+        .to_value()
+        .ok()
+        .and_then(|value| {
+            value
+                .get("error")
+                .and_then(|e| e.as_str().map(str::to_owned))
+        })
+        .unwrap_or_else(|| "the invoker could not run the activation".to_owned())
 }
 
 fn request(message: &ActivationMessage) -> InvocationRequest {
@@ -283,14 +341,15 @@ impl Supervised for ControllerActor {
     }
 }
 
-impl Handler<Invoke> for ControllerActor {
-    type Result = Result<Accepted, InvokeError>;
-
-    fn handle(&mut self, invoke: Invoke, _: &mut Self::Context) -> Self::Result {
-        let mut message = invoke.message;
-        message.accepted_at_ms = self.now().as_u64();
-        let effects = self.apply(ControllerInput::Invoke(request(&message)), None);
-        for effect in effects {
+impl ControllerActor {
+    /// Places `message` through `input`: returns where it went (the message's `invoker` set), or
+    /// why it was refused.
+    fn place(
+        &mut self,
+        input: ControllerInput,
+        message: &mut ActivationMessage,
+    ) -> Result<CoreActivationId, InvokeError> {
+        for effect in self.apply(input, None) {
             match effect {
                 ControllerEffect::Refuse { refusal, .. } => return Err(InvokeError::from(refusal)),
                 ControllerEffect::Dispatch {
@@ -298,43 +357,7 @@ impl Handler<Invoke> for ControllerActor {
                     invoker,
                 } => {
                     message.invoker = invoker_name(invoker);
-                    let accepted = InvocationAccepted {
-                        activation_id: message.activation_id,
-                        action: store::FullyQualifiedName {
-                            namespace: message.action.namespace.clone(),
-                            package: message.action.package.clone(),
-                            name: message.action.name.clone(),
-                        },
-                        version: message.action.version,
-                        params: message.params.clone(),
-                        blocking: message.blocking,
-                        cause: message.cause,
-                        by: message.by,
-                    };
-                    let durable = self
-                        .store
-                        .log()
-                        .append(vec![Event::InvocationAccepted(accepted)]);
-                    let (result, waiters) = if invoke.wait_for_record {
-                        let (sender, receiver) = oneshot::channel();
-                        (Some(receiver), vec![sender])
-                    } else {
-                        (None, Vec::new())
-                    };
-                    self.stats.accepted += 1;
-                    let _ = self.outbound.send(message.clone());
-                    self.pending.insert(
-                        activation,
-                        Pending {
-                            message: message.clone(),
-                            waiters,
-                        },
-                    );
-                    return Ok(Accepted {
-                        activation_id: message.activation_id,
-                        durable,
-                        result,
-                    });
+                    return Ok(activation);
                 }
                 _ => {}
             }
@@ -342,6 +365,97 @@ impl Handler<Invoke> for ControllerActor {
         Err(InvokeError::Internal(
             "the controller neither accepted nor refused the invocation".into(),
         ))
+    }
+}
+
+impl Handler<Invoke> for ControllerActor {
+    type Result = Result<Accepted, InvokeError>;
+
+    fn handle(&mut self, invoke: Invoke, _: &mut Self::Context) -> Self::Result {
+        let mut message = invoke.message;
+        message.accepted_at_ms = self.now().as_u64();
+        let activation = self.place(ControllerInput::Invoke(request(&message)), &mut message)?;
+        let accepted = InvocationAccepted {
+            activation_id: message.activation_id,
+            action: store::FullyQualifiedName {
+                namespace: message.action.namespace.clone(),
+                package: message.action.package.clone(),
+                name: message.action.name.clone(),
+            },
+            version: message.action.version,
+            params: message.params.clone(),
+            blocking: message.blocking,
+            cause: message.cause,
+            by: message.by,
+        };
+        let durable = self
+            .store
+            .log()
+            .append(vec![Event::InvocationAccepted(accepted)]);
+        let (result, waiters) = if invoke.wait_for_record {
+            let (sender, receiver) = oneshot::channel();
+            (Some(receiver), vec![sender])
+        } else {
+            (None, Vec::new())
+        };
+        self.stats.accepted += 1;
+        let _ = self.outbound.send(message.clone());
+        self.pending.insert(
+            activation,
+            Pending {
+                message: message.clone(),
+                waiters,
+                queued: None,
+            },
+        );
+        Ok(Accepted {
+            activation_id: message.activation_id,
+            durable,
+            result,
+        })
+    }
+}
+
+impl Handler<Deliver> for ControllerActor {
+    type Result = Result<oneshot::Receiver<QueuedOutcome>, InvokeError>;
+
+    fn handle(&mut self, deliver: Deliver, _: &mut Self::Context) -> Self::Result {
+        let mut message = deliver.message;
+        let id = convert::core_id(&message.activation_id);
+        let (sender, receiver) = oneshot::channel();
+        if let Some(pending) = self.pending.get_mut(&id) {
+            // Delivered again while it still runs here (its ack wait ran out): the newer delivery
+            // takes over; the activation is not run twice.
+            if let Some(older) = pending.queued.replace(sender) {
+                let _ = older.send(QueuedOutcome::Superseded);
+            }
+            return Ok(receiver);
+        }
+        let activation = self.place(ControllerInput::Deliver(request(&message)), &mut message)?;
+        self.stats.accepted += 1;
+        let _ = self.outbound.send(message.clone());
+        self.pending.insert(
+            activation,
+            Pending {
+                message,
+                waiters: Vec::new(),
+                queued: Some(sender),
+            },
+        );
+        Ok(receiver)
+    }
+}
+
+impl Handler<AdmitQueued> for ControllerActor {
+    type Result = Result<(), InvokeError>;
+
+    fn handle(&mut self, admit: AdmitQueued, _: &mut Self::Context) -> Self::Result {
+        let now = self.now();
+        self.core
+            .throttles_mut()
+            .admit_queued(&admit.namespace, now)
+            .map(|_| ())
+            .map_err(|throttled| InvokeError::Throttled(throttled.to_string()))
     }
 }
 

@@ -190,12 +190,22 @@ pub fn record(msg: &ActivationMessage, outcome: &ActivationOutcome) -> Activatio
 
 /// A whisk internal error record for an accepted activation that will not get another one.
 pub fn lost_record(msg: &ActivationMessage, message: &str, now: Millis) -> ActivationDoc {
-    let annotations = vec![
+    internal_error_record(msg, message, now, Vec::new())
+}
+
+fn internal_error_record(
+    msg: &ActivationMessage,
+    message: &str,
+    now: Millis,
+    extra: Vec<serde_json::Value>,
+) -> ActivationDoc {
+    let mut annotations = vec![
         serde_json::json!({ "key": "path", "value": path(&msg.action) }),
         serde_json::json!({ "key": "kind", "value": kind(&msg.action).as_str() }),
         serde_json::json!({ "key": "limits", "value": limits(&msg.action).to_json() }),
         serde_json::json!({ "key": "waitTime", "value": now.as_u64().saturating_sub(msg.accepted_at_ms) }),
     ];
+    annotations.extend(extra);
     ActivationDoc {
         activation_id: msg.activation_id,
         namespace: msg.subject.clone(),
@@ -212,4 +222,24 @@ pub fn lost_record(msg: &ActivationMessage, message: &str, now: Millis) -> Activ
         logs: Vec::new(),
         annotations: record_annotations(msg, annotations),
     }
+}
+
+/// The record of a queued invocation that failed on the platform `attempts` times: a whisk
+/// internal error whose result says why, annotated `deadLetter: true` and `attempts`.
+pub fn dead_letter_record(
+    msg: &ActivationMessage,
+    reason: &str,
+    attempts: u32,
+    now: Millis,
+) -> ActivationDoc {
+    let message = format!("The invocation failed {attempts} times and was given up: {reason}");
+    internal_error_record(
+        msg,
+        &message,
+        now,
+        vec![
+            serde_json::json!({ "key": "deadLetter", "value": true }),
+            serde_json::json!({ "key": "attempts", "value": attempts }),
+        ],
+    )
 }

@@ -9,6 +9,7 @@ pub mod controller_actor;
 mod convert;
 pub mod core;
 pub mod invoker_actor;
+pub mod queue_consumer;
 pub mod recovery;
 
 pub use crate::core::{Error, Result};

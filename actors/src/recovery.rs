@@ -11,7 +11,8 @@ use store::{
 pub const ORPHANED: &str = "Whirl restarted before the activation finished.";
 
 /// Records every accepted-but-unrecorded invocation as a whisk internal error; returns how many.
-pub fn end_orphans(store: &Store, now_ms: u64) -> store::Result<usize> {
+/// Async because the platform calls it on its runtime (a blocking append there would panic).
+pub async fn end_orphans(store: &Store, now_ms: u64) -> store::Result<usize> {
     let head = store.head_seq();
     store
         .projections()
@@ -25,7 +26,7 @@ pub fn end_orphans(store: &Store, now_ms: u64) -> store::Result<usize> {
         .map(|accepted| Event::ActivationRecorded(orphan_record(accepted, now_ms)))
         .collect();
     let count = events.len();
-    store.log().append_blocking(events)?;
+    store.log().append(events).await?;
     tracing::warn!(count, "activations from a previous run recorded as lost");
     Ok(count)
 }
@@ -58,8 +59,8 @@ mod tests {
     use super::*;
     use store::{ActivationId, ChangedBy, FullyQualifiedName, SemVer, StoreOptions};
 
-    #[test]
-    fn orphans_get_exactly_one_record_and_a_second_pass_finds_none() {
+    #[actix_rt::test]
+    async fn orphans_get_exactly_one_record_and_a_second_pass_finds_none() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
         let id = ActivationId::random();
@@ -74,10 +75,11 @@ mod tests {
         };
         store
             .log()
-            .append_blocking(vec![Event::InvocationAccepted(accepted)])
+            .append(vec![Event::InvocationAccepted(accepted)])
+            .await
             .unwrap();
-        assert_eq!(end_orphans(&store, 5).unwrap(), 1);
-        assert_eq!(end_orphans(&store, 6).unwrap(), 0);
+        assert_eq!(end_orphans(&store, 5).await.unwrap(), 1);
+        assert_eq!(end_orphans(&store, 6).await.unwrap(), 0);
         store
             .projections()
             .wait_applied(store.head_seq(), std::time::Duration::from_secs(5))

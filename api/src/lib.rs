@@ -30,6 +30,7 @@ pub mod openfaas;
 mod platform;
 pub mod provisioning;
 mod query;
+pub mod queue;
 pub mod routes;
 mod state;
 pub mod web_actions;

@@ -74,6 +74,8 @@ pub struct PlatformOptions {
     pub nats: Option<String>,
     /// This process's invoker number (`invoker<N>` on the bus; unique per deployment).
     pub invoker_id: u32,
+    /// Non-blocking invocations through JetStream (with `nats` only).
+    pub durable_async: crate::queue::DurableAsyncOptions,
     /// Stop on SIGINT/SIGTERM (off in tests).
     pub handle_signals: bool,
     pub controller: ControllerConfig,
@@ -96,6 +98,7 @@ impl Default for PlatformOptions {
             start_invoker: true,
             nats: None,
             invoker_id: 0,
+            durable_async: crate::queue::DurableAsyncOptions::default(),
             handle_signals: true,
             controller: ControllerConfig::default(),
             api: ApiConfig::default(),
@@ -262,6 +265,7 @@ impl Platform {
         let orphaned_calls = crate::openfaas::orphaned_calls(&store)
             .map_err(|e| startup("read the orphaned async calls")(e.to_string()))?;
         let orphans = actors::recovery::end_orphans(&store, clock.now_ms())
+            .await
             .map_err(|e| startup("record the orphaned activations")(e.to_string()))?;
         tracing::info!(data_dir = %data_dir.display(), head = store.head_seq(), orphans, "store open");
 
@@ -290,6 +294,20 @@ impl Platform {
         let state = ApiState::new(store, controller, options.api.clone(), clock)?
             .with_admin_token(&admin_token)
             .with_invoker(invoker);
+        let state = match (&nats, options.durable_async.enabled) {
+            (Some(client), true) => {
+                let queue = crate::queue::start(
+                    &options.durable_async,
+                    client.clone(),
+                    state.controller.clone(),
+                    state.store.clone(),
+                    state.clock.clone(),
+                )
+                .await?;
+                state.with_invocation_queue(queue)
+            }
+            _ => state,
+        };
         if let Some(stats) = nats_stats {
             state.metrics.attach_nats(stats);
         }

@@ -35,7 +35,9 @@ pub struct ApiState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The invoker of this process, if it runs one (its pool state for the console).
     invoker: Option<Addr<InvokerActor>>,
-    /// What the OpenFaaS gateway routes share (calls in flight, scale requests).
+    /// The durable queue non-blocking invocations go through (multi-node with JetStream).
+    invocation_queue: Option<Arc<dyn bridge::bus::InvocationQueue>>,
+    /// What the OpenFaaS gateway routes share (calls in flight, the backend's kind).
     pub gateway: Arc<crate::openfaas::Gateway>,
 }
 
@@ -77,6 +79,7 @@ impl ApiState {
             alarm_feeds: AlarmFeedsSlot::default(),
             metrics: Arc::new(metrics),
             invoker: None,
+            invocation_queue: None,
             gateway: Arc::default(),
         })
     }
@@ -85,6 +88,17 @@ impl ApiState {
     pub fn with_admin_token(mut self, token: &str) -> Self {
         self.admin_token = Some(Arc::from(token));
         self
+    }
+
+    /// Sends non-blocking invocations through `queue` (they are accepted once it holds them).
+    pub fn with_invocation_queue(mut self, queue: Arc<dyn bridge::bus::InvocationQueue>) -> Self {
+        self.invocation_queue = Some(queue);
+        self
+    }
+
+    /// The durable queue of non-blocking invocations, if there is one.
+    pub fn invocation_queue(&self) -> Option<&Arc<dyn bridge::bus::InvocationQueue>> {
+        self.invocation_queue.as_ref()
     }
 
     /// Records the invoker this process runs (none: a controller alone).

@@ -12,10 +12,11 @@ use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// A nats-server on a free loopback port, killed on drop.
+/// A nats-server with JetStream on a free loopback port, killed on drop.
 struct NatsServer {
     child: Child,
     url: String,
+    _store: tempfile::TempDir,
 }
 
 impl NatsServer {
@@ -25,8 +26,11 @@ impl NatsServer {
             .local_addr()
             .unwrap()
             .port();
+        let store = tempfile::tempdir().unwrap();
         let child = Command::new("nats-server")
-            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "--jetstream"])
+            .arg("--store_dir")
+            .arg(store.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -40,6 +44,7 @@ impl NatsServer {
         NatsServer {
             child,
             url: format!("nats://127.0.0.1:{port}"),
+            _store: store,
         }
     }
 }
@@ -250,4 +255,160 @@ fn a_subject_feed_fires_its_trigger_for_every_message_until_deleted() {
         let after = tokio::time::timeout(Duration::from_secs(2), records.next()).await;
         assert!(after.is_err(), "a deleted feed still fired");
     });
+}
+
+/// The queue's stream and consumer, as JetStream reports them: (messages stored, deliveries made).
+fn queue_state(url: &str) -> (u64, u64) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = async_nats::connect(url).await.unwrap();
+        let jetstream = async_nats::jetstream::new(client);
+        let mut stream = jetstream
+            .get_stream(bridge::bus::QUEUE_STREAM)
+            .await
+            .unwrap();
+        let messages = stream.info().await.unwrap().state.messages;
+        let consumer: async_nats::jetstream::consumer::PullConsumer = stream
+            .get_consumer(bridge::bus::QUEUE_CONSUMER)
+            .await
+            .unwrap();
+        let mut consumer = consumer;
+        let delivered = consumer.info().await.unwrap().delivered.stream_sequence;
+        (messages, delivered)
+    })
+}
+
+#[test]
+fn a_non_blocking_invocation_is_accepted_through_jetstream_and_runs_once() {
+    let nats = NatsServer::start();
+    let server = TestServer::start_with(PlatformOptions {
+        nats: Some(nats.url.clone()),
+        ..test_options()
+    });
+    let guest = server.guest();
+    let code = "def main(args):\n    return {'twice': args.get('n', 0) * 2}\n";
+    assert_eq!(
+        guest
+            .put("/api/v1/namespaces/_/actions/double", &python(code))
+            .status,
+        200
+    );
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let accepted = guest.post("/api/v1/namespaces/_/actions/double", &json!({"n": n}));
+        assert_eq!(accepted.status, 202, "{}", accepted.text);
+        ids.push(accepted.json["activationId"].as_str().unwrap().to_owned());
+    }
+    for (n, id) in ids.iter().enumerate() {
+        let record = common::wait_for_activation(&guest, id);
+        assert_eq!(
+            record.json["response"]["status"], "success",
+            "{}",
+            record.text
+        );
+        assert_eq!(record.json["response"]["result"], json!({"twice": n * 2}));
+    }
+    // JetStream carried all three, and each was settled (a work queue keeps nothing settled).
+    let (messages, delivered) = queue_state(&nats.url);
+    assert_eq!(delivered, 3, "deliveries");
+    assert_eq!(messages, 0, "settled invocations left in the queue");
+    // A blocking invocation does not go through the queue.
+    let blocking = guest.post(
+        "/api/v1/namespaces/_/actions/double?blocking=true&result=true",
+        &json!({"n": 21}),
+    );
+    assert_eq!(blocking.json, json!({"twice": 42}), "{}", blocking.text);
+    assert_eq!(queue_state(&nats.url).0, 0);
+}
+
+#[test]
+fn platform_failures_are_retried_with_backoff_then_dead_lettered() {
+    let nats = NatsServer::start();
+    // A controller without any invoker: every attempt fails on the platform.
+    let server = TestServer::start_with(PlatformOptions {
+        nats: Some(nats.url.clone()),
+        start_invoker: false,
+        durable_async: api::queue::DurableAsyncOptions {
+            retry: actors::core::retry::RetryPolicy {
+                max_attempts: 3,
+                base_delay_ms: 100,
+                max_delay_ms: 1_000,
+            },
+            ..api::queue::DurableAsyncOptions::default()
+        },
+        ..test_options()
+    });
+    let guest = server.guest();
+    let code = "def main(args):\n    return {}\n";
+    assert_eq!(
+        guest
+            .put("/api/v1/namespaces/_/actions/nowhere", &python(code))
+            .status,
+        200
+    );
+    let started = std::time::Instant::now();
+    let accepted = guest.post("/api/v1/namespaces/_/actions/nowhere", &json!({}));
+    assert_eq!(accepted.status, 202, "{}", accepted.text);
+    let id = accepted.json["activationId"].as_str().unwrap().to_owned();
+    let record = common::wait_for_activation(&guest, &id);
+    // Two backoffs (100 ms, then 200 ms) passed before the third attempt gave up.
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(
+        record.json["response"]["status"], "whisk internal error",
+        "{}",
+        record.text
+    );
+    let error = record.json["response"]["result"]["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        error.contains("failed 3 times") && error.contains("No invokers available"),
+        "{error}"
+    );
+    let annotation = |key: &str| {
+        record.json["annotations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == key)
+            .map(|a| a["value"].clone())
+    };
+    assert_eq!(annotation("deadLetter"), Some(json!(true)));
+    assert_eq!(annotation("attempts"), Some(json!(3)));
+    let (messages, delivered) = queue_state(&nats.url);
+    assert_eq!((messages, delivered), (0, 1), "settled once dead-lettered");
+}
+
+#[test]
+fn queued_invocations_are_throttled_when_accepted() {
+    let nats = NatsServer::start();
+    let mut options = PlatformOptions {
+        nats: Some(nats.url.clone()),
+        ..test_options()
+    };
+    options.controller.throttles.invocations_per_minute = 2;
+    let server = TestServer::start_with(options);
+    let guest = server.guest();
+    assert_eq!(
+        guest
+            .put(
+                "/api/v1/namespaces/_/actions/hi",
+                &python("def main(a):\n    return {}\n")
+            )
+            .status,
+        200
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            guest
+                .post("/api/v1/namespaces/_/actions/hi", &json!({}))
+                .status,
+            202
+        );
+    }
+    let refused = guest.post("/api/v1/namespaces/_/actions/hi", &json!({}));
+    refused.assert_error(429, "Too many requests");
+    // Nothing refused reached the queue.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(queue_state(&nats.url).1, 2);
 }

@@ -6,8 +6,10 @@
 use super::DataDir;
 use actors::core::controller::ControllerConfig;
 use actors::core::pool::{HistogramPolicy, KeepAlivePolicy, WindowRule};
+use actors::core::retry::RetryPolicy;
 use actors::core::throttle::ThrottleConfig;
 use anyhow::Context;
+use api::queue::DurableAsyncOptions;
 use api::{ApiConfig, InvokerNode, Platform, PlatformOptions};
 use bridge::{NetworkAccess, RuntimeKind};
 use std::net::SocketAddr;
@@ -66,6 +68,26 @@ pub struct ServeArgs {
     /// records the activation as lost (whisk internal error). Default 120 000.
     #[arg(long = "completion-grace-ms")]
     pub completion_grace_ms: Option<u64>,
+    /// With `--nats`: keep non-blocking invocations in the controller's log only, not in JetStream
+    /// (a controller crash then ends the ones in flight with an error record).
+    #[arg(long = "no-jetstream")]
+    pub no_jetstream: bool,
+    /// Copies of the JetStream queue of non-blocking invocations (1 for one nats-server, 3 to
+    /// survive the loss of a node of a 3-node cluster).
+    #[arg(long = "jetstream-replicas", default_value_t = 1)]
+    pub jetstream_replicas: usize,
+    /// How long a queued invocation's delivery may go without news before JetStream delivers it
+    /// again (how long a crashed controller's invocations wait before another run takes them).
+    #[arg(long = "queue-ack-wait-ms", default_value_t = 30_000)]
+    pub queue_ack_wait_ms: u64,
+    /// Attempts of a queued invocation that keeps failing on the platform (no invoker, invoker
+    /// lost) before its dead-letter record.
+    #[arg(long = "queue-attempts", default_value_t = 5)]
+    pub queue_attempts: u32,
+    /// The wait before the second attempt of a queued invocation; each later one doubles (at most
+    /// 30 s).
+    #[arg(long = "queue-backoff-ms", default_value_t = 500)]
+    pub queue_backoff_ms: u64,
     /// This invoker's number (`invoker<N>` on the bus), unique in the deployment.
     #[arg(long = "invoker-id", default_value_t = 0)]
     pub invoker_id: u32,
@@ -165,6 +187,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         start_invoker: args.role != Role::Controller,
         nats: args.nats.clone(),
         invoker_id: args.invoker_id,
+        durable_async: DurableAsyncOptions {
+            enabled: !args.no_jetstream,
+            replicas: args.jetstream_replicas,
+            ack_wait: std::time::Duration::from_millis(args.queue_ack_wait_ms),
+            retry: RetryPolicy {
+                max_attempts: args.queue_attempts,
+                base_delay_ms: args.queue_backoff_ms,
+                ..RetryPolicy::default()
+            },
+        },
         handle_signals: true,
         controller,
         api: ApiConfig {

@@ -15,6 +15,37 @@ pub struct Invoke {
     pub wait_for_record: bool,
 }
 
+/// Run an invocation a durable queue delivers (accepted earlier, see [`AdmitQueued`]). Nothing is
+/// appended to the log before it runs (the queue holds it as accepted); the receiver tells how it
+/// ended. Refused with `Throttled` while its namespace is at its concurrency limit (deliver it
+/// again soon; not an attempt), with `NoInvoker` when no invoker can take it (a failed attempt).
+#[derive(Message)]
+#[rtype(result = "Result<oneshot::Receiver<QueuedOutcome>, InvokeError>")]
+pub struct Deliver {
+    /// The message as the API queued it (`accepted_at_ms` set; `invoker` set by the controller).
+    pub message: ActivationMessage,
+}
+
+/// How a delivered invocation ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueuedOutcome {
+    /// It has its record (durable): application and developer errors included.
+    Recorded(Box<ActivationDoc>),
+    /// A platform failure ended this attempt and nothing was recorded: its invoker was lost or
+    /// restarted, no completion came in time, or the invoker could not run it.
+    Failed(String),
+    /// A newer delivery of the same invocation took it over (this one must not be settled).
+    Superseded,
+}
+
+/// Check an invocation that will go through the durable queue against `namespace`'s throttles:
+/// the rate counts now, the concurrency is checked but no slot is held until it is delivered.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Result<(), InvokeError>")]
+pub struct AdmitQueued {
+    pub namespace: String,
+}
+
 /// An accepted invocation.
 pub struct Accepted {
     pub activation_id: ActivationId,

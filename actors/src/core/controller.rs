@@ -10,6 +10,8 @@
 //! - `Invoke` → `Refuse` (answer 429/503, record nothing) or `Dispatch` (append `InvocationAccepted`,
 //!   then send the activation to the invoker; a non-blocking caller gets its 202 only once the
 //!   append is durable);
+//! - `Deliver` (an invocation a durable queue accepted earlier) → `Refuse` (leave it in the queue)
+//!   or `Dispatch` (send it; the queue, not the log, holds it as accepted);
 //! - feed every completion as `Completed`, every ping as `Ping`, a `Tick` about once a second;
 //! - `Record` → append the invoker's record (`ActivationRecorded`) and answer waiters;
 //!   `RecordLost` → append a whisk internal error record built from the accepted invocation;
@@ -153,7 +155,12 @@ impl Controller {
     ) -> Vec<ControllerEffect> {
         let mut effects = Vec::new();
         match input {
-            ControllerInput::Invoke(request) => self.on_invoke(request, now, random, &mut effects),
+            ControllerInput::Invoke(request) => {
+                self.on_invoke(request, Admit::Count, now, random, &mut effects)
+            }
+            ControllerInput::Deliver(request) => {
+                self.on_invoke(request, Admit::SlotOnly, now, random, &mut effects)
+            }
             ControllerInput::Completed {
                 activation,
                 invoker,
@@ -185,6 +192,7 @@ impl Controller {
     fn on_invoke(
         &mut self,
         request: InvocationRequest,
+        admit: Admit,
         now: Millis,
         random: u64,
         effects: &mut Vec<ControllerEffect>,
@@ -197,7 +205,11 @@ impl Controller {
             return;
         }
         let namespace = request.action.namespace.clone();
-        if let Err(throttled) = self.throttles.admit(&namespace, now) {
+        let admitted = match admit {
+            Admit::Count => self.throttles.admit(&namespace, now).map(|_| ()),
+            Admit::SlotOnly => self.throttles.acquire_slot(&namespace).map(|_| ()),
+        };
+        if let Err(throttled) = admitted {
             effects.push(ControllerEffect::Refuse {
                 activation,
                 refusal: Refusal::Throttled(throttled),
@@ -404,6 +416,15 @@ impl Controller {
     pub fn throttles_mut(&mut self) -> &mut Throttles {
         &mut self.throttles
     }
+}
+
+/// How an invocation passes the throttles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Admit {
+    /// Count the rate and take a concurrent slot (a client's invocation).
+    Count,
+    /// Take a concurrent slot only (a queued invocation, counted when it was accepted).
+    SlotOnly,
 }
 
 fn dispatch_request(request: &InvocationRequest) -> DispatchRequest {

@@ -10,6 +10,7 @@
 //! - [`throttle`]: per-namespace invocations per minute, concurrent invocations and trigger fires per minute.
 //! - [`lifecycle`]: turns what happened to one activation into its final status, result, logs and annotations.
 //! - [`alarm`]: when alarm feeds fire their triggers (cron and intervals, checkpoints, catch-up).
+//! - [`retry`]: backoff and dead-lettering of queued invocations after platform failures.
 //!
 //! `docs/cores.md` describes the contracts for hosts; the rustdoc of each input and effect is normative.
 
@@ -24,6 +25,7 @@ pub mod invoker;
 pub mod lifecycle;
 pub mod pool;
 pub mod random;
+pub mod retry;
 pub mod rules;
 pub mod sequence;
 pub mod throttle;

@@ -139,8 +139,61 @@ impl Throttles {
     /// concurrency (refused when the invocations in flight already reach the limit). On success the
     /// namespace holds one more concurrent slot.
     pub fn admit(&mut self, namespace: &str, now: Millis) -> Result<Admission, Throttled> {
-        let per_minute = self.limit(namespace, ThrottleKind::InvocationsPerMinute);
+        let count = self.count_rate(namespace, now)?;
+        let concurrent = self.acquire_slot(namespace)?;
+        Ok(Admission {
+            namespace: namespace.to_string(),
+            invocations_this_minute: count,
+            concurrent,
+        })
+    }
+
+    /// Checks an invocation that will wait in a durable queue before it runs: the rate counts and
+    /// the concurrency is checked exactly as [`Throttles::admit`] does, but no slot is held (the
+    /// queue's delivery takes one with [`Throttles::acquire_slot`]). Returns the minute's count.
+    pub fn admit_queued(&mut self, namespace: &str, now: Millis) -> Result<u32, Throttled> {
+        let count = self.count_rate(namespace, now)?;
         let concurrent_limit = self.limit(namespace, ThrottleKind::ConcurrentInvocations);
+        let concurrent = self.concurrent(namespace);
+        if concurrent >= concurrent_limit {
+            return Err(Throttled {
+                namespace: namespace.to_string(),
+                kind: ThrottleKind::ConcurrentInvocations,
+                count: concurrent,
+                allowed: concurrent_limit,
+            });
+        }
+        Ok(count)
+    }
+
+    /// Takes one concurrent slot of `namespace` without counting the rate (a queued invocation,
+    /// counted when it was accepted); refused when the namespace is at its concurrency limit.
+    /// On success the host must later call [`Throttles::release`]. Returns the slots now held.
+    pub fn acquire_slot(&mut self, namespace: &str) -> Result<u32, Throttled> {
+        let concurrent_limit = self.limit(namespace, ThrottleKind::ConcurrentInvocations);
+        let usage = self.usage.entry(namespace.to_string()).or_default();
+        if usage.concurrent >= concurrent_limit {
+            tracing::debug!(
+                namespace,
+                count = usage.concurrent,
+                allowed = concurrent_limit,
+                "concurrent invocations throttled"
+            );
+            return Err(Throttled {
+                namespace: namespace.to_string(),
+                kind: ThrottleKind::ConcurrentInvocations,
+                count: usage.concurrent,
+                allowed: concurrent_limit,
+            });
+        }
+        usage.concurrent += 1;
+        Ok(usage.concurrent)
+    }
+
+    /// Counts one invocation of `namespace` towards the minute of `now`; refused when the count
+    /// exceeds the limit.
+    fn count_rate(&mut self, namespace: &str, now: Millis) -> Result<u32, Throttled> {
+        let per_minute = self.limit(namespace, ThrottleKind::InvocationsPerMinute);
         let usage = self.usage.entry(namespace.to_string()).or_default();
         let count = usage.invocations.count_one(now);
         if count > per_minute {
@@ -157,26 +210,7 @@ impl Throttles {
                 allowed: per_minute,
             });
         }
-        if usage.concurrent >= concurrent_limit {
-            tracing::debug!(
-                namespace,
-                count = usage.concurrent,
-                allowed = concurrent_limit,
-                "concurrent invocations throttled"
-            );
-            return Err(Throttled {
-                namespace: namespace.to_string(),
-                kind: ThrottleKind::ConcurrentInvocations,
-                count: usage.concurrent,
-                allowed: concurrent_limit,
-            });
-        }
-        usage.concurrent += 1;
-        Ok(Admission {
-            namespace: namespace.to_string(),
-            invocations_this_minute: count,
-            concurrent: usage.concurrent,
-        })
+        Ok(count)
     }
 
     /// Returns the concurrent slot of one admitted invocation of `namespace` that has ended.
@@ -437,5 +471,32 @@ mod tests {
                 assert_eq!(t.concurrent(ns), held.get(ns).copied().unwrap_or(0));
             }
         }
+    }
+
+    #[test]
+    fn a_queued_invocation_counts_at_acceptance_and_takes_its_slot_at_delivery() {
+        let mut t = Throttles::new(ThrottleConfig {
+            invocations_per_minute: 3,
+            concurrent_invocations: 1,
+            fires_per_minute: 60,
+        });
+        let now = Millis(5 * MINUTE);
+        // Accepted into the queue: the rate counts, no slot is held.
+        assert_eq!(t.admit_queued("ns", now).unwrap(), 1);
+        assert_eq!(t.concurrent("ns"), 0);
+        // Delivered: it takes the slot without counting again.
+        assert_eq!(t.acquire_slot("ns").unwrap(), 1);
+        assert_eq!(t.invocations_in_minute("ns", now), 1);
+        // A second delivery waits for the slot; a second acceptance sees the namespace full.
+        let refused = t.acquire_slot("ns").unwrap_err();
+        assert_eq!(refused.kind, ThrottleKind::ConcurrentInvocations);
+        let refused = t.admit_queued("ns", now).unwrap_err();
+        assert_eq!(refused.kind, ThrottleKind::ConcurrentInvocations);
+        t.release("ns");
+        assert_eq!(t.admit_queued("ns", now).unwrap(), 3);
+        // The rate is over: the fourth acceptance of the minute is refused.
+        let refused = t.admit_queued("ns", now).unwrap_err();
+        assert_eq!(refused.kind, ThrottleKind::InvocationsPerMinute);
+        assert_eq!(t.concurrent("ns"), 0);
     }
 }

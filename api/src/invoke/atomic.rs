@@ -1,13 +1,15 @@
 //! One invocation of an action: a sequence goes to the orchestrator, anything else to the
-//! controller. Non-blocking answers once the acceptance is durable; blocking waits for the record
-//! up to the wait, then answers with the activation id.
+//! controller. Non-blocking answers once the acceptance is durable (in multi-node mode: once the
+//! durable invocation queue holds it); blocking waits for the record up to the wait, then answers
+//! with the activation id.
 
 use super::{sequence, InvocationContext, InvokeOutcome};
 use crate::access::ResolvedAction;
 use crate::error::{Error, Result};
 use crate::state::ApiState;
-use actors::controller_actor::Invoke;
+use actors::controller_actor::{AdmitQueued, Invoke};
 use bridge::bus::ActivationMessage;
+use bridge::bus::InvocationQueue;
 use serde_json::{Map, Value};
 use std::time::Duration;
 use store::{ActionDoc, ActivationId, Exec, JsonText};
@@ -72,6 +74,11 @@ async fn invoke_atomic(
         accepted_at_ms: 0,
         caused_by: context.caused_by.map(str::to_owned),
     };
+    if wait.is_none() {
+        if let Some(queue) = state.invocation_queue() {
+            return enqueue(state, queue.as_ref(), message).await;
+        }
+    }
     let started = std::time::Instant::now();
     let accepted = state
         .controller
@@ -100,5 +107,29 @@ async fn invoke_atomic(
         .await
         .map_err(Error::store("make the invocation durable"))?;
     tracing::debug!(%activation_id, "invocation accepted");
+    Ok(InvokeOutcome::Accepted(activation_id))
+}
+
+/// A non-blocking invocation in multi-node mode: admitted by the controller's throttles, then
+/// accepted once the durable queue holds it; the queue's consumer runs it (and retries it).
+async fn enqueue(
+    state: &ApiState,
+    queue: &dyn InvocationQueue,
+    mut message: ActivationMessage,
+) -> Result<InvokeOutcome> {
+    let activation_id = message.activation_id;
+    state
+        .controller
+        .send(AdmitQueued {
+            namespace: message.action.namespace.clone(),
+        })
+        .await
+        .map_err(|error| Error::internal("reach the controller", error))??;
+    message.accepted_at_ms = state.clock.now_ms();
+    queue
+        .enqueue(&message)
+        .await
+        .map_err(|error| Error::Unavailable(format!("cannot queue the invocation: {error}")))?;
+    tracing::debug!(%activation_id, "invocation queued");
     Ok(InvokeOutcome::Accepted(activation_id))
 }

@@ -2,14 +2,22 @@
 //! completions, start notices and health pings go invoker → every controller.
 //! [`InProcessBus`] is the embedded default (one process); [`NatsBus`] implements the same trait
 //! over NATS for multi-node deployments (subjects and payloads in docs/nats.md).
+//! [`InvocationQueue`] is the durable queue of accepted non-blocking invocations in multi-node
+//! mode, implemented on JetStream by [`JetStreamQueue`].
 
 mod in_process;
+mod jetstream;
 mod messages;
 mod nats;
+mod queue;
 
 pub use in_process::InProcessBus;
 pub use messages::{ActivationMessage, ActivationStarted, CompletionMessage, InvokerPing};
+pub use jetstream::{
+    JetStreamQueue, JetStreamQueueConfig, QUEUE_CONSUMER, QUEUE_STREAM, QUEUE_SUBJECT,
+};
 pub use nats::{BusMessageKind, NatsBus, NatsBusStats, PROBE_INTERVAL, SUBJECT_PREFIX};
+pub use queue::{DeliverySettlement, InvocationQueue, QueuedDelivery};
 
 use async_trait::async_trait;
 

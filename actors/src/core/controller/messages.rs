@@ -38,6 +38,11 @@ pub struct PendingInvocation {
 pub enum ControllerInput {
     /// A client invokes an action.
     Invoke(InvocationRequest),
+    /// A durable queue delivers an invocation it accepted earlier (its rate was counted then,
+    /// through [`crate::core::throttle::Throttles::admit_queued`]): it takes a concurrent slot and
+    /// is placed like `Invoke`. A `Refuse` tells the host to hold it and deliver it again later
+    /// (throttled) or to count a failed attempt (no invoker); nothing is recorded either way.
+    Deliver(InvocationRequest),
     /// An invoker says an activation ended (its record travels with the host's message).
     Completed {
         /// The activation.

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::core::action::ActionKey;
-use crate::core::throttle::ThrottleKind;
+use crate::core::throttle::{ThrottleKind, Throttled};
 
 fn config() -> ControllerConfig {
     ControllerConfig {
@@ -292,4 +292,72 @@ fn recovery_waits_for_pending_invocations_and_loses_them_at_their_deadline() {
         }]
     ));
     assert_eq!(controller.throttles().concurrent("guest"), 0);
+}
+
+#[test]
+fn a_delivered_invocation_takes_a_slot_without_counting_the_rate() {
+    let mut controller = Controller::new(ControllerConfig {
+        throttles: ThrottleConfig {
+            invocations_per_minute: 1,
+            concurrent_invocations: 1,
+            fires_per_minute: 60,
+        },
+        ..config()
+    });
+    controller.handle(
+        ControllerInput::Ping {
+            invoker: InvokerId(0),
+            user_memory_mb: 1024,
+            incarnation: 1,
+        },
+        Millis(0),
+        0,
+    );
+    // Accepted into the queue: the one invocation the minute allows.
+    controller
+        .throttles_mut()
+        .admit_queued("guest", Millis(0))
+        .unwrap();
+    let deliver = |controller: &mut Controller, n: u32| {
+        controller.handle(ControllerInput::Deliver(request(n, "guest")), Millis(10), 0)
+    };
+    // Delivered: dispatched although the minute's rate is spent.
+    assert_eq!(
+        deliver(&mut controller, 1),
+        vec![ControllerEffect::Dispatch {
+            activation: ActivationId::new("a1"),
+            invoker: InvokerId(0)
+        }]
+    );
+    assert_eq!(controller.throttles().concurrent("guest"), 1);
+    // A second delivery finds the namespace at its concurrency limit: refused, nothing held.
+    let effects = deliver(&mut controller, 2);
+    assert!(
+        matches!(
+            &effects[..],
+            [ControllerEffect::Refuse {
+                refusal: Refusal::Throttled(Throttled {
+                    kind: ThrottleKind::ConcurrentInvocations,
+                    ..
+                }),
+                ..
+            }]
+        ),
+        "{effects:?}"
+    );
+    assert_eq!(controller.in_flight().len(), 1);
+    // The first ends: its slot is back and the second goes.
+    controller.handle(
+        ControllerInput::Completed {
+            activation: ActivationId::new("a1"),
+            invoker: InvokerId(0),
+            system_error: false,
+        },
+        Millis(20),
+        0,
+    );
+    assert!(matches!(
+        &deliver(&mut controller, 2)[..],
+        [ControllerEffect::Dispatch { .. }]
+    ));
 }
