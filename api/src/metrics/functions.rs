@@ -124,3 +124,129 @@ impl FunctionMetrics {
         self.trigger_activations.load(Ordering::Relaxed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use store::{
+        ActivationId, ActivationStatus, ChangedBy, FullyQualifiedName, InvocationAccepted,
+        JsonText, SemVer,
+    };
+
+    fn record(name: &str, status: ActivationStatus, annotations: serde_json::Value) -> Event {
+        Event::ActivationRecorded(ActivationDoc {
+            activation_id: ActivationId::random(),
+            // The caller's namespace: the label names the action's own (its path).
+            namespace: "caller".into(),
+            name: name.into(),
+            package: None,
+            subject: "caller".into(),
+            version: SemVer::default(),
+            start_ms: 0,
+            end_ms: 40,
+            duration_ms: 40,
+            cause: None,
+            status,
+            result: JsonText::from_value(&json!({})),
+            logs: vec![],
+            annotations: JsonText::from_value(&annotations),
+        })
+    }
+
+    fn action(path: &str, init_ms: Option<u64>) -> serde_json::Value {
+        let mut pairs = vec![
+            json!({"key": "path", "value": path}),
+            json!({"key": "kind", "value": "python:3"}),
+        ];
+        if let Some(init) = init_ms {
+            pairs.push(json!({"key": "initTime", "value": init}));
+        }
+        serde_json::Value::Array(pairs)
+    }
+
+    #[test]
+    fn records_count_by_function_code_and_start_and_triggers_apart() {
+        let metrics = FunctionMetrics::default();
+        let ok = ActivationStatus::Success;
+        metrics.apply(&record("f", ok, action("owner/pkg/f", Some(120))));
+        metrics.apply(&record("f", ok, action("owner/pkg/f", None)));
+        metrics.apply(&record(
+            "f",
+            ActivationStatus::ApplicationError,
+            action("owner/pkg/f", None),
+        ));
+        // Not starts: a sequence, a whisk internal error, an orphan ended without a run (no kind).
+        metrics.apply(&record(
+            "s",
+            ok,
+            json!([{"key": "path", "value": "owner/s"}, {"key": "kind", "value": "sequence"}]),
+        ));
+        metrics.apply(&record(
+            "f",
+            ActivationStatus::WhiskInternalError,
+            action("owner/pkg/f", None),
+        ));
+        metrics.apply(&record(
+            "o",
+            ActivationStatus::WhiskInternalError,
+            json!([]),
+        ));
+        // A trigger fire is not a function invocation.
+        metrics.apply(&record(
+            "t",
+            ok,
+            json!([{"key": "kind", "value": "trigger"}]),
+        ));
+        metrics.apply(&Event::InvocationAccepted(InvocationAccepted {
+            activation_id: ActivationId::random(),
+            action: FullyQualifiedName {
+                namespace: "owner".into(),
+                package: Some("pkg".into()),
+                name: "f".into(),
+            },
+            version: SemVer::default(),
+            params: JsonText::from_value(&json!({})),
+            blocking: true,
+            cause: None,
+            by: ChangedBy::System,
+        }));
+
+        let key = |values: &[&str]| values.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            metrics.invocations.snapshot(),
+            vec![
+                (key(&["o.caller", "502"]), 1),
+                (key(&["pkg/f.owner", "200"]), 2),
+                (key(&["pkg/f.owner", "500"]), 1),
+                (key(&["pkg/f.owner", "502"]), 1),
+                (key(&["s.owner", "200"]), 1),
+            ]
+        );
+        assert_eq!(
+            metrics.starts.snapshot(),
+            vec![
+                (key(&["pkg/f.owner", "cold"]), 1),
+                (key(&["pkg/f.owner", "warm"]), 2),
+            ]
+        );
+        let init = metrics.init_times.snapshot();
+        assert_eq!(
+            (init.len(), init[0].1.count, init[0].1.sum_micros),
+            (1, 1, 120_000)
+        );
+        let durations = metrics.durations.snapshot();
+        assert_eq!(durations[1].0, key(&["pkg/f.owner", "200"]));
+        assert_eq!(durations[1].1.sum_micros, 80_000);
+        assert_eq!(metrics.started.snapshot(), vec![(key(&["pkg/f.owner"]), 1)]);
+        assert_eq!(metrics.trigger_activations(), 1);
+        assert_eq!(
+            metrics.statuses.snapshot(),
+            vec![
+                (key(&["application error"]), 1),
+                (key(&["success"]), 3),
+                (key(&["whisk internal error"]), 2),
+            ]
+        );
+    }
+}

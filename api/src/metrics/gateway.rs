@@ -34,3 +34,30 @@ impl GatewayRequests {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_count_by_function_and_status_with_their_time() {
+        let gateway = GatewayRequests::default();
+        gateway.record("convertbw.guest", 200, Duration::from_millis(30));
+        gateway.record("convertbw.guest", 200, Duration::from_millis(3));
+        gateway.record("nope.guest", 404, Duration::from_micros(200));
+        let key = |name: &str, code: &str| vec![name.to_owned(), code.to_owned()];
+        assert_eq!(
+            gateway.requests.snapshot(),
+            vec![
+                (key("convertbw.guest", "200"), 2),
+                (key("nope.guest", "404"), 1)
+            ]
+        );
+        let seconds = gateway.seconds.snapshot();
+        assert_eq!(seconds[0].0, key("convertbw.guest", "200"));
+        assert_eq!(seconds[0].1.count, 2);
+        assert_eq!(seconds[0].1.sum_micros, 33_000);
+        // 3 ms is under the first bound (5 ms), 30 ms under the third (25 ms is not enough).
+        assert_eq!(&seconds[0].1.cumulative[..4], &[1, 1, 1, 2]);
+    }
+}
