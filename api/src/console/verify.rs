@@ -57,19 +57,31 @@ async fn verify(request: &HttpRequest, state: web::Data<ApiState>) -> Result<Htt
 
 /// Verifies every record of the store's current log generation.
 pub fn verify_live_log(state: &ApiState, checked_at_ms: u64) -> Result<Verification> {
-    let started = Instant::now();
     let log = state.store.log();
-    let path = log.path().to_path_buf();
+    verify_committed(
+        log.read_from(1),
+        log.generation(),
+        log.path(),
+        checked_at_ms,
+    )
+    .map_err(Error::store("verify the log"))
+}
+
+/// Verifies committed records of one generation, in order (the log at `path`, for messages).
+pub fn verify_committed(
+    records: impl Iterator<Item = store::Result<Committed>>,
+    generation: u64,
+    path: &std::path::Path,
+    checked_at_ms: u64,
+) -> store::Result<Verification> {
+    let started = Instant::now();
     let mut report = VerifyReport {
-        generation: log.generation(),
+        generation,
         ..VerifyReport::default()
     };
     let mut previous: Option<RecordHash> = None;
-    let records = log
-        .read_from(1)
-        .map(|record| rebuild(&path, record?, &mut previous));
-    let bad = verify_records(records, &mut report, &mut |_| {})
-        .map_err(Error::store("verify the log"))?;
+    let rebuilt = records.map(|record| rebuild(path, record?, &mut previous));
+    let bad = verify_records(rebuilt, &mut report, &mut |_| {})?;
     if let Some(bad) = &bad {
         tracing::error!(seq = bad.seq, problem = %bad.problem, "the live log failed verification");
     }
@@ -125,4 +137,64 @@ fn rebuild(
     }
     *previous = Some(record.hash);
     Ok((record.seq, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::path::Path;
+    use std::sync::Arc;
+    use store::{ChangedBy, CommitMode, Event, EventLog, InMemoryEventLog, SystemClock};
+
+    fn revoked(n: u128) -> Event {
+        Event::ApiKeyRevoked {
+            namespace: "guest".into(),
+            uuid: uuid::Uuid::from_u128(n),
+            by: ChangedBy::Admin,
+        }
+    }
+
+    /// Five committed records of a real (in-memory) log.
+    fn records() -> Vec<Committed> {
+        let log = InMemoryEventLog::new("test-log", Arc::new(SystemClock), CommitMode::Immediate);
+        for n in 1..=5 {
+            log.append(vec![revoked(n)]).wait().unwrap();
+        }
+        log.read_from(1).map(|record| record.unwrap()).collect()
+    }
+
+    fn verify(records: Vec<Committed>) -> Verification {
+        verify_committed(records.into_iter().map(Ok), 1, Path::new("test-log"), 0).unwrap()
+    }
+
+    #[test]
+    fn an_intact_log_verifies_with_its_head_hash() {
+        let records = records();
+        let head = records.last().unwrap().hash.to_string();
+        let verification = verify(records);
+        assert!(verification.valid, "{verification:?}");
+        assert_eq!(verification.records, 5);
+        assert_eq!(verification.head_seq, Some(5));
+        assert_eq!(verification.head_hash, Some(head));
+    }
+
+    #[test]
+    fn a_changed_or_removed_record_is_named() {
+        let mut changed = records();
+        changed[2].event = revoked(99);
+        let verification = verify(changed);
+        assert!(!verification.valid);
+        assert_eq!(verification.bad_seq, Some(3));
+        assert!(verification.problem.unwrap().contains("hash chain broken"));
+
+        let mut removed = records();
+        removed.remove(1);
+        let verification = verify(removed);
+        assert_eq!(verification.bad_seq, Some(3), "{verification:?}");
+
+        let mut moved = records();
+        moved[3].time_ms += 1;
+        assert_eq!(verify(moved).bad_seq, Some(4));
+    }
 }
