@@ -78,8 +78,14 @@ def main():
                 fail(f"invoking {name} {params}: expected sum {round_ + index * 100}, got {body}")
             hosts.setdefault(body.get("host"), set()).add(name)
 
-    # Non-blocking: accepted at once (202 with an id), the record appears when the invoker is done.
-    status, body = api.call("POST", f"/actions/{names[0]}?blocking=false", {"a": 20, "b": 22})
+    # Non-blocking: accepted once JetStream holds it (202 with an id), the record appears when the invoker is done.
+    # A 503 means "not accepted" (JetStream electing a new leader after a server left): a client retries it.
+    deadline = time.monotonic() + 30
+    while True:
+        status, body = api.call("POST", f"/actions/{names[0]}?blocking=false", {"a": 20, "b": 22})
+        if status != 503 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     if status != 202 or not isinstance(body, dict) or "activationId" not in body:
         fail(f"non-blocking invoke: expected 202 and an activationId, got HTTP {status}: {body}")
     activation_id = body["activationId"]
