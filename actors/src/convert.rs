@@ -136,6 +136,29 @@ pub fn environment(doc: &ActionDoc) -> std::collections::BTreeMap<String, String
     env
 }
 
+/// The action's own scaling, from its `scaling` annotation (`{"min", "max", "idleMs"}`, which the
+/// OpenFaaS gateway writes from the `com.openfaas.scale.*` labels); `None` for other actions.
+pub fn scaling(doc: &ActionDoc) -> Option<crate::core::pool::Scaling> {
+    let text = doc.annotations.as_str();
+    if !text.contains("\"scaling\"") {
+        return None;
+    }
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str(text) else {
+        return None;
+    };
+    let value = items.iter().rev().find_map(|item| {
+        (item.get("key").and_then(|k| k.as_str()) == Some("scaling"))
+            .then(|| item.get("value"))
+            .flatten()
+    })?;
+    let number = |key: &str| value.get(key).and_then(serde_json::Value::as_u64);
+    Some(crate::core::pool::Scaling {
+        min: u32::try_from(number("min").unwrap_or(0)).unwrap_or(u32::MAX),
+        max: u32::try_from(number("max").unwrap_or(0)).unwrap_or(u32::MAX),
+        idle_ms: number("idleMs"),
+    })
+}
+
 /// The cores' view of the action's limits.
 pub fn limits(doc: &ActionDoc) -> ActionLimits {
     ActionLimits {

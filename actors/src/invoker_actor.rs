@@ -273,6 +273,7 @@ fn run_spec(message: &ActivationMessage, max_result_bytes: u64) -> RunSpec {
         limits: convert::limits(&message.action),
         max_result_bytes,
         accepted_at: Millis(message.accepted_at_ms),
+        scaling: convert::scaling(&message.action),
     }
 }
 
@@ -471,6 +472,38 @@ impl Handler<GetActionReplicas> for InvokerActor {
             replicas,
             available,
         })
+    }
+}
+
+/// Set the replica count of an action in this invoker's pool (OpenFaaS's scale-function): its
+/// containers in `namespace` for the action's current version.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct ScaleAction {
+    pub namespace: String,
+    pub action: store::ActionDoc,
+    pub replicas: u32,
+}
+
+impl Handler<ScaleAction> for InvokerActor {
+    type Result = ();
+
+    fn handle(&mut self, scale: ScaleAction, ctx: &mut Self::Context) {
+        let limits = convert::limits(&scale.action);
+        let request = crate::core::pool::ScaleRequest {
+            action: crate::core::action::ActionKey::new(
+                scale.namespace,
+                convert::fully_qualified(&scale.action),
+                scale.action.version.to_string(),
+            ),
+            kind: convert::kind(&scale.action),
+            memory_mb: limits.memory_mb,
+            concurrency: limits.concurrency,
+            scaling: convert::scaling(&scale.action).unwrap_or_default(),
+            replicas: scale.replicas,
+        };
+        tracing::info!(action = %request.action, replicas = scale.replicas, "scaling an action");
+        self.step(InvokerInput::Scale(request), ctx);
     }
 }
 

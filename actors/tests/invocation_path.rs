@@ -136,6 +136,7 @@ impl Platform {
             kind: Kind::new("python:3"),
             memory_mb: limits.memory_mb,
             concurrency: limits.concurrency,
+            scaling: None,
         };
         self.requests.insert(activation.clone(), request.clone());
         self.pool_input(placement.invoker, PoolInput::Schedule(request), now);

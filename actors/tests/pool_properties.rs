@@ -220,6 +220,7 @@ fn action_request(rng: &mut SplitMix64, n: u64) -> ActivationRequest {
         kind: Kind::new(["python:3", "nodejs:20"][(a % 2) as usize]),
         memory_mb: 128 << (a % 3),
         concurrency: 1 + (a % 4 == 1) as u32 * 2,
+        scaling: None,
     }
 }
 

@@ -347,3 +347,156 @@ fn async_calls_retry_the_function_and_the_callback_with_linked_records() {
     assert_eq!(by_attempt[0].1["response"]["success"], false);
     assert_eq!(by_attempt[2].1["response"]["success"], true);
 }
+
+/// Polls `/system/function/{name}` until `check` holds for its status (or fails after 10 s).
+fn wait_for_status(
+    client: &Client,
+    name: &str,
+    check: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    for _ in 0..200 {
+        last = client.get(&format!("/system/function/{name}")).json;
+        if check(&last) {
+            return last;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{name} never reached the expected status: {last}");
+}
+
+#[test]
+fn replicas_follow_the_floor_scale_requests_and_the_ceiling() {
+    let server = TestServer::start();
+    let guest = server.guest();
+    let web = server.anonymous();
+    // The floor starts at deploy.
+    deploy(
+        &guest,
+        json!({"service": "warm", "envProcess": "cat", "labels": {"com.openfaas.scale.min": "2"}}),
+    );
+    wait_for_status(&guest, "warm", |s| {
+        s["replicas"] == 2 && s["availableReplicas"] == 2
+    });
+    // Scale to zero, then a call scales from zero and is held until a replica is ready.
+    let scaled = guest.post(
+        "/system/scale-function/warm",
+        &json!({"serviceName": "warm", "replicas": 0}),
+    );
+    assert_eq!(scaled.status, 202, "{}", scaled.text);
+    wait_for_status(&guest, "warm", |s| s["replicas"] == 0);
+    let reply = web.raw("POST", "/function/warm", Some(b"back"), &[]);
+    assert_eq!((reply.status, reply.text.as_str()), (200, "back"));
+    assert_eq!(
+        guest.get("/system/function/warm").json["availableReplicas"],
+        1
+    );
+    // Scale up: three replicas.
+    guest.post(
+        "/system/scale-function/warm",
+        &json!({"serviceName": "warm", "replicas": 3}),
+    );
+    wait_for_status(&guest, "warm", |s| s["availableReplicas"] == 3);
+    assert_eq!(
+        guest
+            .post("/system/scale-function/nothing", &json!({"replicas": 1}))
+            .status,
+        404
+    );
+    assert_eq!(
+        server
+            .anonymous()
+            .post("/system/scale-function/warm", &json!({"replicas": 1}))
+            .status,
+        401
+    );
+
+    // A ceiling of 2: four concurrent one-second calls all answer, two replicas at most.
+    deploy(
+        &guest,
+        json!({"service": "busy", "envProcess": "sleep 1",
+               "labels": {"com.openfaas.scale.min": "0", "com.openfaas.scale.max": "2"}}),
+    );
+    let started = std::time::Instant::now();
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            let url = server.url.clone();
+            std::thread::spawn(move || Client::new(&url, None).get("/function/busy").status)
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let during = guest.get("/system/function/busy").json;
+    assert_eq!(during["replicas"], 2, "{during}");
+    for call in calls {
+        assert_eq!(call.join().unwrap(), 200);
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(1900),
+        "four calls on two replicas take two rounds"
+    );
+}
+
+#[test]
+fn logs_stream_as_ndjson_and_follow_new_lines() {
+    let server = TestServer::start();
+    let guest = server.guest();
+    let web = server.anonymous();
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("talk.sh");
+    std::fs::write(&script, "echo \"said $(cat)\" >&2\necho answered\n").unwrap();
+    deploy(
+        &guest,
+        json!({"service": "talk", "envProcess": format!("sh {}", script.display()),
+               "envVars": {"combine_output": "false"}}),
+    );
+    for word in ["one", "two", "three"] {
+        let reply = web.raw("POST", "/function/talk", Some(word.as_bytes()), &[]);
+        assert_eq!(reply.text.trim(), "answered");
+    }
+    let logs = guest.get("/system/logs?name=talk");
+    assert_eq!(logs.status, 200, "{}", logs.text);
+    assert_eq!(logs.header("content-type"), Some("application/x-ndjson"));
+    let lines: Vec<serde_json::Value> = logs
+        .text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let texts: Vec<&str> = lines.iter().map(|l| l["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, vec!["said one", "said two", "said three"]);
+    assert_eq!(lines[0]["name"], "talk");
+    assert_eq!(lines[0]["namespace"], "guest");
+    assert_eq!(lines[0]["instance"].as_str().unwrap().len(), 32);
+    assert!(lines[0]["timestamp"].as_str().unwrap().ends_with('Z'));
+    let tail = guest.get("/system/logs?name=talk&tail=1");
+    assert_eq!(tail.text.lines().count(), 1);
+    assert!(tail.text.contains("said three"));
+    let future = guest.get("/system/logs?name=talk&since=2100-01-01T00:00:00Z");
+    assert!(future.text.is_empty());
+    assert_eq!(guest.get("/system/logs").status, 400);
+
+    // follow=true: the history, then the lines of new calls as they are recorded.
+    let url = server.url.clone();
+    let credentials = server.guest.clone();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let authorization = format!(
+            "Basic {}",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, credentials)
+        );
+        let response = ureq::get(&format!("{url}/system/logs?name=talk&tail=1&follow=true"))
+            .set("Authorization", &authorization)
+            .call()
+            .unwrap();
+        let reader = std::io::BufReader::new(response.into_reader());
+        for line in std::io::BufRead::lines(reader) {
+            if lines_tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let first = lines_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(first.contains("said three"), "{first}");
+    web.raw("POST", "/function/talk", Some(b"four"), &[]);
+    let next = lines_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(next.contains("said four"), "{next}");
+}

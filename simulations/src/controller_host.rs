@@ -433,6 +433,7 @@ impl ControllerHost {
                     limits: core_limits(&doc.limits),
                     max_result_bytes: 1024 * 1024,
                     accepted_at: now,
+                    scaling: None,
                 };
                 self.accepted.insert(
                     id.to_string(),
@@ -870,6 +871,7 @@ impl ControllerHost {
                 limits: core_limits(&doc.limits),
                 max_result_bytes: 1024 * 1024,
                 accepted_at: Millis(row.time_ms),
+                scaling: None,
             };
             pending.push(PendingInvocation {
                 request: InvocationRequest {

@@ -71,6 +71,7 @@ impl Invoker {
                     kind: spec.kind.clone(),
                     memory_mb: spec.limits.memory_mb,
                     concurrency: spec.limits.concurrency,
+                    scaling: spec.scaling,
                 };
                 if self.activations.contains_key(&spec.activation) {
                     tracing::warn!(activation_id = %spec.activation, "activation delivered twice; the second is dropped");
@@ -108,6 +109,9 @@ impl Invoker {
                 &mut effects,
             ),
             InvokerInput::Tick => self.pool_step(PoolInput::Tick, now, &mut effects),
+            InvokerInput::Scale(request) => {
+                self.pool_step(PoolInput::Scale(request), now, &mut effects)
+            }
         }
         effects
     }

@@ -12,6 +12,15 @@
 //! 5. **queue**: wait in FIFO order. The queue is strict: while it is not empty every new activation
 //!    queues behind it, and the head is retried whenever something changes.
 //!
+//! **Scaling** (actions with a [`Scaling`], OpenFaaS functions): an action at its ceiling
+//! (`max` containers, starting ones included) with no free slot waits for one of its own
+//! containers, without holding up activations of other actions behind it; its idle containers
+//! are never expired below its floor (`min`, or the replica count a [`PoolInput::Scale`] set),
+//! and on every `Tick` the pool creates the missing floor containers (dedicated, initialized by
+//! their first run) as memory allows, without evicting; above the floor, idle containers go after
+//! the action's own `idle_ms` (or the keep-alive policy). A scale request also removes idle
+//! containers above the new count at once.
+//!
 //! Invariants: the memory of all containers (starting, stem cells, running, ready, paused) never
 //! exceeds `user_memory_mb`; a container serves one `ActionKey` for its whole life; a container runs
 //! at most its action's `concurrency` activations at once; every action container is initialized
@@ -28,19 +37,23 @@ mod counters;
 mod idle_tracker;
 mod keep_alive;
 mod messages;
+mod scaling;
 
 pub use adoption::AdoptedContainer;
 pub use config::{KeepAlivePolicy, PoolConfig, PrewarmSpec};
 pub use container::{ContainerState, ContainerView};
 pub use counters::PoolCounters;
 pub use keep_alive::{HistogramPolicy, IdleTimes, KeepAliveWindows, OutOfRange, WindowRule};
-pub use messages::{ActivationRequest, PoolEffect, PoolInput, RejectReason, RemovalReason};
+pub use messages::{
+    ActivationRequest, PoolEffect, PoolInput, RejectReason, RemovalReason, ScaleRequest, Scaling,
+};
 
 use crate::core::action::Kind;
 use crate::core::ids::{ActivationId, ContainerId};
 use crate::core::time::Millis;
 use container::{Container, Phase, Queued};
 use idle_tracker::{action_name, IdleTracker};
+use scaling::ScalingTable;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -55,6 +68,8 @@ pub struct ContainerPool {
     replenish_wanted: bool,
     /// Per-action idle history, used by [`KeepAlivePolicy::Histogram`] only.
     idle_tracker: IdleTracker,
+    /// Actions with their own scaling (floor, ceiling, idle time).
+    scaling: ScalingTable,
 }
 
 impl ContainerPool {
@@ -68,6 +83,7 @@ impl ContainerPool {
             counters: PoolCounters::default(),
             replenish_wanted: false,
             idle_tracker: IdleTracker::default(),
+            scaling: ScalingTable::default(),
         }
     }
 
@@ -133,6 +149,7 @@ impl ContainerPool {
                 if let KeepAlivePolicy::Histogram(policy) = &self.config.keep_alive {
                     self.idle_tracker.arrival(&request, now, policy);
                 }
+                self.scaling.learn(&request);
                 self.on_schedule(request, &mut effects)
             }
             PoolInput::Created { container } => self.on_created(container, now, &mut effects),
@@ -152,8 +169,10 @@ impl ContainerPool {
             PoolInput::Tick => {
                 self.on_tick(now, &mut effects);
                 self.prewarm(now, &mut effects);
+                self.keep_floors(now, &mut effects);
                 self.replenish_wanted = true;
             }
+            PoolInput::Scale(request) => self.on_scale(request, now, &mut effects),
         }
         self.drain(now, &mut effects);
         if self.replenish_wanted && self.queue.is_empty() {
@@ -380,11 +399,51 @@ impl ContainerPool {
 
     fn on_tick(&mut self, now: Millis, effects: &mut Vec<PoolEffect>) {
         let mut expired = Vec::new();
-        for container in self.containers.values_mut() {
+        // Containers each scaled action may still lose before reaching its floor.
+        let mut above_floor: BTreeMap<crate::core::action::ActionKey, u32> = self
+            .scaling
+            .iter()
+            .map(|(key, scaled)| {
+                (
+                    key.clone(),
+                    self.count_of(key).saturating_sub(scaled.floor()),
+                )
+            })
+            .collect();
+        // Least recently used first, so the floor keeps the freshest containers.
+        let mut order: Vec<(Millis, ContainerId)> = self
+            .containers
+            .values()
+            .map(|c| (c.last_used, c.id))
+            .collect();
+        order.sort();
+        for (_, id) in order {
+            let Some(container) = self.containers.get_mut(&id) else {
+                continue;
+            };
             if !container.is_idle_warm() {
                 continue;
             }
-            if now >= expiry(&self.config.keep_alive, &self.idle_tracker, container) {
+            let due = now
+                >= expiry(
+                    &self.config.keep_alive,
+                    &self.idle_tracker,
+                    &self.scaling,
+                    container,
+                );
+            let spare = match container
+                .action
+                .as_ref()
+                .and_then(|key| above_floor.get_mut(key))
+            {
+                Some(spare) if due && *spare > 0 => {
+                    *spare -= 1;
+                    true
+                }
+                Some(_) => false,
+                None => true,
+            };
+            if due && spare {
                 expired.push(container.id);
             } else if container.phase == Phase::Up {
                 if let Some(grace) = self.config.pause_grace_ms {
@@ -409,11 +468,135 @@ impl ContainerPool {
         }
     }
 
-    /// Places queued activations in order until the head cannot be placed.
+    /// Places queued activations in order until the head cannot be placed. Activations of an
+    /// action at its ceiling are set aside (in order) instead of blocking the queue.
     fn drain(&mut self, now: Millis, effects: &mut Vec<PoolEffect>) {
+        let mut at_ceiling = Vec::new();
         while let Some(head) = self.queue.pop_front() {
             if let Err(head) = self.place(head, now, effects) {
+                if self.at_ceiling(&head.request.action) {
+                    at_ceiling.push(*head);
+                    continue;
+                }
                 self.queue.push_front(*head);
+                break;
+            }
+        }
+        for queued in at_ceiling.into_iter().rev() {
+            self.queue.push_front(queued);
+        }
+    }
+
+    /// Whether `container` belongs to a scaled action that has no more containers than its
+    /// floor (so it does not expire).
+    fn held_by_floor(&self, container: &Container) -> bool {
+        container
+            .action
+            .as_ref()
+            .and_then(|key| self.scaling.get(key).map(|scaled| (key, scaled.floor())))
+            .is_some_and(|(key, floor)| self.count_of(key) <= floor)
+    }
+
+    /// Containers dedicated to `action` (starting ones included).
+    fn count_of(&self, action: &crate::core::action::ActionKey) -> u32 {
+        self.containers
+            .values()
+            .filter(|c| c.action.as_ref() == Some(action))
+            .count() as u32
+    }
+
+    /// Whether `action` has as many containers as its ceiling allows.
+    fn at_ceiling(&self, action: &crate::core::action::ActionKey) -> bool {
+        self.scaling
+            .get(action)
+            .and_then(|scaled| scaled.ceiling())
+            .is_some_and(|ceiling| self.count_of(action) >= ceiling)
+    }
+
+    /// Creates a dedicated, not yet initialized container for a scaled action (its first run
+    /// initializes it) if memory allows without evicting; false when it does not.
+    fn create_for_scaled(
+        &mut self,
+        action: &crate::core::action::ActionKey,
+        now: Millis,
+        effects: &mut Vec<PoolEffect>,
+    ) -> bool {
+        let Some(scaled) = self.scaling.get(action).cloned() else {
+            return false;
+        };
+        if self.used_memory_mb() + scaled.memory_mb > self.config.user_memory_mb {
+            return false;
+        }
+        let id = self.allocate_id();
+        tracing::debug!(container = %id, action = %action, "creating a floor container");
+        effects.push(PoolEffect::Create {
+            container: id,
+            kind: scaled.kind.clone(),
+            memory_mb: scaled.memory_mb,
+            for_action: Some(action.clone()),
+        });
+        self.containers.insert(
+            id,
+            Container {
+                id,
+                kind: scaled.kind,
+                memory_mb: scaled.memory_mb,
+                action: Some(action.clone()),
+                max_concurrent: scaled.concurrency.max(1),
+                initialized: false,
+                phase: Phase::Starting,
+                pending: Vec::new(),
+                active: BTreeSet::new(),
+                last_used: now,
+            },
+        );
+        true
+    }
+
+    /// Creates the containers scaled actions miss below their floor, as memory allows.
+    fn keep_floors(&mut self, now: Millis, effects: &mut Vec<PoolEffect>) {
+        let wanted: Vec<(crate::core::action::ActionKey, u32)> = self
+            .scaling
+            .iter()
+            .map(|(key, scaled)| (key.clone(), scaled.floor()))
+            .collect();
+        for (action, floor) in wanted {
+            while self.count_of(&action) < floor {
+                if !self.create_for_scaled(&action, now, effects) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Sets an action's replica count: removes idle containers above it (least recently used
+    /// first) and creates the missing ones.
+    fn on_scale(&mut self, request: ScaleRequest, now: Millis, effects: &mut Vec<PoolEffect>) {
+        self.scaling.scale(&request);
+        let mut idle: Vec<(Millis, ContainerId)> = self
+            .containers
+            .values()
+            .filter(|c| c.action.as_ref() == Some(&request.action) && c.is_idle_warm())
+            .map(|c| (c.last_used, c.id))
+            .collect();
+        idle.sort();
+        let mut surplus = self
+            .count_of(&request.action)
+            .saturating_sub(request.replicas);
+        for (_, id) in idle {
+            if surplus == 0 {
+                break;
+            }
+            self.containers.remove(&id);
+            surplus -= 1;
+            tracing::debug!(container = %id, action = %request.action, "scaled down");
+            effects.push(PoolEffect::Remove {
+                container: id,
+                reason: RemovalReason::ScaledDown,
+            });
+        }
+        while self.count_of(&request.action) < request.replicas {
+            if !self.create_for_scaled(&request.action, now, effects) {
                 break;
             }
         }
@@ -457,6 +640,10 @@ impl ContainerPool {
                 }
                 return Ok(());
             }
+        }
+        // At its ceiling, an action waits for one of its own containers.
+        if self.at_ceiling(&request.action) {
+            return Err(Box::new(queued));
         }
         // 2. Prewarmed stem cell of the same kind and memory.
         let stem = self
@@ -667,12 +854,21 @@ impl ContainerPool {
         self.containers
             .values()
             .filter(|c| c.is_idle_warm())
-            .map(|c| {
-                let expiry = expiry(&self.config.keep_alive, &self.idle_tracker, c);
-                match (c.phase, self.config.pause_grace_ms) {
-                    (Phase::Up, Some(grace)) => expiry.min(c.last_used.plus(grace)),
-                    _ => expiry,
+            .filter_map(|c| {
+                let pause = match (c.phase, self.config.pause_grace_ms) {
+                    (Phase::Up, Some(grace)) => Some(c.last_used.plus(grace)),
+                    _ => None,
+                };
+                if self.held_by_floor(c) {
+                    return pause;
                 }
+                let expiry = expiry(
+                    &self.config.keep_alive,
+                    &self.idle_tracker,
+                    &self.scaling,
+                    c,
+                );
+                Some(pause.map_or(expiry, |pause| expiry.min(pause)))
             })
             .chain(self.idle_tracker.next_prewarm())
             .min()
@@ -749,8 +945,21 @@ impl ContainerPool {
     }
 }
 
-/// When the idle `container` is removed under `policy`.
-fn expiry(policy: &KeepAlivePolicy, tracker: &IdleTracker, container: &Container) -> Millis {
+/// When the idle `container` is removed under `policy` (or its scaled action's own idle time).
+fn expiry(
+    policy: &KeepAlivePolicy,
+    tracker: &IdleTracker,
+    scaling: &ScalingTable,
+    container: &Container,
+) -> Millis {
+    let own = container
+        .action
+        .as_ref()
+        .and_then(|key| scaling.get(key))
+        .and_then(|scaled| scaled.scaling.idle_ms);
+    if let Some(idle_ms) = own {
+        return container.last_used.plus(idle_ms);
+    }
     match (policy, &container.action) {
         (KeepAlivePolicy::Histogram(_), Some(action)) => tracker
             .expires_at(action, container.last_used)
@@ -761,5 +970,7 @@ fn expiry(policy: &KeepAlivePolicy, tracker: &IdleTracker, container: &Container
 
 #[cfg(test)]
 mod keep_alive_tests;
+#[cfg(test)]
+mod scaling_tests;
 #[cfg(test)]
 mod tests;

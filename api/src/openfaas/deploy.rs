@@ -2,10 +2,14 @@
 //! an `exec` action (classic watchdog semantics), an image on a backend that runs images is a
 //! `blackbox` action (its `fprocess`, or `envProcess`, runs per request). The deployment itself
 //! is kept in the `openfaas` annotation, `envVars` (and `fprocess`) in `environment`, so nothing
-//! new is needed in the event schema. `exec_timeout` sets the action's timeout and
-//! `limits.memory` its memory, both clamped into the server's ranges.
+//! new is needed in the event schema; the scaling labels become the `scaling` annotation the
+//! invoker's pool reads. `exec_timeout` sets the action's timeout and `limits.memory` its memory,
+//! both clamped into the server's ranges.
 
-use super::settings::{exec_timeout, memory_mb, ENVIRONMENT_ANNOTATION, OPENFAAS_ANNOTATION};
+use super::settings::{
+    exec_timeout, memory_mb, scaling_labels, ENVIRONMENT_ANNOTATION, OPENFAAS_ANNOTATION,
+    SCALING_ANNOTATION,
+};
 use crate::config::ApiConfig;
 use crate::wire::{to_json_text, FunctionDeployment, KeyValue};
 use store::{ActionDoc, ActionLimits, Exec, SemVer};
@@ -60,6 +64,22 @@ fn exec_of(
     Ok((exec, environment))
 }
 
+/// The pool's view of the scaling labels (`{"min", "max", "idleMs"}`): with
+/// `com.openfaas.scale.zero=true` the floor is 0 and idle containers go after
+/// `com.openfaas.scale.zero-duration` (else the pool's keep-alive); otherwise the floor is
+/// `com.openfaas.scale.min` (default 1) and stays warm.
+pub fn pool_scaling(deployment: &FunctionDeployment) -> serde_json::Value {
+    let labels = scaling_labels(deployment);
+    let mut scaling = serde_json::json!({
+        "min": if labels.zero { 0 } else { labels.min },
+        "max": labels.max,
+    });
+    if let (true, Some(after)) = (labels.zero, labels.zero_after) {
+        scaling["idleMs"] = serde_json::json!(u64::try_from(after.as_millis()).unwrap_or(u64::MAX));
+    }
+    scaling
+}
+
 /// The action of `deployment` in `namespace`, over the `existing` one when updating.
 pub fn action_of(
     deployment: &FunctionDeployment,
@@ -104,6 +124,7 @@ pub fn action_of(
             serde_json::Value::Object(environment),
         ),
         KeyValue::new("exec", exec.kind()),
+        KeyValue::new(SCALING_ANNOTATION, pool_scaling(deployment)),
     ];
     if deployment.read_only_root_filesystem {
         annotations.push(KeyValue::new("read-only-root", true));
@@ -227,6 +248,19 @@ mod tests {
             serde_json::from_value(annotation(&annotations, "openfaas").unwrap().clone()).unwrap();
         assert_eq!(kept.labels["com.openfaas.scale.max"], "3");
         assert_eq!(kept.namespace.as_deref(), Some("dev"));
+        assert_eq!(
+            annotation(&annotations, "scaling"),
+            Some(&serde_json::json!({"min": 1, "max": 3}))
+        );
+        let mut zero = wanted.clone();
+        zero.labels
+            .insert("com.openfaas.scale.zero".into(), "true".into());
+        zero.labels
+            .insert("com.openfaas.scale.zero-duration".into(), "2s".into());
+        assert_eq!(
+            pool_scaling(&zero),
+            serde_json::json!({"min": 0, "max": 3, "idleMs": 2000})
+        );
         assert_eq!(
             annotation(&annotations, "environment").unwrap()["exec_timeout"],
             "2s"

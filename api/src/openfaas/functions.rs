@@ -228,6 +228,11 @@ async fn write_function(
         return from_error(&error);
     }
     tracing::info!(function = %doc.name, namespace = %doc.namespace, version = %doc.version, "function deployed");
+    // Start the function's warm floor now (a function that scales to zero starts on its first call).
+    let floor = super::settings::scaling_labels(&deployment);
+    if !floor.zero && floor.min > 0 {
+        super::scale::scale_in_pool(&state, &doc, floor.min).await;
+    }
     let status = if existing.is_some() || must_exist {
         StatusCode::OK
     } else {
@@ -274,8 +279,5 @@ pub async fn delete(
     if let Err(error) = committed {
         return from_error(&error);
     }
-    state
-        .gateway
-        .forget(&format!("{}/{}", existing.namespace, existing.name));
     HttpResponse::Accepted().finish()
 }

@@ -1,6 +1,5 @@
 //! `Gateway`: what the OpenFaaS routes share across requests and workers: calls in flight per
-//! function (for `max_inflight`), the replica counts `/system/scale-function` asked for, and
-//! whether the backend runs images.
+//! function (for `max_inflight`) and whether the backend runs images.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -9,7 +8,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 #[derive(Default)]
 pub struct Gateway {
     in_flight: Mutex<HashMap<String, usize>>,
-    replicas: Mutex<HashMap<String, u32>>,
     runs_images: std::sync::atomic::AtomicBool,
 }
 
@@ -67,31 +65,6 @@ impl Gateway {
             .get(function)
             .copied()
             .unwrap_or(0)
-    }
-
-    /// The replica count last asked for `function` with `/system/scale-function`.
-    pub fn requested_replicas(&self, function: &str) -> Option<u32> {
-        self.replicas
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(function)
-            .copied()
-    }
-
-    /// Remembers a scale request (it becomes the function's warm floor).
-    pub fn set_requested_replicas(&self, function: &str, replicas: u32) {
-        self.replicas
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(function.to_owned(), replicas);
-    }
-
-    /// Forgets what was asked for a deleted function.
-    pub fn forget(&self, function: &str) {
-        self.replicas
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(function);
     }
 
     /// Whether the backend runs functions' images (Docker) rather than processes.

@@ -10,6 +10,8 @@ use store::ActionDoc;
 pub const OPENFAAS_ANNOTATION: &str = "openfaas";
 /// The annotation whose object becomes the containers' environment (`actors::convert`).
 pub const ENVIRONMENT_ANNOTATION: &str = "environment";
+/// The annotation the invoker's pool reads the function's floor, ceiling and idle time from.
+pub const SCALING_ANNOTATION: &str = "scaling";
 
 pub const SCALE_MIN: &str = "com.openfaas.scale.min";
 pub const SCALE_MAX: &str = "com.openfaas.scale.max";

@@ -55,6 +55,7 @@ pub fn replay_app(
                 kind: Kind::new("python:3"),
                 memory_mb: app.memory_mb,
                 concurrency: 1,
+                scaling: None,
             };
             let effects = pool.handle(PoolInput::Schedule(request), at);
             let cold = effects

@@ -3,7 +3,7 @@
 use crate::core::action::{ActionKey, ActionLimits, Kind};
 use crate::core::ids::{ActivationId, ContainerId};
 use crate::core::lifecycle::{ActivationOutcome, InitResult, PhaseFacts, RunResult};
-use crate::core::pool::RemovalReason;
+use crate::core::pool::{RemovalReason, ScaleRequest, Scaling};
 use crate::core::time::Millis;
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,9 @@ pub struct RunSpec {
     pub max_result_bytes: u64,
     /// When the controller accepted it (for `waitTime`).
     pub accepted_at: Millis,
+    /// The action's own scaling (OpenFaaS functions), for the pool.
+    #[serde(default)]
+    pub scaling: Option<Scaling>,
 }
 
 /// What one execution (init when asked, then run) did.
@@ -45,6 +48,8 @@ pub struct Executed {
 pub enum InvokerInput {
     /// Run an activation.
     Run(RunSpec),
+    /// Set an action's replica count (passed to the pool).
+    Scale(ScaleRequest),
     /// A container the core asked for exists.
     Created { container: ContainerId },
     /// A container the core asked for could not be created.

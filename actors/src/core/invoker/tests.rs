@@ -16,6 +16,7 @@ fn spec(n: u32, version: &str) -> RunSpec {
         limits: ActionLimits::default(),
         max_result_bytes: 1024 * 1024,
         accepted_at: Millis(0),
+        scaling: None,
     }
 }
 

@@ -183,6 +183,7 @@ mod tests {
             kind: Kind::new("python:3"),
             memory_mb: 256,
             concurrency: 1,
+            scaling: None,
         }
     }
 

@@ -15,6 +15,7 @@ fn request(id: &str, version: &str) -> ActivationRequest {
         kind: Kind::new("python:3"),
         memory_mb: 256,
         concurrency: 1,
+        scaling: None,
     }
 }
 

@@ -18,6 +18,41 @@ pub struct ActivationRequest {
     pub memory_mb: u64,
     /// How many activations one container of this action may run at once (0 is taken as 1).
     pub concurrency: u32,
+    /// The action's own scaling (OpenFaaS functions), if it has one.
+    #[serde(default)]
+    pub scaling: Option<Scaling>,
+}
+
+/// An action's scaling (OpenFaaS's `com.openfaas.scale.*` labels): a warm floor, a ceiling, and
+/// how long containers above the floor stay idle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Scaling {
+    /// Containers kept for the action once the pool knows it: they are never expired for
+    /// idleness, and the pool creates them (as memory allows) when fewer exist. 0: all may go.
+    pub min: u32,
+    /// Most containers of the action at once (0: no ceiling); activations beyond it wait for a
+    /// free one without holding up other actions.
+    pub max: u32,
+    /// Idle time after which a container above the floor is removed (`None`: the pool's
+    /// keep-alive policy).
+    pub idle_ms: Option<u64>,
+}
+
+/// Set an action's replica count (OpenFaaS's `/system/scale-function`): it becomes the action's
+/// floor (and raises its ceiling if needed); idle containers above it are removed now and missing
+/// ones created (as memory allows).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ScaleRequest {
+    /// The action and version the replicas are for.
+    pub action: ActionKey,
+    /// Its runtime kind, memory and concurrency (for the containers the pool creates).
+    pub kind: Kind,
+    pub memory_mb: u64,
+    pub concurrency: u32,
+    /// Its scaling labels.
+    pub scaling: Scaling,
+    /// The replicas wanted.
+    pub replicas: u32,
 }
 
 /// Inputs of the container pool.
@@ -63,6 +98,8 @@ pub enum PoolInput {
     },
     /// Time passed: pause idle containers, remove expired ones, replenish stem cells.
     Tick,
+    /// Set an action's replica count.
+    Scale(ScaleRequest),
 }
 
 /// Why the pool removes a container.
@@ -78,6 +115,8 @@ pub enum RemovalReason {
     NotAdopted,
     /// Reported created but the pool did not ask for it (or no longer knows it).
     Stray,
+    /// Idle and above the replica count its action was scaled to.
+    ScaledDown,
 }
 
 /// Why the pool refuses an activation.

@@ -18,6 +18,7 @@ fn req(id: &str, action: &ActionKey) -> ActivationRequest {
         kind: Kind::new("python:3"),
         memory_mb: MB,
         concurrency: 1,
+        scaling: None,
     }
 }
 
