@@ -452,3 +452,62 @@ fn over_nats_the_bus_messages_and_round_trips_are_reported() {
         "loopback round trips took {round_trips} s"
     );
 }
+
+#[test]
+fn peers_off_loopback_need_the_metrics_token() {
+    use actix_web::test::{call_service, init_service, read_body, TestRequest};
+    let dir = tempfile::tempdir().unwrap();
+    actix_rt::System::new().block_on(async move {
+        let mut options = test_options();
+        options.api.metrics_token = Some(api::metrics::MetricsToken::new("s3cret"));
+        let platform = api::Platform::start(&dir.path().join("data"), options)
+            .await
+            .unwrap();
+        let with_token = platform.state().clone();
+        let mut without_token = with_token.clone();
+        without_token.config = std::sync::Arc::new(api::ApiConfig {
+            metrics_token: None,
+            ..(*with_token.config).clone()
+        });
+        // The same app `whirl serve` runs, called in-process with the peer a request would have.
+        let app = init_service(api::app(with_token)).await;
+        let closed = init_service(api::app(without_token)).await;
+        let remote: std::net::SocketAddr = "10.1.2.3:40000".parse().unwrap();
+        let local: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let ask = |peer, authorization: Option<&str>| {
+            let mut request = TestRequest::get().uri("/metrics").peer_addr(peer);
+            if let Some(value) = authorization {
+                request = request.insert_header(("Authorization", value.to_owned()));
+            }
+            request.to_request()
+        };
+
+        assert_eq!(call_service(&app, ask(remote, None)).await.status(), 401);
+        assert_eq!(
+            call_service(&app, ask(remote, Some("Bearer wrong")))
+                .await
+                .status(),
+            401
+        );
+        let admitted = call_service(&app, ask(remote, Some("Bearer s3cret"))).await;
+        assert_eq!(admitted.status(), 200);
+        let text = String::from_utf8(read_body(admitted).await.to_vec()).unwrap();
+        assert_eq!(
+            parse(&text).types["gateway_function_invocation_total"],
+            "counter"
+        );
+        assert_eq!(call_service(&app, ask(local, None)).await.status(), 200);
+
+        // Without a configured token, only loopback peers are served.
+        assert_eq!(
+            call_service(&closed, ask(remote, Some("Bearer s3cret")))
+                .await
+                .status(),
+            403
+        );
+        assert_eq!(call_service(&closed, ask(local, None)).await.status(), 200);
+
+        platform.handle().stop(false).await;
+        platform.wait().await.unwrap();
+    });
+}
