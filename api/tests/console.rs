@@ -38,13 +38,22 @@ struct SseEvent {
 
 /// Opens `/console/api/events` with `credentials`; the events arrive on the receiver.
 fn open_events(server: &TestServer, credentials: &str) -> mpsc::Receiver<SseEvent> {
+    open_events_from(server, credentials, "")
+}
+
+/// Opens `/console/api/events{query}`.
+fn open_events_from(
+    server: &TestServer,
+    credentials: &str,
+    query: &str,
+) -> mpsc::Receiver<SseEvent> {
     let authorization = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(credentials)
     );
     let response = ureq::AgentBuilder::new()
         .build()
-        .get(&format!("{}/console/api/events", server.url))
+        .get(&format!("{}/console/api/events{query}", server.url))
         .set("Authorization", &authorization)
         .call()
         .unwrap();
@@ -234,6 +243,19 @@ fn the_event_stream_carries_only_the_signed_in_namespace() {
     assert!(seen
         .iter()
         .all(|e| e.data.get("namespace").is_none_or(|ns| ns == "alice")));
+
+    // A reconnecting client resumes from a seq: the log is read again from there, still
+    // confined to its namespace.
+    let resumed = open_events_from(&server, &server.guest, "?from=1");
+    let replayed = events_until(&resumed, |e| {
+        e.event == "activation" && e.data["activationId"] == guest_id.as_str()
+    });
+    assert!(replayed.iter().any(|e| e.event == "entity"
+        && e.data["kind"] == "namespaces"
+        && e.data["name"] == "guest"));
+    assert!(replayed
+        .iter()
+        .all(|e| !e.data.to_string().contains("alice")));
 }
 
 #[test]

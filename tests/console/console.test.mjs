@@ -79,7 +79,15 @@ test('sign in: a wrong key is refused, the right one opens the namespace', async
 });
 
 test('create a Python function in the code editor', async () => {
-  await page.getByRole('link', { name: 'New function' }).click();
+  // Keyboard only: Tab reaches "New function" (after the skip link and the navigation), Enter opens it.
+  let focused = '';
+  for (let i = 0; i < 20 && focused !== 'new-function'; i++) {
+    await page.keyboard.press('Tab');
+    focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+  }
+  assert.equal(focused, 'new-function', 'Tab reaches the New function link');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'New function' }).waitFor();
   await page.getByLabel('Name').fill('hello');
   const code = [
     'def main(args):',
@@ -115,6 +123,11 @@ test('invoke it: result, logs, duration, cold then warm', async () => {
   await page.getByRole('button', { name: 'Invoke', exact: true }).click();
   await page.locator('#invoke-start').filter({ hasText: 'warm' }).waitFor();
   await shot('invoke');
+  // Not blocking: the answer is the id; the record arrives over the live stream.
+  await page.getByLabel('Wait for the result (blocking)').uncheck();
+  await page.getByLabel('Parameters (JSON object)').fill('{"name": "later"}');
+  await page.getByRole('button', { name: 'Invoke', exact: true }).click();
+  await page.locator('#invoke-result').filter({ hasText: 'Hello later' }).waitFor();
 });
 
 test('an activation appears live in the list', async () => {
