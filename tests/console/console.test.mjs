@@ -182,6 +182,14 @@ test('triggers and rules: create, fire through the rule, follow the cause', asyn
   assert.match(await page.locator('#activation-result').innerText(), /Hello a rule/);
   await page.getByRole('link', { name: triggerId }).waitFor();
   await shot('activation');
+  // A sequence's record links to its components' activations.
+  assert.equal((await rest('PUT', '/api/v1/namespaces/_/actions/twice', { exec: { kind: 'sequence', components: ['/_/hello', '/_/hello'] } })).status, 200);
+  const sequence = await rest('POST', '/api/v1/namespaces/_/actions/twice?blocking=true', { name: 'sequence' });
+  assert.equal(sequence.status, 200);
+  await page.goto(`${host}/console#/activations/${sequence.json.activationId}`);
+  await page.getByRole('heading', { name: 'Component activations' }).waitFor();
+  assert.equal(await page.locator('#caused li').count(), 2);
+  assert.equal(await page.locator('#activation-logs a').count(), 2);
 });
 
 test('audit: the function history with the key and the diff, and the log verified', async () => {
@@ -219,6 +227,9 @@ test('functions: the list with an OpenFaaS function, delete with confirmation, s
   await page.locator('tr[data-name="of-cat"] .badge.openfaas').waitFor();
   assert.equal(await page.locator('tr[data-name="hello"] .badge.openfaas').count(), 0);
   await page.locator('tr[data-name="scratch"]').waitFor();
+  // A function created by another client appears without a reload (the entity event).
+  assert.equal((await rest('PUT', '/api/v1/namespaces/_/actions/arrived', { exec: { kind: 'python:3', code: 'def main(a):\n    return a' } })).status, 200);
+  await page.locator('tr[data-name="arrived"]').waitFor();
   await shot('functions');
   // Cancel first: nothing is deleted.
   await page.getByRole('button', { name: 'Delete scratch' }).click();

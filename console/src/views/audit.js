@@ -11,7 +11,21 @@ export async function auditView(root, kind, encodedName) {
   const name = encodedName ? decodeURIComponent(encodedName) : '';
   const verification = h('section.verification', { id: 'verification', 'aria-live': 'polite' });
   const kindSelect = h('select', { id: 'history-kind' }, KINDS.map((k) => h('option', { value: k, selected: k === (kind || 'actions') }, k)));
-  const nameInput = h('input', { id: 'history-name', value: name, required: true, autocomplete: 'off', placeholder: 'name (pkg/name inside a package)' });
+  const nameInput = h('input', { id: 'history-name', value: name, required: true, autocomplete: 'off', list: 'history-names', placeholder: 'name (pkg/name inside a package)' });
+  const names = h('datalist', { id: 'history-names' });
+  // Offer the names that exist now (a deleted entity's history can still be asked for by name).
+  const offer = async () => {
+    const lists = { actions: api.actions, triggers: api.triggers, rules: api.rules };
+    const list = lists[kindSelect.value];
+    try {
+      const entities = list ? await list() : [];
+      names.replaceChildren(...entities.map((e) => h('option', { value: e.name })));
+    } catch {
+      names.replaceChildren();
+    }
+  };
+  kindSelect.addEventListener('change', offer);
+  offer();
   const history = h('section', { id: 'history' });
 
   root.append(
@@ -22,7 +36,7 @@ export async function auditView(root, kind, encodedName) {
     h('form.inline', { onsubmit: (event) => {
       event.preventDefault();
       location.hash = `#/audit/${kindSelect.value}/${encodeURIComponent(nameInput.value.trim())}`;
-    } }, h('label', {}, 'Kind ', kindSelect), h('label', {}, 'Name ', nameInput), h('button', { type: 'submit', id: 'history-show' }, 'Show history')),
+    } }, h('label', {}, 'Kind ', kindSelect), h('label', {}, 'Name ', nameInput), names, h('button', { type: 'submit', id: 'history-show' }, 'Show history')),
     history);
 
   const verify = async () => {
