@@ -223,6 +223,16 @@ fn the_watchdog_variables_status_codes_and_namespaces() {
         .iter()
         .any(|f| f["name"] == "hello" && f["image"] == "whirl/python:3"));
 
+    // Every answer of the invocation routes is counted for /metrics, refusals included.
+    let metrics = web.get("/metrics").text;
+    for expected in [
+        r#"whirl_gateway_requests_total{function_name="slow.guest",code="408"} 1"#,
+        r#"whirl_gateway_requests_total{function_name="one.guest",code="429"} 1"#,
+        r#"whirl_gateway_requests_total{function_name="who.dev",code="200"} 1"#,
+    ] {
+        assert!(metrics.contains(expected), "missing {expected} in\n{metrics}");
+    }
+
     // /system/info names the provider.
     let info = guest.get("/system/info");
     assert_eq!(info.json["provider"]["provider"], "whirl");

@@ -102,11 +102,32 @@ pub async fn call_function(
 ) -> HttpResponse {
     let clock = CallClock::start();
     let call_id = call_id_of(&request);
-    let response = call(&request, &state, &body, &call_id).await;
+    let (response, function) = call(&request, &state, &body, &call_id).await;
+    state
+        .metrics
+        .record_gateway_request(&function, response.status().as_u16(), clock.elapsed());
     with_call_headers(response, &call_id, &clock)
 }
 
-async fn call(request: &HttpRequest, state: &ApiState, body: &[u8], call_id: &str) -> HttpResponse {
+async fn call(
+    request: &HttpRequest,
+    state: &ApiState,
+    body: &[u8],
+    call_id: &str,
+) -> (HttpResponse, String) {
+    let name = request.match_info().get("name").unwrap_or_default();
+    let mut function = crate::metrics::function_name(&state.config.openfaas_namespace, None, name);
+    let response = call_inner(request, state, body, call_id, &mut function).await;
+    (response, function)
+}
+
+async fn call_inner(
+    request: &HttpRequest,
+    state: &ApiState,
+    body: &[u8],
+    call_id: &str,
+    function: &mut String,
+) -> HttpResponse {
     let name = request.match_info().get("name").unwrap_or_default();
     let path = request.match_info().get("path").unwrap_or_default();
     let action = match find_function(state, name) {
@@ -119,6 +140,7 @@ async fn call(request: &HttpRequest, state: &ApiState, body: &[u8], call_id: &st
         }
         Err(error) => return refusal(&error),
     };
+    *function = crate::metrics::function_name(&action.doc.namespace, None, &action.doc.name);
     if body.len() > state.config.max_payload_bytes {
         return text(
             StatusCode::PAYLOAD_TOO_LARGE,
