@@ -230,7 +230,10 @@ fn the_watchdog_variables_status_codes_and_namespaces() {
         r#"whirl_gateway_requests_total{function_name="one.guest",code="429"} 1"#,
         r#"whirl_gateway_requests_total{function_name="who.dev",code="200"} 1"#,
     ] {
-        assert!(metrics.contains(expected), "missing {expected} in\n{metrics}");
+        assert!(
+            metrics.contains(expected),
+            "missing {expected} in\n{metrics}"
+        );
     }
 
     // /system/info names the provider.
@@ -509,4 +512,121 @@ fn logs_stream_as_ndjson_and_follow_new_lines() {
     web.raw("POST", "/function/talk", Some(b"four"), &[]);
     let next = lines_rx.recv_timeout(Duration::from_secs(10)).unwrap();
     assert!(next.contains("said four"), "{next}");
+}
+
+/// A platform on a data directory that outlives it (stopped and started again by the test).
+struct DurableServer {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl DurableServer {
+    fn start(data_dir: &std::path::Path) -> Self {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let dir = data_dir.to_path_buf();
+        let thread = std::thread::spawn(move || {
+            actix_rt::System::new().block_on(async move {
+                let platform = api::Platform::start(&dir, common::test_options())
+                    .await
+                    .unwrap();
+                ready_tx.send(platform.url()).unwrap();
+                let _ = stop_rx.await;
+                platform.handle().stop(false).await;
+                let _ = platform.wait().await;
+            });
+        });
+        let url = ready_rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        DurableServer {
+            url,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+    }
+}
+
+#[test]
+fn an_async_call_accepted_before_a_crash_runs_again_after_the_restart_and_calls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = DurableServer::start(&data);
+    let key = std::fs::read_to_string(data.join("guest.auth"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let guest = Client::new(&server.url, Some(&key));
+    deploy(&guest, json!({"service": "echo", "envProcess": "cat"}));
+    let version = guest.get("/api/v1/namespaces/_/actions/echo").json["version"]
+        .as_str()
+        .unwrap()
+        .parse::<store::SemVer>()
+        .unwrap();
+    server.stop();
+
+    // What a crash leaves in the log: the 202'd call's acceptance (the request and the callback
+    // in its parameters) with no record.
+    let receiver = CallbackReceiver::start(&[]);
+    let lost = store::ActivationId::random();
+    {
+        let store = store::Store::open(&data, store::StoreOptions::default()).unwrap();
+        let params = json!({
+            "__whirl_http": {"method": "POST", "path": "/", "query": "", "headers": [],
+                             "body": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"survived")},
+            "__whirl_async": {"callId": "call-restart", "attempt": 1, "callbackUrl": receiver.url},
+        });
+        let accepted = store::InvocationAccepted {
+            activation_id: lost,
+            action: store::FullyQualifiedName::new("guest", "echo"),
+            version,
+            params: store::JsonText::from_value(&params),
+            blocking: false,
+            cause: None,
+            by: store::ChangedBy::System,
+        };
+        store::EventLog::append_blocking(
+            store.log(),
+            vec![store::Event::InvocationAccepted(accepted)],
+        )
+        .unwrap();
+    }
+
+    let server = DurableServer::start(&data);
+    let guest = Client::new(&server.url, Some(&key));
+    let got = receiver
+        .next(Duration::from_secs(20))
+        .expect("no callback after the restart");
+    assert_eq!(got.body, b"survived");
+    assert_eq!(got.headers["x-call-id"], "call-restart");
+    assert_eq!(got.headers["x-function-status"], "200");
+    // The lost attempt has its one record; the second attempt is linked to it.
+    let first = guest.get(&format!("/api/v1/namespaces/_/activations/{lost}"));
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.json["response"]["status"], "whisk internal error");
+    let records = guest
+        .get("/api/v1/namespaces/_/activations?name=echo&docs=true")
+        .json;
+    let second = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["cause"] == json!(lost.to_string()))
+        .expect("a second attempt caused by the lost one")
+        .clone();
+    assert_eq!(second["response"]["success"], true);
+    assert!(second["annotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["key"] == "openfaas.attempt" && a["value"] == 2));
+    server.stop();
 }
