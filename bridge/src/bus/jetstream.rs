@@ -183,7 +183,10 @@ impl InvocationQueue for JetStreamQueue {
                     let message = match next {
                         Ok(message) => message,
                         Err(error) => {
+                            // Missed heartbeats or a leader change: the stream goes on; do not
+                            // spin if errors repeat.
                             tracing::warn!(%error, "invocation queue pull error");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
                             continue;
                         }
                     };
