@@ -3,7 +3,8 @@
 //!
 //! The third-party code (CodeMirror, esbuild) comes from npm through `console/package-lock.json`:
 //! `npm ci` installs it into `OUT_DIR/console-npm` (only when the lockfile changed since the last
-//! install there), then esbuild bundles `console/src/main.js` and its CSS. Cargo reruns this only
+//! install there), then esbuild bundles `console/src/main.js` and its CSS, and node's zlib writes a
+//! gzipped copy of the script (served to browsers that accept it). Cargo reruns this only
 //! when the console's sources, manifest or lockfile change. Needs `node` and `npm` on the PATH.
 
 use std::fs;
@@ -99,6 +100,23 @@ fn bundle(console: &Path, npm_dir: &Path, target: &Path) -> Result<(), String> {
     // esbuild writes app.css only when the bundle imports CSS; the console always does.
     if !target.join("app.css").exists() {
         return Err("esbuild wrote no app.css: console/src/main.js must import its styles".into());
+    }
+    gzip(&target.join("app.js"))
+}
+
+/// Writes `file.gz` next to `file` with node's zlib (level 9).
+fn gzip(file: &Path) -> Result<(), String> {
+    let status = Command::new("node")
+        .args([
+            "-e",
+            "const fs = require('fs'); const zlib = require('zlib'); const f = process.argv[1]; \
+             fs.writeFileSync(f + '.gz', zlib.gzipSync(fs.readFileSync(f), { level: 9 }));",
+        ])
+        .arg(file)
+        .status()
+        .map_err(|e| format!("run node to gzip {}: {e}", file.display()))?;
+    if !status.success() {
+        return Err(format!("gzipping {} failed ({status})", file.display()));
     }
     Ok(())
 }

@@ -150,6 +150,26 @@ fn the_page_and_its_assets_are_served_from_the_binary() {
     );
     assert_eq!(again.status, 304);
     assert!(again.bytes.is_empty());
+    // Browsers get the gzipped copy.
+    let gzipped = anonymous.raw(
+        "GET",
+        "/console/assets/app.js",
+        None,
+        &[("Accept-Encoding", "gzip, deflate, br")],
+    );
+    assert_eq!(gzipped.status, 200);
+    assert_eq!(gzipped.header("content-encoding"), Some("gzip"));
+    assert_eq!(&gzipped.bytes[..2], &[0x1f, 0x8b]);
+    assert!(gzipped.bytes.len() < script.bytes.len() / 2);
+    assert_eq!(gzipped.header("vary"), Some("Accept-Encoding"));
+    let refused = anonymous.raw(
+        "GET",
+        "/console/assets/app.js",
+        None,
+        &[("Accept-Encoding", "gzip;q=0, identity")],
+    );
+    assert_eq!(refused.header("content-encoding"), None);
+    assert_eq!(refused.bytes, script.bytes);
     let styles = anonymous.get("/console/assets/app.css");
     assert_eq!(styles.status, 200);
     assert!(styles

@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse};
 
 const INDEX_HTML: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/console/index.html"));
 const APP_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/console/app.js"));
+const APP_JS_GZ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/console/app.js.gz"));
 const APP_CSS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/console/app.css"));
 
 /// One embedded file.
@@ -15,6 +16,8 @@ pub struct Asset {
     pub name: &'static str,
     pub content_type: &'static str,
     pub bytes: &'static [u8],
+    /// The same bytes gzipped, for clients that accept it.
+    pub gzipped: Option<&'static [u8]>,
 }
 
 /// Every embedded file but the page itself.
@@ -23,11 +26,13 @@ pub const ASSETS: [Asset; 2] = [
         name: "app.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: APP_JS,
+        gzipped: Some(APP_JS_GZ),
     },
     Asset {
         name: "app.css",
         content_type: "text/css; charset=utf-8",
         bytes: APP_CSS,
+        gzipped: None,
     },
 ];
 
@@ -72,12 +77,31 @@ pub async fn file(request: HttpRequest) -> HttpResponse {
     };
     response
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header((header::ETAG, tag));
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::VARY, "Accept-Encoding"));
     if unchanged {
-        response.finish()
-    } else {
-        response.content_type(asset.content_type).body(asset.bytes)
+        return response.finish();
     }
+    response.content_type(asset.content_type);
+    match asset.gzipped.filter(|_| accepts_gzip(&request)) {
+        Some(gzipped) => response
+            .insert_header((header::CONTENT_ENCODING, "gzip"))
+            .body(gzipped),
+        None => response.body(asset.bytes),
+    }
+}
+
+/// Whether the request's `Accept-Encoding` lists gzip (without `q=0`).
+fn accepts_gzip(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            parts.next() == Some("gzip") && parts.all(|param| param != "q=0" && param != "q=0.0")
+        })
 }
 
 fn etag(bytes: &[u8]) -> String {
