@@ -149,7 +149,9 @@ impl ControllerActor {
         for effect in &effects {
             match effect {
                 ControllerEffect::Record { activation } => match completion.take() {
-                    Some(done) if done.system_error && self.is_queued(activation) => {
+                    // A queued activation that ended by the platform's fault (the invoker could not
+                    // run it, or lost it in a restart) is retried, not recorded.
+                    Some(done) if platform_failure(&done) && self.is_queued(activation) => {
                         let reason = failure_reason(&done.record);
                         self.fail(activation, reason);
                     }
@@ -281,6 +283,11 @@ impl ControllerActor {
                 .set_limits(namespace, limits.clone());
         }
     }
+}
+
+/// Whether a completion reports a failure of the platform rather than of the action.
+fn platform_failure(done: &CompletionMessage) -> bool {
+    done.system_error || done.record.status == store::ActivationStatus::WhiskInternalError
 }
 
 /// What a whisk internal error record says went wrong.
