@@ -3,7 +3,8 @@
 # crates.io into ~/.cache/s3s-fs), a local HTTP server on 127.0.0.1 serving colour images that
 # ImageMagick generates, and a fresh `whirl serve`; then run.sh. Checks that every source image
 # was processed: as many objects in `processed` as images served, each one grayscale (ImageMagick's
-# colorspace Gray) with the size and format of its source, while the sources are sRGB.
+# colorspace Gray) with the size and format of its source, while the sources are sRGB; and that
+# the server's /metrics counted the calls.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../tests/support/whirl-server.sh"
@@ -103,4 +104,31 @@ for image in gradient.png circle.jpg checks.png; do
     { echo "processed ${processed[$i]} of $image has colour (channel spread $spread)" >&2; exit 1; }
   i=$((i + 1))
 done
+# The server's /metrics saw the pipeline: one call of each action, three of convertbw (one per
+# image), every one successful, each of them run in a container cold or warm.
+python3 - "$WHIRL_APIHOST/metrics" <<'PY'
+import re, sys, time, urllib.request
+expected = {"loadimages.guest": 1, "processimages.guest": 1, "convertbw.guest": 3}
+def scrape():
+    samples = {}
+    for line in urllib.request.urlopen(sys.argv[1], timeout=5).read().decode().splitlines():
+        match = re.fullmatch(r'(\w+)\{function_name="([^"]+)",(\w+)="([^"]+)"\} (\S+)', line)
+        if match:
+            name, function, label, value, number = match.groups()
+            samples[(name, function, value)] = float(number)
+    return samples
+deadline = time.time() + 10
+while True:
+    samples = scrape()
+    calls = {f: samples.get(("gateway_function_invocation_total", f, "200"), 0) for f in expected}
+    if calls == expected or time.time() > deadline:
+        break
+    time.sleep(0.2)
+if calls != expected:
+    sys.exit(f"/metrics counted {calls} successful calls, expected {expected}")
+for function, count in expected.items():
+    starts = [samples.get(("whirl_function_starts_total", function, start), 0) for start in ("cold", "warm")]
+    if starts[0] < 1 or sum(starts) != count:
+        sys.exit(f"/metrics counted {starts} cold and warm starts of {function}, expected {count} with a cold one")
+PY
 echo "image pipeline e2e: 1 passed, 0 failed"
