@@ -33,11 +33,26 @@ fn timed_out(doc: &ActivationDoc) -> bool {
     )
 }
 
+/// Whether the record is of a kind that answers an `HttpAnswer` (`exec` and image functions; a
+/// runtime kind's result is its JSON, whatever its shape).
+fn answers_http(doc: &ActivationDoc) -> bool {
+    let annotations = crate::wire::from_json_text(&doc.annotations);
+    matches!(
+        crate::wire::annotation(&annotations, "kind"),
+        Some(serde_json::Value::String(kind)) if kind.starts_with("exec") || kind.starts_with("blackbox")
+    )
+}
+
 /// The answer a record stands for.
 pub fn answer_of(doc: &ActivationDoc) -> FunctionAnswer {
     let result = doc.result.as_str();
+    let http = if answers_http(doc) {
+        HttpAnswer::from_json(result)
+    } else {
+        None
+    };
     match doc.status {
-        ActivationStatus::Success => match HttpAnswer::from_json(result) {
+        ActivationStatus::Success => match http {
             Some(answer) => FunctionAnswer {
                 status: answer.status_code,
                 body: answer.body_bytes().unwrap_or_default(),
@@ -94,12 +109,22 @@ mod tests {
     #[test]
     fn records_answer_as_a_watchdog_would() {
         let png = HttpAnswer::new(200, Some("image/png"), &[0x89, b'P', 0, 255]).to_json();
-        let answer = answer_of(&record(ActivationStatus::Success, &png, "[]"));
+        let exec = r#"[{"key":"kind","value":"exec"}]"#;
+        let answer = answer_of(&record(ActivationStatus::Success, &png, exec));
         assert_eq!(answer.status, 200);
         assert_eq!(answer.body, vec![0x89, b'P', 0, 255]);
         assert_eq!(
             answer.headers,
             vec![("Content-Type".to_owned(), "image/png".to_owned())]
+        );
+        // A runtime kind's result is JSON, even when shaped like an answer.
+        let python = r#"[{"key":"kind","value":"python:3"}]"#;
+        let shaped = answer_of(&record(ActivationStatus::Success, &png, python));
+        assert_eq!(shaped.status, 200);
+        let body: serde_json::Value = serde_json::from_slice(&shaped.body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::from_str::<serde_json::Value>(&png).unwrap()
         );
         let json = answer_of(&record(ActivationStatus::Success, r#"{"a":1}"#, "[]"));
         assert_eq!(

@@ -38,9 +38,13 @@ fn query_namespace(request: &HttpRequest) -> Option<String> {
         .and_then(|query| query.get("namespace").map(str::to_owned))
 }
 
-/// The status of one function.
+/// The status of one function (its invocations as committed before the call).
 pub async fn status_of(state: &ApiState, doc: &ActionDoc) -> FunctionStatus {
     let deployment = deployment_of(doc);
+    let head = state.store.head_seq();
+    if let Err(error) = state.store.projections().wait_applied_async(head).await {
+        tracing::warn!(%error, "projections not caught up for a function's status");
+    }
     let invocations = state
         .store
         .projections()

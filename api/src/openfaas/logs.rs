@@ -186,6 +186,12 @@ pub async fn function_logs(request: HttpRequest, state: web::Data<ApiState>) -> 
     };
     let namespace = caller.namespace.to_string();
     let head = state.store.head_seq();
+    // Read what was committed before the request (a record just answered may not be applied).
+    if let Err(error) = state.store.projections().wait_applied_async(head).await {
+        return super::text::from_error(&crate::error::Error::store("catch up the projections")(
+            error,
+        ));
+    }
     let records = match state.store.projections().list_activations(
         &namespace,
         &ActivationQuery {

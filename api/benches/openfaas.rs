@@ -1,0 +1,355 @@
+//! The OpenFaaS route against the OpenWhisk route for the same function in the same run, and
+//! scale from zero:
+//!
+//! - "OpenWhisk": `POST /api/v1/namespaces/guest/actions/echo?blocking=true` (Basic auth, the whole
+//!   activation answered);
+//! - "OpenFaaS": `POST /function/echo` (no auth, the function's bytes answered);
+//!
+//! both for one `exec` function (`cat`, classic-watchdog semantics: a process forked per request),
+//! warm, at concurrency 1 and 8 (one keep-alive connection per client thread), OpenWhisk first,
+//! then OpenFaaS, then OpenWhisk again (the two OpenWhisk phases bracket the OpenFaaS one so drift
+//! of this shared machine shows). Then scale from zero: `/system/scale-function` to 0, wait until
+//! the pool has no replica, and time one call (the pool creates a container, initializes it, runs
+//! the call), repeated; on the process backend and, when dockerd answers, on the Docker backend
+//! with an OpenFaaS-style image the bench builds.
+//!
+//! Run: `cargo bench -p api --bench openfaas` (WHIRL_BENCH_SECONDS per phase, default 3;
+//! WHIRL_BENCH_COLD_RUNS scale-from-zero calls per backend, default 10).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use actors::core::controller::ControllerConfig;
+use actors::core::throttle::ThrottleConfig;
+use api::{Backend, Platform, PlatformOptions};
+use base64::Engine;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const IMAGE: &str = "whirl-bench-openfaas-cat:1";
+
+struct Phase {
+    name: String,
+    requests: usize,
+    seconds: f64,
+    samples: Vec<Duration>,
+}
+
+impl Phase {
+    fn at(&self, q: f64) -> f64 {
+        let index = ((self.samples.len() as f64 - 1.0) * q).round() as usize;
+        self.samples[index].as_secs_f64() * 1e3
+    }
+
+    fn rate(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+
+    fn print(&self) {
+        println!(
+            "{:<32} {:>8} {:>9.0} {:>8.3} {:>8.3} {:>8.3}",
+            self.name,
+            self.requests,
+            self.rate(),
+            self.at(0.5),
+            self.at(0.9),
+            self.at(0.99)
+        );
+    }
+}
+
+/// Runs `work` on `threads` threads for `seconds` after a one-second warm-up.
+fn run<F>(name: &str, threads: usize, seconds: f64, make: impl Fn() -> F) -> Phase
+where
+    F: FnMut() + Send + 'static,
+{
+    let stop = Arc::new(AtomicBool::new(false));
+    let measuring = Arc::new(AtomicBool::new(false));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let mut work = make();
+            let stop = stop.clone();
+            let measuring = measuring.clone();
+            std::thread::spawn(move || {
+                let mut samples = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let started = Instant::now();
+                    work();
+                    if measuring.load(Ordering::Relaxed) {
+                        samples.push(started.elapsed());
+                    }
+                }
+                samples
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(1));
+    measuring.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs_f64(seconds));
+    measuring.store(false, Ordering::Relaxed);
+    let elapsed = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let mut samples: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|handle| handle.join().unwrap())
+        .collect();
+    samples.sort();
+    Phase {
+        name: format!("{name}, c={threads}"),
+        requests: samples.len(),
+        seconds: elapsed,
+        samples,
+    }
+}
+
+/// A platform in its own thread and actix system; stopped by dropping the sender.
+struct Server {
+    url: String,
+    authorization: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(backend: Backend) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("data");
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            actix_rt::System::new().block_on(async move {
+                let options = PlatformOptions {
+                    backend,
+                    listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                    handle_signals: false,
+                    http_workers: 2,
+                    stem_cells: Vec::new(),
+                    user_memory_mb: 8192,
+                    controller: ControllerConfig {
+                        throttles: ThrottleConfig {
+                            invocations_per_minute: u32::MAX,
+                            concurrent_invocations: 10_000,
+                            fires_per_minute: u32::MAX,
+                        },
+                        ..ControllerConfig::default()
+                    },
+                    ..PlatformOptions::default()
+                };
+                let platform = match Platform::start(&data_dir, options).await {
+                    Ok(platform) => platform,
+                    Err(error) => {
+                        ready_tx.send(Err(error.to_string())).unwrap();
+                        return;
+                    }
+                };
+                let guest = platform.guest().unwrap().credentials.clone();
+                ready_tx.send(Ok((platform.url(), guest))).unwrap();
+                let _ = stop_rx.await;
+                platform.handle().stop(false).await;
+                let _ = platform.wait().await;
+            });
+        });
+        match ready_rx.recv().unwrap() {
+            Ok((url, guest)) => Some(Server {
+                url,
+                authorization: format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(&guest)
+                ),
+                stop: Some(stop_tx),
+                thread: Some(thread),
+                _dir: dir,
+            }),
+            Err(error) => {
+                println!("platform not started: {error}");
+                let _ = thread.join();
+                None
+            }
+        }
+    }
+
+    fn deploy(&self, body: &str) {
+        let status = ureq::post(&format!("{}/system/functions", self.url))
+            .set("Authorization", &self.authorization)
+            .send_string(body)
+            .unwrap()
+            .status();
+        assert!(matches!(status, 200 | 202));
+    }
+
+    fn replicas(&self, name: &str) -> u64 {
+        let text = ureq::get(&format!("{}/system/function/{name}", self.url))
+            .set("Authorization", &self.authorization)
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap();
+        let status: serde_json::Value = serde_json::from_str(&text).unwrap();
+        status["replicas"].as_u64().unwrap_or(0)
+    }
+
+    /// Scales `name` to zero, waits until it has no replica, then times one call.
+    fn scale_from_zero(&self, name: &str) -> Duration {
+        ureq::post(&format!("{}/system/scale-function/{name}", self.url))
+            .set("Authorization", &self.authorization)
+            .send_string(r#"{"replicas":0}"#)
+            .unwrap();
+        while self.replicas(name) > 0 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let started = Instant::now();
+        let body = ureq::post(&format!("{}/function/{name}", self.url))
+            .send_bytes(b"cold")
+            .unwrap()
+            .into_string()
+            .unwrap();
+        let elapsed = started.elapsed();
+        assert_eq!(body, "cold");
+        elapsed
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn cold_runs(server: &Server, name: &str, runs: usize) -> Vec<Duration> {
+    let mut samples: Vec<Duration> = (0..runs).map(|_| server.scale_from_zero(name)).collect();
+    samples.sort();
+    samples
+}
+
+fn print_cold(backend: &str, samples: &[Duration]) {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "scale from zero, {backend}: {} calls, min {:.1} ms, p50 {:.1} ms, max {:.1} ms",
+        samples.len(),
+        ms(samples[0]),
+        ms(samples[samples.len() / 2]),
+        ms(samples[samples.len() - 1])
+    );
+}
+
+/// Builds the OpenFaaS-style image (fprocess `cat`); false when dockerd does not answer.
+fn build_image() -> bool {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let Ok(docker) = bridge::docker::connect().await else {
+            return false;
+        };
+        let Ok(images) =
+            bridge::docker::images::build_runtime_images(&docker, false, &|_| {}).await
+        else {
+            return false;
+        };
+        let dockerfile = format!(
+            "FROM {}\nENV fprocess=\"cat\"\nCMD [\"sleep\", \"infinity\"]\n",
+            images.base
+        );
+        bridge::docker::images::build_image_from_files(&docker, IMAGE, &dockerfile, &[], &|_| {})
+            .await
+            .is_ok()
+    })
+}
+
+fn main() {
+    let seconds: f64 = std::env::var("WHIRL_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3.0);
+    let cold: usize = std::env::var("WHIRL_BENCH_COLD_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let server = Server::start(Backend::Process).unwrap();
+    server.deploy(r#"{"service":"echo","envProcess":"cat"}"#);
+    let url = server.url.clone();
+    let authorization = server.authorization.clone();
+
+    println!(
+        "{:<32} {:>8} {:>9} {:>8} {:>8} {:>8}",
+        "phase", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms"
+    );
+    let openwhisk = |threads: usize| {
+        run("OpenWhisk (blocking)", threads, seconds, || {
+            let agent = ureq::AgentBuilder::new().build();
+            let url = format!("{url}/api/v1/namespaces/guest/actions/echo?blocking=true");
+            let authorization = authorization.clone();
+            move || {
+                let body = agent
+                    .post(&url)
+                    .set("Authorization", &authorization)
+                    .set("Content-Type", "application/json")
+                    .send_string(r#"{"name":"bench"}"#)
+                    .unwrap()
+                    .into_string()
+                    .unwrap();
+                assert!(body.contains("\"success\":true"), "{body}");
+            }
+        })
+    };
+    let openfaas = |threads: usize| {
+        run("OpenFaaS /function/echo", threads, seconds, || {
+            let agent = ureq::AgentBuilder::new().build();
+            let url = format!("{url}/function/echo");
+            move || {
+                let body = agent
+                    .post(&url)
+                    .send_string(r#"{"name":"bench"}"#)
+                    .unwrap()
+                    .into_string()
+                    .unwrap();
+                assert_eq!(body, r#"{"name":"bench"}"#);
+            }
+        })
+    };
+    let mut summary = Vec::new();
+    for threads in [1usize, 8] {
+        let before = openwhisk(threads);
+        before.print();
+        let faas = openfaas(threads);
+        faas.print();
+        let after = openwhisk(threads);
+        after.print();
+        summary.push((threads, before, faas, after));
+    }
+    println!();
+    for (threads, before, faas, after) in &summary {
+        let ow_p50 = (before.at(0.5) + after.at(0.5)) / 2.0;
+        let ow_rate = (before.rate() + after.rate()) / 2.0;
+        println!(
+            "c={threads}: OpenFaaS / OpenWhisk p50 {:.3} ({:.3} vs {:.3} ms), throughput {:.3} ({:.0} vs {:.0}/s)",
+            faas.at(0.5) / ow_p50,
+            faas.at(0.5),
+            ow_p50,
+            faas.rate() / ow_rate,
+            faas.rate(),
+            ow_rate
+        );
+    }
+    println!();
+    let samples = cold_runs(&server, "echo", cold);
+    print_cold("process backend (exec)", &samples);
+    drop(server);
+
+    if !build_image() {
+        println!("scale from zero, Docker backend: skipped (dockerd does not answer)");
+        return;
+    }
+    let Some(docker) = Server::start(Backend::Docker {
+        default_network: bridge::NetworkAccess::Egress,
+    }) else {
+        return;
+    };
+    docker.deploy(&format!(r#"{{"service":"cat","image":"{IMAGE}"}}"#));
+    let samples = cold_runs(&docker, "cat", cold);
+    print_cold("Docker backend (fprocess image)", &samples);
+}
