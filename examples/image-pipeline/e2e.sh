@@ -105,7 +105,8 @@ for image in gradient.png circle.jpg checks.png; do
   i=$((i + 1))
 done
 # The server's /metrics saw the pipeline: one call of each action, three of convertbw (one per
-# image), every one successful, each of them run in a container cold or warm.
+# image, each answered 200 by /function/convertbw), every one successful, each of them run in a
+# container cold or warm.
 python3 - "$WHIRL_APIHOST/metrics" <<'PY'
 import re, sys, time, urllib.request
 expected = {"loadimages.guest": 1, "processimages.guest": 1, "convertbw.guest": 3}
@@ -126,6 +127,9 @@ while True:
     time.sleep(0.2)
 if calls != expected:
     sys.exit(f"/metrics counted {calls} successful calls, expected {expected}")
+answered = samples.get(("whirl_gateway_requests_total", "convertbw.guest", "200"), 0)
+if answered != 3:
+    sys.exit(f"/metrics counted {answered} 200 answers of /function/convertbw, expected 3")
 for function, count in expected.items():
     starts = [samples.get(("whirl_function_starts_total", function, start), 0) for start in ("cold", "warm")]
     if starts[0] < 1 or sum(starts) != count:
