@@ -8,11 +8,13 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 
 /// The caller of a `/system/*` request, or the 401 answer.
-pub fn system_caller(state: &ApiState, request: &HttpRequest) -> Result<Caller, HttpResponse> {
+pub fn system_caller(state: &ApiState, request: &HttpRequest) -> Result<Caller, Box<HttpResponse>> {
     state.authenticate(request).map_err(|error| {
-        HttpResponse::Unauthorized()
-            .insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"Restricted\""))
-            .content_type("text/plain; charset=utf-8")
-            .body(format!("{error}\n"))
+        Box::new(
+            HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"Restricted\""))
+                .content_type("text/plain; charset=utf-8")
+                .body(format!("{error}\n")),
+        )
     })
 }

@@ -19,15 +19,15 @@ use store::{ActionDoc, ActivationQuery, ChangedBy, EntityDoc, EntityKind, Event,
 
 /// The namespace a `/system/*` request works in: the key's; a `namespace` query parameter or
 /// deployment field naming another one is refused.
-fn namespace_of(caller: &Caller, asked: Option<&str>) -> Result<String, HttpResponse> {
+fn namespace_of(caller: &Caller, asked: Option<&str>) -> Result<String, Box<HttpResponse>> {
     match asked.map(str::trim).filter(|asked| !asked.is_empty()) {
-        Some(asked) if asked != &*caller.namespace => Err(text(
+        Some(asked) if asked != &*caller.namespace => Err(Box::new(text(
             StatusCode::FORBIDDEN,
             format!(
                 "the key of namespace {} cannot reach namespace {asked}\n",
                 caller.namespace
             ),
-        )),
+        ))),
         _ => Ok(caller.namespace.to_string()),
     }
 }
@@ -102,11 +102,11 @@ pub fn functions_in(state: &ApiState, namespace: &str) -> Result<Vec<ActionDoc>,
 pub async fn list(request: HttpRequest, state: web::Data<ApiState>) -> HttpResponse {
     let caller = match system_caller(&state, &request) {
         Ok(caller) => caller,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let namespace = match namespace_of(&caller, query_namespace(&request).as_deref()) {
         Ok(namespace) => namespace,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let docs = match functions_in(&state, &namespace) {
         Ok(docs) => docs,
@@ -123,11 +123,11 @@ pub async fn list(request: HttpRequest, state: web::Data<ApiState>) -> HttpRespo
 pub async fn get(request: HttpRequest, state: web::Data<ApiState>) -> HttpResponse {
     let caller = match system_caller(&state, &request) {
         Ok(caller) => caller,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let namespace = match namespace_of(&caller, query_namespace(&request).as_deref()) {
         Ok(namespace) => namespace,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let name = request.match_info().get("name").unwrap_or_default();
     match read_function(&state, &namespace, name) {
@@ -183,7 +183,7 @@ async fn write_function(
 ) -> HttpResponse {
     let caller = match system_caller(&state, &request) {
         Ok(caller) => caller,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let deployment: FunctionDeployment = match serde_json::from_slice(&body) {
         Ok(deployment) => deployment,
@@ -191,7 +191,7 @@ async fn write_function(
     };
     let namespace = match namespace_of(&caller, deployment.namespace.as_deref()) {
         Ok(namespace) => namespace,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let _writing = state.write_lock().await;
     let existing = match state
@@ -253,11 +253,11 @@ pub async fn delete(
 ) -> HttpResponse {
     let caller = match system_caller(&state, &request) {
         Ok(caller) => caller,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let namespace = match namespace_of(&caller, query_namespace(&request).as_deref()) {
         Ok(namespace) => namespace,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let deletion: FunctionDeletion = match serde_json::from_slice(&body) {
         Ok(deletion) => deletion,

@@ -26,7 +26,7 @@ pub fn gateway_info(runs_images: bool) -> GatewayInfo {
 /// `GET /system/info`.
 pub async fn system_info(request: HttpRequest, state: web::Data<ApiState>) -> HttpResponse {
     if let Err(answer) = system_caller(&state, &request) {
-        return answer;
+        return *answer;
     }
     HttpResponse::Ok().json(gateway_info(state.gateway.runs_images()))
 }

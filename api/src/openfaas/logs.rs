@@ -70,18 +70,19 @@ pub fn parse_since(text: &str) -> Option<u64> {
     u64::try_from(ms).ok()
 }
 
-fn logs_query(request: &HttpRequest) -> Result<LogsQuery, HttpResponse> {
-    let query = Query::of(request).map_err(|error| bad_request(format!("{error}\n")))?;
+fn logs_query(request: &HttpRequest) -> Result<LogsQuery, Box<HttpResponse>> {
+    let bad = |message: String| Box::new(bad_request(message));
+    let query = Query::of(request).map_err(|error| bad(format!("{error}\n")))?;
     let name = query
         .get("name")
         .filter(|name| !name.is_empty())
-        .ok_or_else(|| bad_request("the name of the function is required\n"))?
+        .ok_or_else(|| bad("the name of the function is required\n".to_owned()))?
         .to_owned();
     let since_ms = match query.get("since").filter(|since| !since.is_empty()) {
         None => None,
         Some(since) => Some(
             parse_since(since)
-                .ok_or_else(|| bad_request(format!("since is not an RFC 3339 time: {since}\n")))?,
+                .ok_or_else(|| bad(format!("since is not an RFC 3339 time: {since}\n")))?,
         ),
     };
     let tail = match query.get("tail").filter(|tail| !tail.is_empty()) {
@@ -89,7 +90,7 @@ fn logs_query(request: &HttpRequest) -> Result<LogsQuery, HttpResponse> {
         Some(tail) => match tail.parse::<i64>() {
             Ok(n) if n < 0 => None,
             Ok(n) => Some(usize::try_from(n).unwrap_or(usize::MAX)),
-            Err(_) => return Err(bad_request(format!("tail is not a number: {tail}\n"))),
+            Err(_) => return Err(bad(format!("tail is not a number: {tail}\n"))),
         },
     };
     let follow = matches!(query.get("follow"), Some("true" | "1"));
@@ -178,11 +179,11 @@ impl Follow {
 pub async fn function_logs(request: HttpRequest, state: web::Data<ApiState>) -> HttpResponse {
     let caller = match system_caller(&state, &request) {
         Ok(caller) => caller,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let query = match logs_query(&request) {
         Ok(query) => query,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let namespace = caller.namespace.to_string();
     let head = state.store.head_seq();

@@ -44,7 +44,7 @@ pub async fn scale_function(
 ) -> HttpResponse {
     let caller = match system_caller(&state, &request) {
         Ok(caller) => caller,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let name = request.match_info().get("name").unwrap_or_default();
     let scale: ScaleServiceRequest = match serde_json::from_slice(&body) {
