@@ -12,10 +12,10 @@ mod nats;
 mod queue;
 
 pub use in_process::InProcessBus;
-pub use messages::{ActivationMessage, ActivationStarted, CompletionMessage, InvokerPing};
 pub use jetstream::{
     JetStreamQueue, JetStreamQueueConfig, QUEUE_CONSUMER, QUEUE_STREAM, QUEUE_SUBJECT,
 };
+pub use messages::{ActivationMessage, ActivationStarted, CompletionMessage, InvokerPing};
 pub use nats::{BusMessageKind, NatsBus, NatsBusStats, PROBE_INTERVAL, SUBJECT_PREFIX};
 pub use queue::{DeliverySettlement, InvocationQueue, QueuedDelivery};
 
