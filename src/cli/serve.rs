@@ -136,6 +136,9 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub metrics_token: Option<String>,
+    /// The namespace of OpenFaaS `/function/{name}` calls without a `.namespace` suffix.
+    #[arg(long, default_value = "guest")]
+    pub openfaas_namespace: String,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -204,6 +207,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .metrics_token
                 .as_deref()
                 .map(api::metrics::MetricsToken::new),
+            openfaas_namespace: args.openfaas_namespace.clone(),
             ..ApiConfig::default()
         },
     };
