@@ -236,6 +236,9 @@ fn the_watchdog_variables_status_codes_and_namespaces() {
         );
     }
 
+    // faas-cli namespace list: the key's own.
+    assert_eq!(dev.get("/system/namespaces").json, json!(["dev"]));
+
     // /system/info names the provider.
     let info = guest.get("/system/info");
     assert_eq!(info.json["provider"]["provider"], "whirl");

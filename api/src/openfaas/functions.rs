@@ -285,3 +285,11 @@ pub async fn delete(
     }
     HttpResponse::Accepted().finish()
 }
+
+/// `GET /system/namespaces`: the namespaces the key reaches (its own).
+pub async fn namespaces(request: HttpRequest, state: web::Data<ApiState>) -> HttpResponse {
+    match system_caller(&state, &request) {
+        Ok(caller) => HttpResponse::Ok().json([caller.namespace.to_string()]),
+        Err(answer) => *answer,
+    }
+}

@@ -28,7 +28,7 @@ pub use async_call::call_function_async;
 pub use attempts::{AsyncMarker, RetryPolicy, ASYNC_PARAM};
 pub use callback::{CallbackError, CallbackPolicy};
 pub use deploy::{action_of, DeploymentError};
-pub use functions::{delete, deploy, get, list, update};
+pub use functions::{delete, deploy, get, list, namespaces, update};
 pub use gateway::{Gateway, InFlight};
 pub use info::{gateway_info, system_info};
 pub use invoke::call_function;
