@@ -2,7 +2,8 @@
 //! against the real dockerd the test command starts: an OpenFaaS-style image the test builds
 //! (its watchdog's `fprocess` in its environment) answers binary bodies with the request's
 //! `Content-Type`; `envProcess` overrides the image's command; `envProcess` without an image runs
-//! in Whirl's exec image with the watchdog's `Http_*` variables; replicas are containers.
+//! in Whirl's exec image with the watchdog's `Http_*` variables; an of-watchdog image in `http`
+//! mode gets the request forwarded as it came; replicas are containers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -14,6 +15,28 @@ use common::{test_options, Client, TestServer};
 use serde_json::json;
 
 const IMAGE: &str = "whirl-test-openfaas-cat:1";
+const HTTP_IMAGE: &str = "whirl-test-openfaas-http:1";
+
+/// Stands in for an of-watchdog in `http` mode with its upstream: serves port 8080 itself,
+/// echoes the body with the request's Content-Type, answers the status `X-Want-Status` asks for
+/// and says which path and query it got.
+const HTTP_FUNCTION: &str = r#"
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class Handler(BaseHTTPRequestHandler):
+    def answer(self):
+        length = int(self.headers.get('Content-Length') or 0)
+        body = self.rfile.read(length)
+        self.send_response(int(self.headers.get('X-Want-Status') or 200))
+        self.send_header('Content-Type', self.headers.get('Content-Type') or 'text/plain')
+        self.send_header('X-Path', self.path)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    do_GET = do_POST = do_PUT = answer
+    def log_message(self, *args):
+        pass
+HTTPServer(('0.0.0.0', 8080), Handler).serve_forever()
+"#;
 
 fn docker_options() -> PlatformOptions {
     PlatformOptions {
@@ -36,6 +59,18 @@ fn build_openfaas_image() {
             images.base
         );
         build_image_from_files(&docker, IMAGE, &dockerfile, &[], &|_| {})
+            .await
+            .unwrap();
+        let dockerfile = format!(
+            "FROM {}\nCOPY function.py /function.py\nENV fprocess=\"python3 /function.py\" mode=\"http\"\nCMD [\"python3\", \"/function.py\"]\n",
+            images.base
+        );
+        let files = [bridge::docker::images::ContextFile {
+            path: "function.py".into(),
+            mode: 0o644,
+            contents: HTTP_FUNCTION.as_bytes().to_vec(),
+        }];
+        build_image_from_files(&docker, HTTP_IMAGE, &dockerfile, &files, &|_| {})
             .await
             .unwrap();
     });
@@ -104,6 +139,20 @@ fn openfaas_images_and_commands_answer_in_docker_containers() {
             reply.text
         );
     }
+
+    // An of-watchdog image in http mode: the request is forwarded to its port 8080 as it came;
+    // its status, headers and body come back.
+    deploy(&guest, json!({"service": "http", "image": HTTP_IMAGE}));
+    let reply = web.raw(
+        "PUT",
+        "/function/http/some/where?q=1",
+        Some(&bytes),
+        &[("Content-Type", "image/png"), ("X-Want-Status", "201")],
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.bytes, bytes);
+    assert_eq!(reply.header("content-type"), Some("image/png"));
+    assert_eq!(reply.header("x-path"), Some("/some/where?q=1"));
 
     // An image that is not on the host: Whirl never pulls, so the call fails naming the image.
     deploy(

@@ -19,10 +19,13 @@ use crate::process::exec::ExecCommand;
 pub(crate) enum Channel {
     /// A launcher over the bind-mounted unix socket (logs split at sentinels).
     Launcher(LauncherConnection),
-    /// OpenWhisk's HTTP protocol on the container's port 8080 (logs collected as they come).
+    /// HTTP on the container's port 8080 (logs collected as they come): OpenWhisk's `/init` and
+    /// `/run`, or, for an OpenFaaS of-watchdog image in `http` mode (`watchdog`), no init and each
+    /// request forwarded as it came.
     Http {
         addr: SocketAddr,
         logs: CollectedLines,
+        watchdog: bool,
     },
     /// `docker exec` per run (the container's own output is kept apart from runs).
     Exec { fprocess: Option<String> },

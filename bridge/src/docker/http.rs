@@ -1,5 +1,6 @@
 //! Plain HTTP/1.1 to a container's port 8080 (OpenWhisk's `/init` and `/run` protocol of
-//! blackbox images): one connection per request, a bounded answer, and waiting for the port.
+//! blackbox images, and a function's request forwarded to an OpenFaaS of-watchdog in `http`
+//! mode): one connection per request, a bounded answer, and waiting for the port.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -99,4 +100,104 @@ pub(crate) async fn wait_for_port(addr: SocketAddr, timeout: Duration) -> bool {
         pause = (pause * 2).min(Duration::from_millis(20));
     }
     false
+}
+
+/// What a forwarded request produced.
+#[derive(Debug)]
+pub(crate) enum ForwardOutcome {
+    Answered {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    TooLarge {
+        size: usize,
+    },
+    Failed(String),
+    TimedOut,
+}
+
+/// Headers not passed along (hop-by-hop).
+fn hop_by_hop(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "connection"
+            | "keep-alive"
+            | "transfer-encoding"
+            | "te"
+            | "upgrade"
+            | "content-length"
+            | "host"
+    )
+}
+
+/// Sends `method path` with `headers` and `body` to `addr` and reads at most `limit` bytes.
+pub(crate) async fn forward(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+    limit: usize,
+    timeout: Duration,
+) -> ForwardOutcome {
+    let exchange = async {
+        let stream = match TcpStream::connect(addr).await {
+            Ok(stream) => stream,
+            Err(error) => {
+                return ForwardOutcome::Failed(format!("cannot connect to {addr}: {error}"))
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let (mut sender, connection) =
+            match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
+                Ok(pair) => pair,
+                Err(error) => return ForwardOutcome::Failed(format!("HTTP handshake: {error}")),
+            };
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", addr.to_string());
+        for (name, value) in headers.iter().filter(|(name, _)| !hop_by_hop(name)) {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let request = match request.body(Full::new(Bytes::from(body))) {
+            Ok(request) => request,
+            Err(error) => return ForwardOutcome::Failed(format!("building the request: {error}")),
+        };
+        let response = match sender.send_request(request).await {
+            Ok(response) => response,
+            Err(error) => return ForwardOutcome::Failed(format!("no answer: {error}")),
+        };
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter(|(name, _)| !hop_by_hop(name.as_str()))
+            .filter_map(|(name, value)| {
+                value
+                    .to_str()
+                    .ok()
+                    .map(|value| (name.as_str().to_owned(), value.to_owned()))
+            })
+            .collect();
+        match Limited::new(response.into_body(), limit).collect().await {
+            Ok(collected) => ForwardOutcome::Answered {
+                status,
+                headers,
+                body: collected.to_bytes().to_vec(),
+            },
+            Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+                ForwardOutcome::TooLarge { size: limit + 1 }
+            }
+            Err(error) => ForwardOutcome::Failed(format!("reading the answer: {error}")),
+        }
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Ok(outcome) => outcome,
+        Err(_) => ForwardOutcome::TimedOut,
+    }
 }

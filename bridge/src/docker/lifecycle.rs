@@ -24,7 +24,7 @@ use crate::docker::freezer::Freezer;
 use crate::docker::host_config::{
     create_body, network_mode, Placement, Protocol, ACTIONLOOP_SOCKET,
 };
-use crate::docker::http::{post_json, wait_for_port, HttpOutcome};
+use crate::docker::http::{forward, post_json, wait_for_port, ForwardOutcome, HttpOutcome};
 use crate::docker::Inner;
 use crate::driver::{
     ContainerId, ContainerImage, ContainerSpec, InitRequest, RunFailure, RunOutput, RunRequest,
@@ -47,6 +47,9 @@ const HTTP_LOG_GRACE: Duration = Duration::from_millis(2);
 pub(crate) struct ImageFacts {
     /// OpenFaaS-style images carry their command in the `fprocess` variable.
     fprocess: Option<String>,
+    /// An OpenFaaS of-watchdog in `http` mode (`mode=http`): it serves port 8080 itself and
+    /// proxies to its long-running `fprocess`, so requests are forwarded, not exec'd.
+    http_mode: bool,
 }
 
 /// A container's memory and CPU use.
@@ -81,14 +84,21 @@ async fn image_facts(inner: &Inner, image: &str) -> Result<ImageFacts> {
             },
             _ => DriverError::docker(format!("inspecting image {image}"), error),
         })?;
-    let fprocess = inspected
+    let env = inspected
         .config
         .and_then(|config| config.env)
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let fprocess = env
         .iter()
         .find_map(|entry| entry.strip_prefix("fprocess=").map(str::to_owned))
         .filter(|command| !command.trim().is_empty());
-    let facts = ImageFacts { fprocess };
+    let http_mode = env
+        .iter()
+        .any(|entry| entry.trim().eq_ignore_ascii_case("mode=http"));
+    let facts = ImageFacts {
+        fprocess,
+        http_mode,
+    };
     inner
         .image_facts
         .lock()
@@ -99,6 +109,7 @@ async fn image_facts(inner: &Inner, image: &str) -> Result<ImageFacts> {
 
 /// Creates and starts a container for `spec` and waits until it is ready for its init.
 pub(crate) async fn create(inner: &Inner, spec: &ContainerSpec) -> Result<DockerContainer> {
+    let mut watchdog = false;
     let (protocol, image, fprocess) = match &spec.image {
         ContainerImage::Runtime(RuntimeKind::Exec) => {
             (Protocol::Exec, inner.images.exec.clone(), None)
@@ -110,9 +121,10 @@ pub(crate) async fn create(inner: &Inner, spec: &ContainerSpec) -> Result<Docker
         ),
         ContainerImage::Blackbox(image) => {
             let facts = image_facts(inner, image).await?;
+            watchdog = facts.http_mode;
             match facts.fprocess {
-                Some(command) => (Protocol::Exec, image.clone(), Some(command)),
-                None => (Protocol::OpenWhiskHttp, image.clone(), None),
+                Some(command) if !facts.http_mode => (Protocol::Exec, image.clone(), Some(command)),
+                _ => (Protocol::OpenWhiskHttp, image.clone(), None),
             }
         }
     };
@@ -263,7 +275,11 @@ pub(crate) async fn create(inner: &Inner, spec: &ContainerSpec) -> Result<Docker
                         ),
                     });
                 }
-                Channel::Http { addr, logs }
+                Channel::Http {
+                    addr,
+                    logs,
+                    watchdog,
+                }
             }
             _ => {
                 let output = attach(&inner.docker, &name, ended.clone()).await?;
@@ -351,7 +367,9 @@ pub(crate) async fn init(
             let logs = session::init(conn, id, request, timeout, inner.config.log_grace).await?;
             Ok((None, logs))
         }
-        Channel::Http { addr, logs } => {
+        // An of-watchdog is ready once its port answers; it has nothing to initialize.
+        Channel::Http { watchdog: true, .. } => Ok((None, Vec::new())),
+        Channel::Http { addr, logs, .. } => {
             let outcome = post_json(*addr, "/init", init_line(request), 1024 * 1024, timeout).await;
             tokio::time::sleep(HTTP_LOG_GRACE).await;
             let lines = logs.take();
@@ -420,7 +438,15 @@ pub(crate) async fn run(
             )
             .await?
         }
-        (Channel::Http { addr, logs }, _) => {
+        (
+            Channel::Http {
+                addr,
+                logs,
+                watchdog: true,
+            },
+            _,
+        ) => run_watchdog(*addr, logs, ready, request, timeout).await,
+        (Channel::Http { addr, logs, .. }, _) => {
             run_http(*addr, logs, id, ready, request, timeout).await?
         }
         (Channel::Exec { .. }, Some(command)) => {
@@ -440,6 +466,77 @@ pub(crate) async fn run(
         }
     }
     Ok(output)
+}
+
+/// One request to an OpenFaaS of-watchdog (`http` mode): the function's HTTP request forwarded
+/// as it came (the answer is an [`HttpAnswer`](crate::HttpAnswer) with the function's status,
+/// headers and body), or, without one, the parameters POSTed as JSON (the answer body is the
+/// result).
+async fn run_watchdog(
+    addr: SocketAddr,
+    logs: &CollectedLines,
+    ready: &Ready,
+    request: &RunRequest,
+    timeout: Duration,
+) -> RunOutput {
+    let _ = logs.take();
+    let started = SystemTime::now();
+    let clock = std::time::Instant::now();
+    let (method, path, headers, body) = match &request.http {
+        Some(http) => {
+            let mut path = http.path.clone();
+            if !path.starts_with('/') {
+                path.insert(0, '/');
+            }
+            if !http.query.is_empty() {
+                path = format!("{path}?{}", http.query);
+            }
+            (
+                http.method.clone(),
+                path,
+                http.headers.clone(),
+                http.body.clone().unwrap_or_default(),
+            )
+        }
+        None => (
+            "POST".to_owned(),
+            "/".to_owned(),
+            vec![("Content-Type".to_owned(), "application/json".to_owned())],
+            request.params.clone().into_bytes(),
+        ),
+    };
+    let limit = ready.limits.result_bytes;
+    let outcome = forward(addr, &method, &path, &headers, body, limit, timeout).await;
+    let duration = clock.elapsed();
+    tokio::time::sleep(HTTP_LOG_GRACE).await;
+    let result = match outcome {
+        ForwardOutcome::Answered {
+            status,
+            headers,
+            body,
+        } => match &request.http {
+            Some(_) => {
+                let mut answer = crate::HttpAnswer::new(status, None, &body);
+                answer.headers = headers.into_iter().collect();
+                Ok(answer.to_json())
+            }
+            None => Ok(String::from_utf8_lossy(&body).into_owned()),
+        },
+        ForwardOutcome::TooLarge { size } => Err(RunFailure::ResultTooLarge { size, limit }),
+        ForwardOutcome::TimedOut => Err(RunFailure::Timeout { after: timeout }),
+        ForwardOutcome::Failed(detail) => Err(RunFailure::Crashed { detail }),
+    };
+    let mut lines = crate::logs::ActivationLogs::new(ready.limits.log_bytes);
+    for line in logs.take() {
+        lines.push(line);
+    }
+    RunOutput {
+        result,
+        logs_truncated: lines.truncated(),
+        logs: lines.into_lines(),
+        started,
+        duration,
+    }
 }
 
 async fn run_http(
