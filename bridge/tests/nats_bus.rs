@@ -117,6 +117,34 @@ async fn next<T>(receiver: &mut tokio::sync::mpsc::UnboundedReceiver<T>) -> T {
         .expect("the subscription closed")
 }
 
+/// Returns once the server has every subscription `subscriber` made so far. `flush` only empties
+/// the client's buffer into the socket; the server handles one connection's operations in order, so
+/// once a subscription made after the others hears a publish from `publisher`, all are in place.
+async fn subscriptions_ready(subscriber: &async_nats::Client, publisher: &async_nats::Client) {
+    use futures::StreamExt;
+    let subject = subscriber.new_inbox();
+    let mut ready = subscriber.subscribe(subject.clone()).await.unwrap();
+    subscriber.flush().await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        publisher
+            .publish(subject.clone(), "ready".into())
+            .await
+            .unwrap();
+        publisher.flush().await.unwrap();
+        if tokio::time::timeout(Duration::from_millis(100), ready.next())
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never confirmed the subscriptions"
+        );
+    }
+}
+
 #[tokio::test]
 async fn every_message_crosses_intact_to_the_right_subscribers() {
     let nats = NatsServer::start();
@@ -129,8 +157,8 @@ async fn every_message_crosses_intact_to_the_right_subscribers() {
     let mut completions_b = controller.subscribe_completions().await.unwrap();
     let mut pings = controller.subscribe_pings().await.unwrap();
     let mut started = controller.subscribe_started().await.unwrap();
-    invoker.client().flush().await.unwrap();
-    controller.client().flush().await.unwrap();
+    subscriptions_ready(invoker.client(), controller.client()).await;
+    subscriptions_ready(controller.client(), invoker.client()).await;
 
     for n in 1..=20 {
         let to = if n % 4 == 0 { "invoker1" } else { "invoker0" };
@@ -177,8 +205,8 @@ async fn the_bus_counts_what_it_carries_and_times_its_round_trip() {
     let invoker = NatsBus::connect(&server.url, "invoker").await.unwrap();
     let mut activations = invoker.subscribe_activations("invoker0").await.unwrap();
     let mut completions = controller.subscribe_completions().await.unwrap();
-    invoker.client().flush().await.unwrap();
-    controller.client().flush().await.unwrap();
+    subscriptions_ready(invoker.client(), controller.client()).await;
+    subscriptions_ready(controller.client(), invoker.client()).await;
 
     for n in 1..=3 {
         controller
