@@ -141,6 +141,7 @@ fn the_watchdog_variables_status_codes_and_namespaces() {
         "Http_Query=a=1&b=two",
         "Http_X_Served_By=test",
         "Http_Content_Length=3",
+        &format!("Http_X_Call_Id={}", reply.header("x-call-id").unwrap()),
     ] {
         assert!(
             reply.text.lines().any(|line| line == expected),

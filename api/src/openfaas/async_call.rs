@@ -76,7 +76,7 @@ async fn queue_inner(
         .map(str::trim)
         .filter(|url| !url.is_empty())
         .map(str::to_owned);
-    let http = http_call(request, path, body);
+    let http = http_call(request, path, body, call_id);
     let call = AsyncCall {
         params: params_of(&action, &http, body),
         action,

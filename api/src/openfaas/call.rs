@@ -59,9 +59,10 @@ pub fn call_id_of(request: &HttpRequest) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
-/// The request as the function sees it.
-pub fn http_call(request: &HttpRequest, path: &str, body: &[u8]) -> HttpCall {
-    let headers = request
+/// The request as the function sees it; like OpenFaaS's gateway, it carries the call's
+/// `X-Call-Id` (`Http_X_Call_Id` for the watchdog) even when the client sent none.
+pub fn http_call(request: &HttpRequest, path: &str, body: &[u8], call_id: &str) -> HttpCall {
+    let mut headers: Vec<(String, String)> = request
         .headers()
         .iter()
         .filter(|(name, _)| !DROPPED_HEADERS.contains(&name.as_str()))
@@ -72,6 +73,12 @@ pub fn http_call(request: &HttpRequest, path: &str, body: &[u8]) -> HttpCall {
                 .map(|value| (name.as_str().to_owned(), value.to_owned()))
         })
         .collect();
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("x-call-id"))
+    {
+        headers.push(("X-Call-Id".to_owned(), call_id.to_owned()));
+    }
     HttpCall {
         method: request.method().as_str().to_owned(),
         path: if path.is_empty() {

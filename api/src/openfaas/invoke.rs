@@ -163,7 +163,7 @@ async fn call_inner(
             ),
         );
     };
-    let call = http_call(request, path, body);
+    let call = http_call(request, path, body, call_id);
     let params = params_of(&action, &call, body);
     let context = InvocationContext::system(&action.doc.namespace, call_id.to_owned());
     let wait =
