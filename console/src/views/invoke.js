@@ -1,6 +1,8 @@
 // Invoke a function: JSON parameters, blocking or not; shows the result, the logs, the duration
 // and whether the activation was a cold start (it carries an `initTime` annotation then).
-// A non-blocking invocation shows its id and waits for the record on the live stream.
+// A non-blocking invocation shows its id and waits for the record on the live stream. The stream
+// may announce the record before the 202 arrives, and before the activation projection serves it:
+// announced ids are remembered, and the record is read again while it answers 404.
 
 import { api } from '../api.js';
 import { h, notice, parseObject, pretty, annotation, formatDuration, statusBadge } from '../dom.js';
@@ -13,6 +15,28 @@ export async function invokeView(root, encodedName) {
   const blocking = h('input', { type: 'checkbox', id: 'invoke-blocking', checked: true });
   const output = h('section.output', { id: 'invoke-output', 'aria-live': 'polite' });
   let waitingFor = null;
+  // Activation ids the live stream announced lately (a fast record can beat its own 202).
+  const announced = new Set();
+
+  const recordOf = async (id) => {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await api.activation(id);
+      } catch (error) {
+        if (error.status !== 404 || attempt >= 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  };
+
+  const showWhenRecorded = async (id) => {
+    waitingFor = null;
+    try {
+      show(await recordOf(id));
+    } catch (error) {
+      output.replaceChildren(notice('error', error.message));
+    }
+  };
 
   const show = (record) => {
     const init = annotation(record, 'initTime');
@@ -42,6 +66,7 @@ export async function invokeView(root, encodedName) {
         output.replaceChildren(
           notice('ok', status === 202 && blocking.checked ? 'Still running after the wait; the record will appear here.' : 'Accepted; the record will appear here when it completes.'),
           h('p', {}, 'Activation ', h('code', {}, json.activationId)));
+        if (announced.has(json.activationId)) await showWhenRecorded(json.activationId);
       }
     } catch (error) {
       output.replaceChildren(notice('error', error.message));
@@ -61,9 +86,9 @@ export async function invokeView(root, encodedName) {
   params.focus();
 
   return onLive(async (type, data) => {
-    if (type === 'activation' && data.activationId === waitingFor) {
-      waitingFor = null;
-      show(await api.activation(data.activationId));
-    }
+    if (type !== 'activation') return;
+    announced.add(data.activationId);
+    if (announced.size > 256) announced.delete(announced.values().next().value);
+    if (data.activationId === waitingFor) await showWhenRecorded(data.activationId);
   });
 }
