@@ -153,16 +153,7 @@ impl Throttles {
     /// queue's delivery takes one with [`Throttles::acquire_slot`]). Returns the minute's count.
     pub fn admit_queued(&mut self, namespace: &str, now: Millis) -> Result<u32, Throttled> {
         let count = self.count_rate(namespace, now)?;
-        let concurrent_limit = self.limit(namespace, ThrottleKind::ConcurrentInvocations);
-        let concurrent = self.concurrent(namespace);
-        if concurrent >= concurrent_limit {
-            return Err(Throttled {
-                namespace: namespace.to_string(),
-                kind: ThrottleKind::ConcurrentInvocations,
-                count: concurrent,
-                allowed: concurrent_limit,
-            });
-        }
+        self.check_concurrency(namespace)?;
         Ok(count)
     }
 
@@ -170,24 +161,31 @@ impl Throttles {
     /// counted when it was accepted); refused when the namespace is at its concurrency limit.
     /// On success the host must later call [`Throttles::release`]. Returns the slots now held.
     pub fn acquire_slot(&mut self, namespace: &str) -> Result<u32, Throttled> {
-        let concurrent_limit = self.limit(namespace, ThrottleKind::ConcurrentInvocations);
+        self.check_concurrency(namespace)?;
         let usage = self.usage.entry(namespace.to_string()).or_default();
-        if usage.concurrent >= concurrent_limit {
+        usage.concurrent += 1;
+        Ok(usage.concurrent)
+    }
+
+    /// Refused when the invocations of `namespace` in flight already reach its limit.
+    fn check_concurrency(&self, namespace: &str) -> Result<(), Throttled> {
+        let allowed = self.limit(namespace, ThrottleKind::ConcurrentInvocations);
+        let count = self.concurrent(namespace);
+        if count >= allowed {
             tracing::debug!(
                 namespace,
-                count = usage.concurrent,
-                allowed = concurrent_limit,
+                count,
+                allowed,
                 "concurrent invocations throttled"
             );
             return Err(Throttled {
                 namespace: namespace.to_string(),
                 kind: ThrottleKind::ConcurrentInvocations,
-                count: usage.concurrent,
-                allowed: concurrent_limit,
+                count,
+                allowed,
             });
         }
-        usage.concurrent += 1;
-        Ok(usage.concurrent)
+        Ok(())
     }
 
     /// Counts one invocation of `namespace` towards the minute of `now`; refused when the count

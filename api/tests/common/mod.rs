@@ -2,6 +2,8 @@
 //! ephemeral loopback port in its own thread and actix system, and a small HTTP client.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod nats;
+
 use api::{Platform, PlatformOptions};
 use base64::Engine;
 use serde_json::Value;
