@@ -92,7 +92,7 @@ impl QueueConsumer {
     async fn settle(&self, delivery: QueuedDelivery) {
         let activation_id = delivery.message.activation_id;
         let attempt = delivery.attempt;
-        if self.already_recorded(&delivery) {
+        if self.already_recorded(&delivery).await {
             tracing::info!(%activation_id, attempt, "queued activation already recorded; settled");
             self.report(delivery.settlement.done().await, &delivery);
             return;
@@ -118,12 +118,21 @@ impl QueueConsumer {
         }
     }
 
-    /// Whether the log already holds this activation's record.
-    fn already_recorded(&self, delivery: &QueuedDelivery) -> bool {
+    /// Whether the log already holds this activation's record (read once the projections have
+    /// applied what the log holds now; awaited, so the runtime's thread is never blocked).
+    async fn already_recorded(&self, delivery: &QueuedDelivery) -> bool {
         let projections = self.store.projections();
-        if let Err(error) = projections.wait_applied(self.store.head_seq(), Duration::from_secs(5))
-        {
-            tracing::warn!(%error, "projections behind the log while checking a delivery");
+        let caught_up = tokio::time::timeout(
+            Duration::from_secs(5),
+            projections.wait_applied_async(self.store.head_seq()),
+        )
+        .await;
+        match caught_up {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "projections failed while checking a delivery")
+            }
+            Err(_) => tracing::warn!("projections behind the log while checking a delivery"),
         }
         matches!(
             projections.activation(&delivery.message.activation_id),
