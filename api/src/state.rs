@@ -62,8 +62,14 @@ impl ApiState {
             KeyTable::load(store.projections()).map_err(Error::store("load the API keys"))?,
         );
         let caches = Arc::new(EntityCaches::default());
-        let follower = LogFollower::start(&store, head + 1, Arc::clone(&keys), Arc::clone(&caches))
-            .map_err(|error| Error::internal("start the log follower", error))?;
+        let follower = {
+            let (keys, caches) = (Arc::clone(&keys), Arc::clone(&caches));
+            LogFollower::start(&store, head + 1, "whirl-api-follower", move |record| {
+                keys.apply(&record.event);
+                caches.apply(record.seq, &record.event);
+            })
+            .map_err(|error| Error::internal("start the log follower", error))?
+        };
         let metrics = crate::metrics::Metrics::start(&store, head + 1)
             .map_err(|error| Error::internal("start the metrics' log follower", error))?;
         Ok(Self {

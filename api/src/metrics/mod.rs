@@ -18,7 +18,6 @@ mod access;
 mod endpoint;
 mod exposition;
 mod families;
-mod follower;
 mod function_name;
 mod functions;
 mod gateway;
@@ -30,8 +29,8 @@ pub use exposition::{MetricType, TextExposition, CONTENT_TYPE};
 pub use function_name::{function_name, function_name_of_path, status_code};
 pub use functions::FunctionMetrics;
 
+use crate::follower::LogFollower;
 use bridge::bus::NatsBusStats;
-use follower::FunctionMetricsFollower;
 use gateway::GatewayRequests;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -43,7 +42,7 @@ pub struct Metrics {
     gateway: GatewayRequests,
     store: Store,
     nats: OnceLock<Arc<NatsBusStats>>,
-    _follower: FunctionMetricsFollower,
+    _follower: LogFollower,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -56,7 +55,12 @@ impl Metrics {
     /// Starts counting the functions' metrics from the log's record `from_seq` on.
     pub fn start(store: &Store, from_seq: u64) -> std::io::Result<Self> {
         let functions = Arc::new(FunctionMetrics::default());
-        let follower = FunctionMetricsFollower::start(store, from_seq, Arc::clone(&functions))?;
+        let follower = {
+            let functions = Arc::clone(&functions);
+            LogFollower::start(store, from_seq, "whirl-metrics-follower", move |record| {
+                functions.apply(&record.event)
+            })?
+        };
         Ok(Self {
             functions,
             gateway: GatewayRequests::default(),
