@@ -4,10 +4,11 @@
 //! and the last answer is POSTed to `X-Callback-Url` when one was given.
 
 use super::attempts::{run_to_callback, submit, AsyncCall, PendingAttempt, RetryPolicy};
-use super::call::{call_id_of, find_function, http_call, params_of};
+use super::call::{http_call, params_of};
 use super::callback::CallbackPolicy;
-use super::invoke::{refusal, with_call_headers, CallClock};
+use super::invoke::{gateway_call, refusal, with_activation_id};
 use super::text::text;
+use crate::access::ResolvedAction;
 use crate::state::ApiState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -18,57 +19,21 @@ pub async fn call_function_async(
     state: web::Data<ApiState>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let clock = CallClock::start();
-    let call_id = call_id_of(&request);
-    let (response, function) = queue(&request, &state, &body, &call_id).await;
-    state
-        .metrics
-        .record_gateway_request(&function, response.status().as_u16(), clock.elapsed());
-    with_call_headers(response, &call_id, &clock)
+    gateway_call(&request, &state, &body, |action, call_id| {
+        queue(&request, &state, &body, action, call_id)
+    })
+    .await
 }
 
 async fn queue(
     request: &HttpRequest,
     state: &ApiState,
     body: &[u8],
-    call_id: &str,
-) -> (HttpResponse, String) {
-    let name = request.match_info().get("name").unwrap_or_default();
-    let mut function = crate::metrics::function_name(&state.config.openfaas_namespace, None, name);
-    let response = queue_inner(request, state, body, call_id, &mut function).await;
-    (response, function)
-}
-
-async fn queue_inner(
-    request: &HttpRequest,
-    state: &ApiState,
-    body: &[u8],
-    call_id: &str,
-    function: &mut String,
+    action: ResolvedAction,
+    call_id: String,
 ) -> HttpResponse {
-    let name = request.match_info().get("name").unwrap_or_default();
+    let call_id = call_id.as_str();
     let path = request.match_info().get("path").unwrap_or_default();
-    let action = match find_function(state, name) {
-        Ok(Some(action)) => action,
-        Ok(None) => {
-            return text(
-                StatusCode::NOT_FOUND,
-                format!("error finding function {name}: not found\n"),
-            )
-        }
-        Err(error) => return refusal(&error),
-    };
-    *function = crate::metrics::function_name(&action.doc.namespace, None, &action.doc.name);
-    if body.len() > state.config.max_payload_bytes {
-        return text(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the request body is {} bytes, allowed {} bytes\n",
-                body.len(),
-                state.config.max_payload_bytes
-            ),
-        );
-    }
     let callback_url = request
         .headers()
         .get("x-callback-url")
@@ -108,12 +73,5 @@ async fn queue_inner(
         RetryPolicy::default(),
         CallbackPolicy::default(),
     ));
-    let mut response = HttpResponse::Accepted().finish();
-    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&activation_id.to_string()) {
-        response.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("x-openwhisk-activation-id"),
-            value,
-        );
-    }
-    response
+    with_activation_id(HttpResponse::Accepted().finish(), &activation_id)
 }

@@ -7,6 +7,7 @@ use super::answer::{answer_of, FunctionAnswer};
 use super::call::{call_id_of, find_function, http_call, params_of};
 use super::settings::{deployment_of, max_inflight};
 use super::text::text;
+use crate::access::ResolvedAction;
 use crate::error::Error;
 use crate::invoke::{invoke, InvocationContext, InvokeOutcome};
 use crate::state::ApiState;
@@ -94,63 +95,92 @@ pub fn refusal(error: &Error) -> HttpResponse {
     respond_with(&refusal_answer(error))
 }
 
-/// `/function/{name}[/{path}]`.
-pub async fn call_function(
-    request: HttpRequest,
-    state: web::Data<ApiState>,
-    body: web::Bytes,
-) -> HttpResponse {
+/// What every gateway call does around its own work: it takes the call id, finds the function
+/// (404), checks the body against the payload limit (413), counts the answer in `/metrics` and
+/// gives it `X-Call-Id`, `X-Start-Time` and `X-Duration-Seconds`. `work` gets the function and the
+/// call id and makes the answer.
+pub async fn gateway_call<F, Fut>(
+    request: &HttpRequest,
+    state: &ApiState,
+    body: &[u8],
+    work: F,
+) -> HttpResponse
+where
+    F: FnOnce(ResolvedAction, String) -> Fut,
+    Fut: std::future::Future<Output = HttpResponse>,
+{
     let clock = CallClock::start();
-    let call_id = call_id_of(&request);
-    let (response, function) = call(&request, &state, &body, &call_id).await;
+    let call_id = call_id_of(request);
+    let name = request.match_info().get("name").unwrap_or_default();
+    let (response, function) = match find_function(state, name) {
+        Ok(Some(action)) => {
+            let function =
+                crate::metrics::function_name(&action.doc.namespace, None, &action.doc.name);
+            let response = if body.len() > state.config.max_payload_bytes {
+                text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "the request body is {} bytes, allowed {} bytes\n",
+                        body.len(),
+                        state.config.max_payload_bytes
+                    ),
+                )
+            } else {
+                work(action, call_id.clone()).await
+            };
+            (response, function)
+        }
+        found => {
+            let response = match found {
+                Err(error) => refusal(&error),
+                _ => text(
+                    StatusCode::NOT_FOUND,
+                    format!("error finding function {name}: not found\n"),
+                ),
+            };
+            let function =
+                crate::metrics::function_name(&state.config.openfaas_namespace, None, name);
+            (response, function)
+        }
+    };
     state
         .metrics
         .record_gateway_request(&function, response.status().as_u16(), clock.elapsed());
     with_call_headers(response, &call_id, &clock)
 }
 
+/// Names the activation that answered (`X-OpenWhisk-Activation-Id`).
+pub fn with_activation_id(mut response: HttpResponse, id: &store::ActivationId) -> HttpResponse {
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id.to_string()) {
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-openwhisk-activation-id"),
+            value,
+        );
+    }
+    response
+}
+
+/// `/function/{name}[/{path}]`.
+pub async fn call_function(
+    request: HttpRequest,
+    state: web::Data<ApiState>,
+    body: web::Bytes,
+) -> HttpResponse {
+    gateway_call(&request, &state, &body, |action, call_id| {
+        call(&request, &state, &body, action, call_id)
+    })
+    .await
+}
+
 async fn call(
     request: &HttpRequest,
     state: &ApiState,
     body: &[u8],
-    call_id: &str,
-) -> (HttpResponse, String) {
-    let name = request.match_info().get("name").unwrap_or_default();
-    let mut function = crate::metrics::function_name(&state.config.openfaas_namespace, None, name);
-    let response = call_inner(request, state, body, call_id, &mut function).await;
-    (response, function)
-}
-
-async fn call_inner(
-    request: &HttpRequest,
-    state: &ApiState,
-    body: &[u8],
-    call_id: &str,
-    function: &mut String,
+    action: ResolvedAction,
+    call_id: String,
 ) -> HttpResponse {
-    let name = request.match_info().get("name").unwrap_or_default();
+    let call_id = call_id.as_str();
     let path = request.match_info().get("path").unwrap_or_default();
-    let action = match find_function(state, name) {
-        Ok(Some(action)) => action,
-        Ok(None) => {
-            return text(
-                StatusCode::NOT_FOUND,
-                format!("error finding function {name}: not found\n"),
-            )
-        }
-        Err(error) => return refusal(&error),
-    };
-    *function = crate::metrics::function_name(&action.doc.namespace, None, &action.doc.name);
-    if body.len() > state.config.max_payload_bytes {
-        return text(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the request body is {} bytes, allowed {} bytes\n",
-                body.len(),
-                state.config.max_payload_bytes
-            ),
-        );
-    }
     let deployment = deployment_of(&action.doc);
     let function = format!("{}/{}", action.doc.namespace, action.doc.name);
     let limit = max_inflight(&deployment);
@@ -171,16 +201,7 @@ async fn call_inner(
     let outcome = invoke(state, &context, &action, params, Some(wait)).await;
     match outcome {
         Ok(InvokeOutcome::Recorded(doc)) => {
-            let mut response = respond_with(&answer_of(&doc));
-            if let Ok(value) =
-                actix_web::http::header::HeaderValue::from_str(&doc.activation_id.to_string())
-            {
-                response.headers_mut().insert(
-                    actix_web::http::header::HeaderName::from_static("x-openwhisk-activation-id"),
-                    value,
-                );
-            }
-            response
+            with_activation_id(respond_with(&answer_of(&doc)), &doc.activation_id)
         }
         Ok(InvokeOutcome::Accepted(id)) => text(
             StatusCode::GATEWAY_TIMEOUT,
