@@ -13,11 +13,22 @@ pub const ORPHANED: &str = "Whirl restarted before the activation finished.";
 /// Records every accepted-but-unrecorded invocation as a whisk internal error; returns how many.
 /// Async because the platform calls it on its runtime (a blocking append there would panic).
 pub async fn end_orphans(store: &Store, now_ms: u64) -> store::Result<usize> {
+    end_orphans_except(store, now_ms, |_| false).await
+}
+
+/// [`end_orphans`], leaving pending the invocations `finished_elsewhere` claims: work the caller
+/// finishes and records itself after the restart (the API's OpenFaaS callback deliveries).
+pub async fn end_orphans_except(
+    store: &Store,
+    now_ms: u64,
+    finished_elsewhere: impl Fn(&InvocationAccepted) -> bool,
+) -> store::Result<usize> {
     let head = store.head_seq();
     store
         .projections()
         .wait_applied(head, std::time::Duration::from_secs(30))?;
-    let orphans = store.projections().pending_invocations()?;
+    let mut orphans = store.projections().pending_invocations()?;
+    orphans.retain(|accepted| !finished_elsewhere(accepted));
     if orphans.is_empty() {
         return Ok(0);
     }
@@ -87,5 +98,47 @@ mod tests {
         let record = store.projections().activation(&id).unwrap().unwrap();
         assert_eq!(record.status, ActivationStatus::WhiskInternalError);
         assert_eq!(record.result.to_value().unwrap()["error"], ORPHANED);
+    }
+
+    #[actix_rt::test]
+    async fn invocations_finished_elsewhere_stay_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+        let accepted = |name: &str| InvocationAccepted {
+            activation_id: ActivationId::random(),
+            action: FullyQualifiedName::new("guest", name),
+            version: SemVer::default(),
+            params: JsonText::empty_object(),
+            blocking: false,
+            cause: None,
+            by: ChangedBy::System,
+        };
+        let (lost, kept) = (accepted("lost"), accepted("kept"));
+        store
+            .log()
+            .append(vec![
+                Event::InvocationAccepted(lost.clone()),
+                Event::InvocationAccepted(kept.clone()),
+            ])
+            .await
+            .unwrap();
+        let claimed = |a: &InvocationAccepted| a.action.name == "kept";
+        assert_eq!(end_orphans_except(&store, 5, claimed).await.unwrap(), 1);
+        store
+            .projections()
+            .wait_applied(store.head_seq(), std::time::Duration::from_secs(5))
+            .unwrap();
+        let pending = store.projections().pending_invocations().unwrap();
+        assert_eq!(pending, vec![kept.clone()]);
+        assert!(store
+            .projections()
+            .activation(&lost.activation_id)
+            .unwrap()
+            .is_some());
+        assert!(store
+            .projections()
+            .activation(&kept.activation_id)
+            .unwrap()
+            .is_none());
     }
 }
