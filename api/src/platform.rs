@@ -261,12 +261,17 @@ impl Platform {
         let store = Store::open(data_dir, StoreOptions::default())
             .map_err(|e| startup("open the data directory")(e.to_string()))?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        // OpenFaaS async calls cut short by the stop run again once the platform serves.
-        let orphaned_calls = crate::openfaas::orphaned_calls(&store)
-            .map_err(|e| startup("read the orphaned async calls")(e.to_string()))?;
-        let orphans = actors::recovery::end_orphans(&store, clock.now_ms())
-            .await
-            .map_err(|e| startup("record the orphaned activations")(e.to_string()))?;
+        // OpenFaaS async calls cut short by the stop run again once the platform serves, and
+        // their callback deliveries stay pending until they are sent.
+        let interrupted_calls = crate::openfaas::interrupted_calls(&store)
+            .map_err(|e| startup("read the interrupted async calls")(e.to_string()))?;
+        let orphans = actors::recovery::end_orphans_except(
+            &store,
+            clock.now_ms(),
+            crate::openfaas::is_callback_delivery,
+        )
+        .await
+        .map_err(|e| startup("record the orphaned activations")(e.to_string()))?;
         tracing::info!(data_dir = %data_dir.display(), head = store.head_seq(), orphans, "store open");
 
         let (bus, nats, nats_stats) = connect_bus(&options, "whirl-controller").await?;
@@ -364,7 +369,7 @@ impl Platform {
         state
             .gateway
             .set_runs_images(matches!(options.backend, Backend::Docker { .. }));
-        crate::openfaas::resume(&state, orphaned_calls).await;
+        crate::openfaas::resume(&state, interrupted_calls).await;
         Ok(Self {
             address,
             guest,

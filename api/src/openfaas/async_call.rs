@@ -1,11 +1,12 @@
 //! `/async-function/{name}[/{path}]`: queue a call. The answer is 202 with `X-Call-Id` once the
 //! first attempt's `InvocationAccepted` is durable in the log (the platform's non-blocking
-//! acceptance), so nothing answered 202 is lost; the attempts then run (retried on 408/429/5xx)
-//! and the last answer is POSTed to `X-Callback-Url` when one was given.
+//! acceptance) and, when an `X-Callback-Url` was given, the call's callback delivery too
+//! (`delivery.rs`), so nothing answered 202 is lost; the attempts then run (retried on
+//! 408/429/5xx) and the last answer is POSTed to the callback.
 
 use super::attempts::{run_to_callback, submit, AsyncCall, PendingAttempt, RetryPolicy};
 use super::call::{http_call, params_of};
-use super::callback::CallbackPolicy;
+use super::delivery::{accept, CallbackDelivery};
 use super::invoke::{gateway_call, refusal, with_activation_id};
 use super::text::text;
 use crate::access::ResolvedAction;
@@ -42,11 +43,15 @@ async fn queue(
         .filter(|url| !url.is_empty())
         .map(str::to_owned);
     let http = http_call(request, path, body, call_id);
+    let mut delivery = callback_url
+        .as_deref()
+        .map(|url| CallbackDelivery::new(&action.doc, call_id, url, state.now_ms()));
     let call = AsyncCall {
         params: params_of(&action, &http, body),
         action,
         call_id: call_id.to_owned(),
         callback_url,
+        delivery: delivery.as_ref().map(|delivery| delivery.activation_id),
     };
     let accepted = match submit(state, &call, 1, None).await {
         Ok(accepted) => accepted,
@@ -57,7 +62,16 @@ async fn queue(
         activation_id,
         record: accepted.result,
     };
-    if let Err(error) = accepted.durable.await {
+    // The delivery's acceptance joins the attempt's in the same group commit.
+    let delivery_durable = delivery.as_mut().map(|delivery| {
+        delivery.marker.first_attempt = Some(activation_id);
+        accept(state, delivery)
+    });
+    let mut durable = accepted.durable.await.map(drop);
+    if let Some(delivery_durable) = delivery_durable {
+        durable = durable.and(delivery_durable.await.map(drop));
+    }
+    if let Err(error) = durable {
         tracing::error!(call_id, %error, "async call not made durable");
         return text(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -71,7 +85,7 @@ async fn queue(
         pending,
         1,
         RetryPolicy::default(),
-        CallbackPolicy::default(),
+        delivery,
     ));
     with_activation_id(HttpResponse::Accepted().finish(), &activation_id)
 }

@@ -1,12 +1,13 @@
 //! The attempts of one async call: each is an ordinary activation (readable through the
 //! OpenWhisk activations API) whose parameters carry the call's marker (`__whirl_async`: call id,
-//! attempt number, callback URL), so its record is annotated `openfaas.callId` and
-//! `openfaas.attempt`, and each retry's `cause` is the attempt before it. A function answering
+//! attempt number, callback URL, the call's delivery), so its record is annotated `openfaas.callId`
+//! and `openfaas.attempt`, and each retry's `cause` is the attempt before it. A function answering
 //! 408, 429 or 5xx is run again with exponential backoff, a bounded number of times; the last
-//! answer goes to the callback.
+//! answer goes to the callback through the call's durable delivery (`delivery.rs`).
 
 use super::answer::{answer_of, FunctionAnswer};
-use super::callback::{deliver, CallbackMeta, CallbackPolicy};
+use super::callback::CallbackPolicy;
+use super::delivery::{deliver_and_record, CallbackDelivery};
 use crate::access::ResolvedAction;
 use crate::error::{Error, Result};
 use crate::state::ApiState;
@@ -28,6 +29,9 @@ pub struct AsyncMarker {
     pub attempt: u32,
     #[serde(default)]
     pub callback_url: Option<String>,
+    /// The call's callback delivery (`delivery.rs`); absent in calls accepted by older builds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<ActivationId>,
 }
 
 impl AsyncMarker {
@@ -71,6 +75,8 @@ pub struct AsyncCall {
     pub params: Map<String, Value>,
     pub call_id: String,
     pub callback_url: Option<String>,
+    /// The activation id of the call's callback delivery, when it has a callback.
+    pub delivery: Option<ActivationId>,
 }
 
 impl AsyncCall {
@@ -80,16 +86,13 @@ impl AsyncCall {
             call_id: self.call_id.clone(),
             attempt,
             callback_url: self.callback_url.clone(),
+            delivery: self.delivery,
         };
         params.insert(
             ASYNC_PARAM.to_owned(),
             serde_json::to_value(marker).unwrap_or(Value::Null),
         );
         params
-    }
-
-    fn function(&self) -> String {
-        self.action.doc.name.clone()
     }
 }
 
@@ -150,14 +153,15 @@ async fn record_of(pending: PendingAttempt, limit: Duration) -> Option<Activatio
     }
 }
 
-/// Runs the call from attempt `first` (already accepted) to its last answer, then delivers it.
+/// Runs the call from attempt `first` (already accepted) to its last answer, then delivers it
+/// through `delivery` (durably accepted before; `None` for a call without a callback).
 pub async fn run_to_callback(
     state: ApiState,
     call: AsyncCall,
     first: PendingAttempt,
     first_attempt: u32,
     policy: RetryPolicy,
-    callbacks: CallbackPolicy,
+    delivery: Option<CallbackDelivery>,
 ) {
     let started = Instant::now();
     let wait = Duration::from_millis(call.action.doc.limits.timeout_ms)
@@ -165,7 +169,7 @@ pub async fn run_to_callback(
     let mut pending = first;
     let mut attempt = first_attempt;
     let mut backoff = policy.first_backoff;
-    let answer = loop {
+    let (answer, last) = loop {
         let activation = pending.activation_id;
         let answer = match record_of(pending, wait).await {
             Some(doc) => answer_of(&doc),
@@ -177,7 +181,7 @@ pub async fn run_to_callback(
         };
         tracing::info!(call_id = %call.call_id, activation_id = %activation, attempt, status = answer.status, "async attempt ended");
         if !retryable(answer.status) || attempt >= policy.attempts.max(1) {
-            break answer;
+            break (answer, activation);
         }
         tokio::time::sleep(backoff).await;
         backoff = backoff.saturating_mul(2);
@@ -186,17 +190,20 @@ pub async fn run_to_callback(
             Ok(next) => pending = next.into(),
             Err(error) => {
                 tracing::warn!(call_id = %call.call_id, attempt, %error, "async retry not accepted");
-                break super::invoke::refusal_answer(&error);
+                break (super::invoke::refusal_answer(&error), activation);
             }
         }
     };
-    if let Some(url) = &call.callback_url {
-        let meta = CallbackMeta {
-            call_id: call.call_id.clone(),
-            function: call.function(),
-            duration: started.elapsed(),
-        };
-        deliver(url, &answer, &meta, callbacks).await;
+    if let Some(delivery) = delivery {
+        deliver_and_record(
+            &state,
+            &delivery,
+            &answer,
+            started.elapsed(),
+            Some(last),
+            CallbackPolicy::default(),
+        )
+        .await;
     }
 }
 
@@ -211,6 +218,7 @@ mod tests {
             call_id: "c1".into(),
             attempt: 2,
             callback_url: Some("http://127.0.0.1:9/cb".into()),
+            delivery: Some(ActivationId::random()),
         };
         let params = serde_json::json!({ ASYNC_PARAM: marker, "x": 1 }).to_string();
         assert_eq!(AsyncMarker::from_params(&params), Some(marker));

@@ -2,7 +2,8 @@
 //! `X-Callback-Url` (plain `http://` only), with OpenFaaS's queue-worker headers `X-Call-Id`,
 //! `X-Function-Status`, `X-Function-Name`, `X-Duration-Seconds` and the answer's `Content-Type`.
 //! A failed delivery (no connection, or a status other than 2xx) is retried with exponential
-//! backoff a bounded number of times, and each failure is logged with the call id.
+//! backoff a bounded number of times, and each failure is logged with the call id; the outcome
+//! (delivered, or given up and why) is what `delivery.rs` records in the log.
 
 use super::answer::FunctionAnswer;
 use bytes::Bytes;
@@ -52,6 +53,15 @@ pub enum CallbackError {
     Refused { url: String, status: u16 },
     #[error("the callback {0} did not answer in time")]
     TimedOut(String),
+    #[error("no answer of call {call_id} is left in the log to deliver")]
+    NoAnswer { call_id: String },
+}
+
+/// How a delivery ended: the receiver's 2xx status, or the last failure; and how many POSTs it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryOutcome {
+    pub tries: u32,
+    pub result: Result<u16, CallbackError>,
 }
 
 /// POSTs once; `Ok` with the receiver's status when it is 2xx.
@@ -139,32 +149,38 @@ async fn exchange(
     }
 }
 
-/// Delivers with retries; `true` once a delivery succeeded.
+/// Delivers with retries: ends at the first 2xx, at a URL that is not plain `http://`, or after
+/// `policy.attempts` failures.
 pub async fn deliver(
     url: &str,
     answer: &FunctionAnswer,
     meta: &CallbackMeta,
     policy: CallbackPolicy,
-) -> bool {
+) -> DeliveryOutcome {
     let mut backoff = policy.first_backoff;
-    for attempt in 1..=policy.attempts.max(1) {
-        match post_once(url, answer, meta, policy.timeout).await {
+    let attempts = policy.attempts.max(1);
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let error = match post_once(url, answer, meta, policy.timeout).await {
             Ok(status) => {
-                tracing::info!(call_id = %meta.call_id, function = %meta.function, attempt, status, "callback delivered");
-                return true;
+                tracing::info!(call_id = %meta.call_id, function = %meta.function, attempt = tries, status, "callback delivered");
+                return DeliveryOutcome {
+                    tries,
+                    result: Ok(status),
+                };
             }
-            Err(error) => {
-                tracing::warn!(call_id = %meta.call_id, function = %meta.function, attempt, %error, "callback failed");
-                if matches!(error, CallbackError::BadUrl(_)) {
-                    return false;
-                }
-            }
+            Err(error) => error,
+        };
+        tracing::warn!(call_id = %meta.call_id, function = %meta.function, attempt = tries, %error, "callback failed");
+        if matches!(error, CallbackError::BadUrl(_)) || tries >= attempts {
+            tracing::error!(call_id = %meta.call_id, function = %meta.function, url, "callback given up");
+            return DeliveryOutcome {
+                tries,
+                result: Err(error),
+            };
         }
-        if attempt < policy.attempts {
-            tokio::time::sleep(backoff).await;
-            backoff = backoff.saturating_mul(2);
-        }
+        tokio::time::sleep(backoff).await;
+        backoff = backoff.saturating_mul(2);
     }
-    tracing::error!(call_id = %meta.call_id, function = %meta.function, url, "callback given up");
-    false
 }
