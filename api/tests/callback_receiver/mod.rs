@@ -28,7 +28,12 @@ pub struct CallbackReceiver {
 impl CallbackReceiver {
     /// Listens on a free loopback port; answers `statuses` in order, then 200.
     pub fn start(statuses: &[u16]) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_at("127.0.0.1:0", statuses)
+    }
+
+    /// Listens on `address` (a callback URL given before, on a port freed since).
+    pub fn start_at(address: impl std::net::ToSocketAddrs, statuses: &[u16]) -> Self {
+        let listener = TcpListener::bind(address).unwrap();
         let url = format!("http://{}/callback", listener.local_addr().unwrap());
         let statuses = Arc::new(Mutex::new(
             statuses.iter().copied().collect::<VecDeque<_>>(),
