@@ -1,7 +1,12 @@
 //! Projection rebuild from 1,000,000 events: the replay into memory (what `whirl log replay`
-//! compares with the live projections) and a full rebuild of the sled projection trees.
+//! compares with the live projections), reading + decoding the log alone, and a full rebuild of
+//! the sled projection trees (`Projections::open` on an empty directory), then a few reads of
+//! the rebuilt projections.
 //!
-//! Run: `cargo bench -p store --bench rebuild` (writes a 1M-event log first; a few minutes).
+//! Run: `cargo bench -p store --bench rebuild` (writes a 1M-event log first; about 30 s).
+//! `WHIRL_BENCH_SKIP_REPLAY=1` skips the in-memory replay and the read-only pass;
+//! `WHIRL_BENCH_SKIP_SLED_REBUILD=1` stops before the sled rebuild;
+//! `WHIRL_BENCH_SLED_REBUILD_EVENTS=100000` rebuilds from the first 100,000 events only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "bench_events.rs"]
@@ -9,7 +14,10 @@ mod bench_events;
 
 use std::time::Instant;
 use store::audit::{replay_into_memory, Until};
-use store::{EventLog, LogOptions, ProjectionOptions, Projections, SledEventLog};
+use store::{
+    ActivationId, ActivationQuery, EventLog, LogOptions, ProjectionOptions, Projections,
+    SledEventLog,
+};
 
 const EVENTS: u64 = 1_000_000;
 const CHUNK: u64 = 10_000;
@@ -42,28 +50,9 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let started = Instant::now();
-    let (rows, last, applied) =
-        replay_into_memory(log.read_from(1), Until::End, EVENTS, &mut |p| {
-            if p.done % 200_000 == 0 {
-                eprintln!("replay: {}", p.done)
-            }
-        })
-        .unwrap();
-    let replay_s = started.elapsed().as_secs_f64();
-    println!(
-        "replay into memory: {applied} events to seq {last} in {replay_s:.2} s ({:.0} events/s)",
-        applied as f64 / replay_s
-    );
-    drop(rows);
-
-    let started = Instant::now();
-    let read = log.read_from(1).map(Result::unwrap).count();
-    println!(
-        "(of which reading + decoding the log alone: {read} records in {:.2} s)",
-        started.elapsed().as_secs_f64()
-    );
-
+    if std::env::var_os("WHIRL_BENCH_SKIP_REPLAY").is_none() {
+        replay(&log);
+    }
     if std::env::var_os("WHIRL_BENCH_SKIP_SLED_REBUILD").is_some() {
         return;
     }
@@ -91,10 +80,7 @@ fn main() {
     let projections = Projections::open(
         dir.path().join("projections"),
         &log,
-        ProjectionOptions {
-            batch_events: 50_000,
-            ..Default::default()
-        },
+        ProjectionOptions::default(),
     )
     .unwrap();
     let rebuild_s = started.elapsed().as_secs_f64();
@@ -102,5 +88,75 @@ fn main() {
         "rebuild of the sled projections from zero: {} events in {rebuild_s:.2} s ({:.0} events/s)",
         projections.applied_seq(),
         projections.applied_seq() as f64 / rebuild_s
+    );
+    reads(&projections, projections.applied_seq());
+}
+
+/// The in-memory replay, then reading + decoding the log alone.
+fn replay(log: &SledEventLog) {
+    let started = Instant::now();
+    let (rows, last, applied) =
+        replay_into_memory(log.read_from(1), Until::End, EVENTS, &mut |p| {
+            if p.done % 200_000 == 0 {
+                eprintln!("replay: {}", p.done)
+            }
+        })
+        .unwrap();
+    let replay_s = started.elapsed().as_secs_f64();
+    println!(
+        "replay into memory: {applied} events to seq {last} in {replay_s:.2} s ({:.0} events/s)",
+        applied as f64 / replay_s
+    );
+    drop(rows);
+
+    let started = Instant::now();
+    let read = log.read_from(1).map(Result::unwrap).count();
+    println!(
+        "(reading + decoding the log alone: {read} records in {:.2} s)",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Reads of the rebuilt projections: activations by id and a namespace's newest page.
+fn reads(projections: &Projections, events: u64) {
+    let ids: Vec<ActivationId> = (1..=1000u64)
+        .map(|i| (i * 7919) % events)
+        .filter(|n| n % 100 != 0)
+        .map(|n| match bench_events::activation(n, 200) {
+            store::Event::ActivationRecorded(doc) => doc.activation_id,
+            _ => unreachable!(),
+        })
+        .collect();
+    let started = Instant::now();
+    for id in &ids {
+        assert!(projections.activation(id).unwrap().is_some());
+    }
+    println!(
+        "activation by id: {:.1} µs per read ({} reads)",
+        started.elapsed().as_secs_f64() * 1e6 / ids.len() as f64,
+        ids.len()
+    );
+    let query = ActivationQuery {
+        limit: 30,
+        ..Default::default()
+    };
+    let started = Instant::now();
+    for _ in 0..100 {
+        assert_eq!(
+            projections.list_activations("ns3", &query).unwrap().len(),
+            30
+        );
+    }
+    println!(
+        "list of a namespace's newest 30 activations: {:.2} ms per list",
+        started.elapsed().as_secs_f64() * 1e3 / 100.0
+    );
+    let started = Instant::now();
+    let count = projections
+        .count_activations("ns3", &ActivationQuery::default())
+        .unwrap();
+    println!(
+        "count of a namespace's activations: {count} in {:.0} ms",
+        started.elapsed().as_secs_f64() * 1e3
     );
 }

@@ -9,6 +9,7 @@ use crate::log::{Committed, EventLog};
 use crate::model::EntityRef;
 use crate::projection::apply::apply;
 use crate::projection::keys::{self, TreeId};
+use crate::projection::logical_rows;
 use crate::projection::{EntityDoc, MemoryRows, Projections};
 use std::collections::BTreeMap;
 
@@ -71,7 +72,7 @@ where
                 if !until.includes(&record) {
                     return Ok(());
                 }
-                apply(&mut rows, record.time_ms, &record.event)?;
+                apply(&mut rows, record.seq, record.time_ms, &record.event)?;
                 last = record.seq;
                 done += 1;
                 progress::report(progress, "replay", done, total);
@@ -112,7 +113,8 @@ impl ReplayComparison {
     }
 }
 
-/// Compares the live trees of `projections` with `replayed`, row by row.
+/// Compares the live trees of `projections` with `replayed`, row by row (logical rows: the live
+/// activation indexes are read out of their pages).
 pub fn compare_rows(
     projections: &Projections,
     replayed: &MemoryRows,
@@ -126,21 +128,20 @@ pub fn compare_rows(
         let mut live_rows = 0u64;
         let mut replayed_iter = expected.iter();
         let mut next_replayed = replayed_iter.next();
-        for entry in live.iter() {
-            let (key, value) =
-                entry.map_err(Error::storage("read a live projection", projections.path()))?;
+        for entry in logical_rows::rows_in_range(projections.path(), live, id, &[], None, false)? {
+            let (key, value) = entry?;
             live_rows += 1;
             if first_difference.is_some() {
                 continue;
             }
             match next_replayed {
-                Some((replayed_key, replayed_value)) if *replayed_key == key.as_ref() => {
-                    if *replayed_value != value.as_ref() {
+                Some((replayed_key, replayed_value)) if *replayed_key == key.as_slice() => {
+                    if *replayed_value != value.as_slice() {
                         first_difference = Some(format!("row {} differs", keys::printable(&key)));
                     }
                     next_replayed = replayed_iter.next();
                 }
-                Some((replayed_key, _)) if *replayed_key < key.as_ref() => {
+                Some((replayed_key, _)) if *replayed_key < key.as_slice() => {
                     first_difference = Some(format!(
                         "row {} is missing from the live projection",
                         keys::printable(replayed_key)

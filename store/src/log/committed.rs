@@ -31,3 +31,24 @@ impl Committed {
         }
     }
 }
+
+/// A durable record's event without the record's hash: what the projections apply (hashing
+/// every record is a good part of reading a log, and only audits need the hashes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedEvent {
+    pub seq: u64,
+    pub time_ms: u64,
+    pub schema_version: u16,
+    pub event: Event,
+}
+
+impl From<Committed> for CommittedEvent {
+    fn from(record: Committed) -> Self {
+        Self {
+            seq: record.seq,
+            time_ms: record.time_ms,
+            schema_version: record.schema_version,
+            event: record.event,
+        }
+    }
+}

@@ -209,6 +209,10 @@ impl EventLog for InMemoryEventLog {
     fn subscribe(&self, from_seq: u64) -> Subscription {
         Subscription::new(self.shared.clone(), from_seq)
     }
+
+    fn committed_records(&self) -> Arc<dyn CommittedRecords> {
+        self.shared.clone()
+    }
 }
 
 impl CommittedRecords for MemoryShared {

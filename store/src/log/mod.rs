@@ -18,7 +18,7 @@ mod ticket;
 mod writer;
 
 pub use clock::{Clock, SystemClock};
-pub use committed::{Committed, Receipt};
+pub use committed::{Committed, CommittedEvent, Receipt};
 pub use memory::{CommitMode, InMemoryEventLog};
 pub use meta::LOG_FORMAT_VERSION;
 pub use raw::{RawLog, DEFAULT_CACHE_BYTES};
@@ -53,4 +53,8 @@ pub trait EventLog: Send + Sync {
 
     /// Durable records from `from_seq` on, including those committed later.
     fn subscribe(&self, from_seq: u64) -> Subscription;
+
+    /// The reader of durable records behind `read_from` and `subscribe`, for readers that keep
+    /// it (the projections read activation documents from the log by seq).
+    fn committed_records(&self) -> std::sync::Arc<dyn CommittedRecords>;
 }

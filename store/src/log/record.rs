@@ -1,6 +1,6 @@
 //! Decoding one stored record (key + bytes) into a `Committed`, naming the log and seq on failure.
 
-use super::Committed;
+use super::{Committed, CommittedEvent};
 use crate::envelope::{self, RecordHash};
 use crate::error::{Error, Result};
 use crate::event::{decode_payload, PayloadError, CURRENT_SCHEMA_VERSION};
@@ -23,6 +23,19 @@ pub(crate) fn key_of_seq(seq: u64) -> [u8; 8] {
 
 /// Checks and decodes the record stored under seq `key_seq`.
 pub(crate) fn decode_record(path: &Path, key_seq: u64, bytes: &[u8]) -> Result<Committed> {
+    let event = decode_event(path, key_seq, bytes)?;
+    Ok(Committed {
+        seq: event.seq,
+        time_ms: event.time_ms,
+        schema_version: event.schema_version,
+        hash: RecordHash::of(bytes),
+        event: event.event,
+    })
+}
+
+/// Checks (CRC, seq, schema version) and decodes the record stored under seq `key_seq`, without
+/// hashing it: what appliers need.
+pub(crate) fn decode_event(path: &Path, key_seq: u64, bytes: &[u8]) -> Result<CommittedEvent> {
     let corrupt = |reason: String| Error::CorruptRecord {
         path: path.to_path_buf(),
         seq: key_seq,
@@ -44,11 +57,10 @@ pub(crate) fn decode_record(path: &Path, key_seq: u64, bytes: &[u8]) -> Result<C
         },
         other => corrupt(other.to_string()),
     })?;
-    Ok(Committed {
+    Ok(CommittedEvent {
         seq: header.seq,
         time_ms: header.time_ms,
         schema_version: header.schema_version,
-        hash: RecordHash::of(bytes),
         event,
     })
 }

@@ -3,11 +3,11 @@
 
 use super::frame;
 use super::head::HeadSignal;
-use super::record::{decode_record, key_of_seq, seq_of_key};
+use super::record::{decode_event, decode_record, key_of_seq, seq_of_key};
 use super::subscription::CommittedRecords;
-use super::Committed;
+use super::{Committed, CommittedEvent};
 use crate::error::{Error, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -34,12 +34,14 @@ impl SledLogShared {
     }
 }
 
-impl CommittedRecords for SledLogShared {
-    fn head_seq(&self) -> u64 {
-        self.head.seq()
-    }
-
-    fn read_committed(&self, from: u64, max: usize) -> Result<Vec<Committed>> {
+impl SledLogShared {
+    /// Up to `max` durable records from seq `from` on, each checked and decoded by `decode`.
+    fn read_decoded<T>(
+        &self,
+        from: u64,
+        max: usize,
+        decode: impl Fn(&Path, u64, &[u8]) -> Result<T>,
+    ) -> Result<Vec<T>> {
         let head = self.head.seq();
         if from > head || max == 0 {
             return Ok(Vec::new());
@@ -62,7 +64,7 @@ impl CommittedRecords for SledLogShared {
                 let decoded = match found {
                     Ok((seq, _)) if seq < from => continue,
                     Ok((seq, _)) if seq > head => break 'frames,
-                    Ok((seq, bytes)) => decode_record(&self.path, seq, bytes),
+                    Ok((seq, bytes)) => decode(&self.path, seq, bytes),
                     Err((seq, reason)) => Err(Error::CorruptRecord {
                         path: self.path.clone(),
                         seq,
@@ -81,6 +83,20 @@ impl CommittedRecords for SledLogShared {
             }
         }
         Ok(records)
+    }
+}
+
+impl CommittedRecords for SledLogShared {
+    fn head_seq(&self) -> u64 {
+        self.head.seq()
+    }
+
+    fn read_committed(&self, from: u64, max: usize) -> Result<Vec<Committed>> {
+        self.read_decoded(from, max, decode_record)
+    }
+
+    fn read_events(&self, from: u64, max: usize) -> Result<Vec<CommittedEvent>> {
+        self.read_decoded(from, max, decode_event)
     }
 
     fn wait_for_head(&self, seq: u64, timeout: Duration) -> u64 {

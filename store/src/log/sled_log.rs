@@ -196,11 +196,6 @@ impl SledEventLog {
             })
         })
     }
-
-    /// The records' reader shared with subscriptions.
-    pub fn committed_records(&self) -> Arc<dyn CommittedRecords> {
-        self.shared.clone()
-    }
 }
 
 impl EventLog for SledEventLog {
@@ -233,5 +228,9 @@ impl EventLog for SledEventLog {
 
     fn subscribe(&self, from_seq: u64) -> Subscription {
         Subscription::new(self.shared.clone(), from_seq)
+    }
+
+    fn committed_records(&self) -> Arc<dyn CommittedRecords> {
+        self.shared.clone()
     }
 }

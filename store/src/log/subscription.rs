@@ -1,7 +1,7 @@
 //! `Subscription`: committed records in seq order from a starting point, first the stored ones and
 //! then new ones as they become durable; blocking and async.
 
-use super::Committed;
+use super::{Committed, CommittedEvent};
 use crate::error::Result;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +13,14 @@ pub trait CommittedRecords: Send + Sync {
     fn head_seq(&self) -> u64;
     /// Up to `max` durable records with seq >= `from`, in order.
     fn read_committed(&self, from: u64, max: usize) -> Result<Vec<Committed>>;
+    /// [`CommittedRecords::read_committed`] without the records' hashes.
+    fn read_events(&self, from: u64, max: usize) -> Result<Vec<CommittedEvent>> {
+        Ok(self
+            .read_committed(from, max)?
+            .into_iter()
+            .map(CommittedEvent::from)
+            .collect())
+    }
     /// Blocks until the head reaches `seq` or the timeout passes; returns the head seq.
     fn wait_for_head(&self, seq: u64, timeout: Duration) -> u64;
     /// A receiver of head changes, for async waiting.
@@ -53,10 +61,30 @@ impl Subscription {
         Ok(batch)
     }
 
+    /// [`Subscription::try_next_batch`] without the records' hashes (see [`CommittedEvent`]).
+    pub fn try_next_events(&mut self, max: usize) -> Result<Vec<CommittedEvent>> {
+        let head = self.source.head_seq();
+        if head < self.next_seq {
+            return Ok(Vec::new());
+        }
+        let batch = self.source.read_events(self.next_seq, max)?;
+        match batch.last() {
+            Some(last) => self.next_seq = last.seq + 1,
+            None => self.next_seq = head + 1,
+        }
+        Ok(batch)
+    }
+
     /// Waits up to `timeout` for at least one record, then returns up to `max` (empty on timeout).
     pub fn next_batch(&mut self, max: usize, timeout: Duration) -> Result<Vec<Committed>> {
         self.source.wait_for_head(self.next_seq, timeout);
         self.try_next_batch(max)
+    }
+
+    /// [`Subscription::next_batch`] without the records' hashes (see [`CommittedEvent`]).
+    pub fn next_events(&mut self, max: usize, timeout: Duration) -> Result<Vec<CommittedEvent>> {
+        self.source.wait_for_head(self.next_seq, timeout);
+        self.try_next_events(max)
     }
 
     /// Awaits at least one record, then returns up to `max`. Ends with an empty batch when the

@@ -1,13 +1,16 @@
 //! How each event changes the projection rows. The same function feeds the live projections and
-//! a replay from zero, which is what makes "replay equals live" meaningful.
+//! a replay from zero, which is what makes "replay equals live" meaningful. Activations are
+//! indexed (by id, by namespace and start time) with the seq of their record: the documents
+//! stay in the log, which already holds them.
 
 use super::entity_doc::{EntityDoc, FeedState};
 use super::keys::{self, TreeId};
 use super::rows::RowStore;
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::model::{ActivationDoc, EntityKind};
+use crate::model::EntityKind;
 use serde::Serialize;
+use std::collections::HashSet;
 
 fn encode<T: Serialize>(what: &str, value: &T) -> Result<Vec<u8>> {
     bincode::serialize(value).map_err(|source| Error::Encode {
@@ -41,7 +44,7 @@ fn get_entity(rows: &impl RowStore, key: &[u8]) -> Result<Option<EntityDoc>> {
 }
 
 /// Applies one committed event (`seq`, `time_ms`) to the rows.
-pub(crate) fn apply(rows: &mut impl RowStore, time_ms: u64, event: &Event) -> Result<()> {
+pub(crate) fn apply(rows: &mut impl RowStore, seq: u64, time_ms: u64, event: &Event) -> Result<()> {
     match event {
         Event::NamespaceCreated { namespace, .. } => put_entity(
             rows,
@@ -164,16 +167,17 @@ pub(crate) fn apply(rows: &mut impl RowStore, time_ms: u64, event: &Event) -> Re
             encode("a pending invocation row", accepted)?,
         ),
         Event::ActivationRecorded(doc) => {
+            // Index rows only: the document itself is read from the log at `seq`.
             let id = doc.activation_id;
             rows.put(
                 TreeId::Activations,
                 keys::activation_by_id(&id),
-                encode("an activation row", doc)?,
+                keys::activation_by_id_value(seq),
             );
             rows.put(
                 TreeId::Activations,
-                keys::activation_by_time(&doc.namespace, doc.start_ms, &id),
-                doc.name.as_bytes().to_vec(),
+                keys::activation_by_time(&doc.namespace, doc.start_ms, seq),
+                keys::activation_by_time_value(doc.start_ms, doc.end_ms, &doc.name),
             );
             rows.remove(TreeId::Activations, keys::pending_invocation(&id));
         }
@@ -182,26 +186,36 @@ pub(crate) fn apply(rows: &mut impl RowStore, time_ms: u64, event: &Event) -> Re
     Ok(())
 }
 
-/// Removes the activations that ended before `cutoff_ms`, as retention dropped them from the log.
+/// Removes the activations that ended before `cutoff_ms`, as retention dropped their records
+/// from the log: their by-time rows, and the by-id rows that point at those records.
 fn prune_activations(rows: &mut impl RowStore, cutoff_ms: u64) -> Result<()> {
-    let mut pruned = 0u64;
-    for (key, value) in rows.scan_prefix(TreeId::Activations, &[keys::ACTIVATION_BY_ID])? {
-        let Ok(doc) = bincode::deserialize::<ActivationDoc>(&value) else {
-            return Err(Error::CorruptRow {
-                tree: TreeId::Activations.name(),
-                key: keys::printable(&key),
-                reason: "does not decode as an activation".into(),
-            });
-        };
-        if doc.end_ms < cutoff_ms {
+    let malformed = |key: &[u8], what: &str| Error::CorruptRow {
+        tree: TreeId::Activations.name(),
+        key: keys::printable(key),
+        reason: format!("malformed activation {what} row"),
+    };
+    let mut dropped: HashSet<u64> = HashSet::new();
+    for (key, value) in rows.scan_prefix(TreeId::Activations, &[keys::ACTIVATION_BY_TIME])? {
+        let row =
+            keys::decode_activation_by_time(&key, &value).ok_or_else(|| malformed(&key, "time"))?;
+        if row.end_ms < cutoff_ms {
+            dropped.insert(row.seq);
             rows.remove(TreeId::Activations, key);
-            rows.remove(
-                TreeId::Activations,
-                keys::activation_by_time(&doc.namespace, doc.start_ms, &doc.activation_id),
-            );
-            pruned += 1;
         }
     }
-    tracing::debug!(cutoff_ms, pruned, "pruned activations after a snapshot");
+    if !dropped.is_empty() {
+        for (key, value) in rows.scan_prefix(TreeId::Activations, &[keys::ACTIVATION_BY_ID])? {
+            let seq =
+                keys::decode_activation_by_id_value(&value).ok_or_else(|| malformed(&key, "id"))?;
+            if dropped.contains(&seq) {
+                rows.remove(TreeId::Activations, key);
+            }
+        }
+    }
+    tracing::debug!(
+        cutoff_ms,
+        pruned = dropped.len(),
+        "pruned activations after a snapshot"
+    );
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Row keys of the projection trees. Every tree holds its checkpoint under [`CHECKPOINT_KEY`] and
 //! its rows under keys that start with another byte, so both live in one atomic batch.
 
+use super::varint;
 use crate::model::{ActivationId, EntityKind};
 
 /// The three projection trees.
@@ -8,7 +9,8 @@ use crate::model::{ActivationId, EntityKind};
 pub enum TreeId {
     /// Entities by (namespace, kind, name).
     Entities = 0,
-    /// Activations by id, by (namespace, start, id), and accepted invocations without a record.
+    /// Activations by id and by (namespace, start, seq), pointing at their records in the log,
+    /// and accepted invocations without a record.
     Activations = 1,
     /// API keys by uuid.
     ApiKeys = 2,
@@ -37,8 +39,23 @@ pub const CHECKPOINT_KEY: &[u8] = &[0x00];
 const ENTITY_ROW: u8 = 0x01;
 const API_KEY_ROW: u8 = 0x01;
 pub(crate) const ACTIVATION_BY_ID: u8 = b'i';
-const ACTIVATION_BY_TIME: u8 = b't';
+pub(crate) const ACTIVATION_BY_TIME: u8 = b't';
 pub(crate) const PENDING_INVOCATION: u8 = b'p';
+
+/// The regions stored packed in pages (see `pages`): the two activation indexes, one row per
+/// activation each. Every other row is one sled key.
+pub(crate) const PAGED_REGIONS: [(TreeId, &[u8]); 2] = [
+    (TreeId::Activations, &[ACTIVATION_BY_ID]),
+    (TreeId::Activations, &[ACTIVATION_BY_TIME]),
+];
+
+/// The paged region `key` of `tree` belongs to, if any.
+pub(crate) fn paged_region(tree: TreeId, key: &[u8]) -> Option<&'static [u8]> {
+    PAGED_REGIONS
+        .iter()
+        .find(|(region_tree, region)| *region_tree == tree && key.starts_with(region))
+        .map(|(_, region)| *region)
+}
 
 /// `0x01 namespace 0x00 kind-tag name`.
 pub(crate) fn entity(namespace: &str, kind: EntityKind, name: &str) -> Vec<u8> {
@@ -69,11 +86,11 @@ pub(crate) fn activation_by_id(id: &ActivationId) -> Vec<u8> {
     key
 }
 
-/// `t namespace 0x00 start(be u64) id`.
-pub(crate) fn activation_by_time(namespace: &str, start_ms: u64, id: &ActivationId) -> Vec<u8> {
+/// `t namespace 0x00 start(be u64) seq(be u64)`: one row per activation record, newest last.
+pub(crate) fn activation_by_time(namespace: &str, start_ms: u64, seq: u64) -> Vec<u8> {
     let mut key = activation_namespace_prefix(namespace);
     key.extend_from_slice(&start_ms.to_be_bytes());
-    key.extend_from_slice(id.as_bytes());
+    key.extend_from_slice(&seq.to_be_bytes());
     key
 }
 
@@ -85,16 +102,54 @@ pub(crate) fn activation_namespace_prefix(namespace: &str) -> Vec<u8> {
     key
 }
 
-/// Splits a by-time key after its namespace prefix into (start, id).
-pub(crate) fn split_activation_time_suffix(suffix: &[u8]) -> Option<(u64, ActivationId)> {
-    if suffix.len() != 24 {
-        return None;
+/// The value of a by-id row: the seq of the `ActivationRecorded` record in the log (LEB128).
+pub(crate) fn activation_by_id_value(seq: u64) -> Vec<u8> {
+    let mut value = Vec::with_capacity(4);
+    varint::put(&mut value, seq);
+    value
+}
+
+/// The seq a by-id row points at.
+pub(crate) fn decode_activation_by_id_value(value: &[u8]) -> Option<u64> {
+    match varint::take(value)? {
+        (seq, []) => Some(seq),
+        _ => None,
     }
-    let mut start = [0u8; 8];
-    start.copy_from_slice(&suffix[..8]);
-    let mut id = [0u8; 16];
-    id.copy_from_slice(&suffix[8..]);
-    Some((u64::from_be_bytes(start), ActivationId(id)))
+}
+
+/// What a by-time row says: which record (its seq), when the activation started and ended (for
+/// retention) and its name (for the name filter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ActivationTimeRow<'a> {
+    pub(crate) start_ms: u64,
+    pub(crate) seq: u64,
+    pub(crate) end_ms: u64,
+    pub(crate) name: &'a [u8],
+}
+
+/// The value of a by-time row: `end - start` (LEB128, wrapping) then the name.
+pub(crate) fn activation_by_time_value(start_ms: u64, end_ms: u64, name: &str) -> Vec<u8> {
+    let mut value = Vec::with_capacity(2 + name.len());
+    varint::put(&mut value, end_ms.wrapping_sub(start_ms));
+    value.extend_from_slice(name.as_bytes());
+    value
+}
+
+/// Reads a by-time row (key and value); `None` if malformed.
+pub(crate) fn decode_activation_by_time<'a>(
+    key: &[u8],
+    value: &'a [u8],
+) -> Option<ActivationTimeRow<'a>> {
+    let suffix = key.get(key.len().checked_sub(16)?..)?;
+    let start_ms = u64::from_be_bytes(suffix[..8].try_into().ok()?);
+    let seq = u64::from_be_bytes(suffix[8..].try_into().ok()?);
+    let (duration, name) = varint::take(value)?;
+    Some(ActivationTimeRow {
+        start_ms,
+        seq,
+        end_ms: start_ms.wrapping_add(duration),
+        name,
+    })
 }
 
 pub(crate) fn pending_invocation(id: &ActivationId) -> Vec<u8> {

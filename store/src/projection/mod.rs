@@ -1,14 +1,20 @@
 //! Projections: the read models kept in step with the log, in their own sled database. Three
 //! trees (entities, activations, API keys), each holding its rows and its checkpoint, written
-//! together in one atomic batch. On open they catch up from their checkpoints; then a follower
-//! thread applies new records as they commit.
+//! together in one atomic batch. The activation indexes are packed in pages and point at the
+//! records in the log. On open they catch up from their checkpoints; then a follower thread
+//! applies new records as they commit.
 
 mod applied;
 pub(crate) mod apply;
+mod catch_up;
 mod entity_doc;
 pub mod keys;
+pub(crate) mod logical_rows;
+mod paged_writes;
+mod pages;
 mod queries;
 pub(crate) mod rows;
+mod varint;
 
 pub use entity_doc::{EntityDoc, FeedState};
 pub use keys::TreeId;
@@ -16,7 +22,7 @@ pub use queries::ActivationQuery;
 pub use rows::{MemoryRows, PROJECTION_FORMAT};
 
 use crate::error::{Error, Result};
-use crate::log::{meta, Committed, EventLog, Subscription};
+use crate::log::{meta, CommittedEvent, CommittedRecords, EventLog, Subscription};
 use applied::AppliedSignal;
 use rows::{decode_checkpoint, SledRows};
 use std::path::{Path, PathBuf};
@@ -28,7 +34,10 @@ use std::time::{Duration, Instant};
 /// How to open [`Projections`].
 #[derive(Debug, Clone)]
 pub struct ProjectionOptions {
-    /// The most records applied (and committed) in one batch while catching up on open.
+    /// The most records applied (and committed) in one batch while catching up on open. Large,
+    /// because every commit rewrites each page of the by-id index that it touches (activation
+    /// ids are random, so a large batch touches them all); the rows of one batch are held in
+    /// memory until it commits.
     pub batch_events: usize,
     /// The most records applied in one batch while following the log: small, so that an entity
     /// change waits behind at most this many activations before it is readable.
@@ -40,7 +49,7 @@ pub struct ProjectionOptions {
 impl Default for ProjectionOptions {
     fn default() -> Self {
         Self {
-            batch_events: 20_000,
+            batch_events: 500_000,
             follow_batch_events: 1_000,
             cache_bytes: 256 * 1024 * 1024,
         }
@@ -58,6 +67,8 @@ pub(crate) struct ProjectionsShared {
     pub(crate) path: PathBuf,
     pub(crate) db: sled::Db,
     pub(crate) trees: [sled::Tree; 3],
+    /// The log the projections follow: activation documents are read from it by seq.
+    pub(crate) records: Arc<dyn CommittedRecords>,
     applied: AppliedSignal,
 }
 
@@ -131,13 +142,16 @@ pub(crate) fn open_trees(
 }
 
 /// Applies `records` to `rows` and commits them with their checkpoints.
-pub(crate) fn apply_records(rows: &mut SledRows, records: &[Committed]) -> Result<Option<u64>> {
+pub(crate) fn apply_records(
+    rows: &mut SledRows,
+    records: &[CommittedEvent],
+) -> Result<Option<u64>> {
     let Some(last) = records.last() else {
         return Ok(None);
     };
     for record in records {
         rows.set_seq(record.seq);
-        apply::apply(rows, record.time_ms, &record.event)?;
+        apply::apply(rows, record.seq, record.time_ms, &record.event)?;
     }
     rows.commit(last.seq)?;
     Ok(Some(last.seq))
@@ -165,18 +179,10 @@ impl Projections {
             }
         }
         let start = checkpoints.iter().copied().min().unwrap_or(0);
-        let mut rows = SledRows::new(dir, &trees, checkpoints);
+        let mut rows = SledRows::new(dir, &trees, checkpoints)?;
         let mut subscription = log.subscribe(start + 1);
         let started = Instant::now();
-        let mut caught_up = 0usize;
-        loop {
-            let batch = subscription.try_next_batch(options.batch_events)?;
-            if batch.is_empty() {
-                break;
-            }
-            caught_up += batch.len();
-            apply_records(&mut rows, &batch)?;
-        }
+        let caught_up = catch_up::catch_up(&mut rows, &mut subscription, options.batch_events)?;
         let applied = rows
             .checkpoints()
             .into_iter()
@@ -195,6 +201,7 @@ impl Projections {
             path: dir.to_path_buf(),
             db,
             trees,
+            records: log.committed_records(),
             applied: AppliedSignal::new(applied),
         });
         let stop = Arc::new(AtomicBool::new(false));
@@ -297,7 +304,7 @@ fn follow(
 ) {
     while !stop.load(Ordering::SeqCst) {
         let outcome = subscription
-            .next_batch(batch_events, Duration::from_millis(50))
+            .next_events(batch_events, Duration::from_millis(50))
             .and_then(|batch| apply_records(&mut rows, &batch));
         match outcome {
             Ok(Some(seq)) => shared.applied.publish(seq),

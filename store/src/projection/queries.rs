@@ -1,9 +1,11 @@
 //! Reads of the projections: entities by namespace and name, activations by id and by namespace
-//! and time (newest first, with OpenWhisk's name/since/upto/skip/limit filters), API keys and the
-//! invocations still waiting for their activation record.
+//! and time (newest first, with OpenWhisk's name/since/upto/skip/limit filters; the documents are
+//! read from the log at the seq the index holds), API keys and the invocations still waiting for
+//! their activation record.
 
 use super::entity_doc::{EntityDoc, FeedState};
 use super::keys::{self, TreeId};
+use super::logical_rows;
 use super::Projections;
 use crate::error::{Error, Result};
 use crate::event::InvocationAccepted;
@@ -166,7 +168,51 @@ impl Projections {
 
     /// One activation record.
     pub fn activation(&self, id: &ActivationId) -> Result<Option<ActivationDoc>> {
-        self.get_row(TreeId::Activations, &keys::activation_by_id(id))
+        let key = keys::activation_by_id(id);
+        let Some(value) = logical_rows::get(
+            self.path(),
+            self.tree(TreeId::Activations),
+            TreeId::Activations,
+            &key,
+        )?
+        else {
+            return Ok(None);
+        };
+        let seq = keys::decode_activation_by_id_value(&value).ok_or_else(|| Error::CorruptRow {
+            tree: TreeId::Activations.name(),
+            key: keys::printable(&key),
+            reason: "malformed activation id row".into(),
+        })?;
+        self.activation_at(seq, &key, |doc| doc.activation_id == *id)
+    }
+
+    /// The activation recorded at `seq` in the log, which must be the one the index row
+    /// describes. `None` when the log no longer holds that seq (retention dropped it and the
+    /// projection has not pruned it yet).
+    fn activation_at(
+        &self,
+        seq: u64,
+        row_key: &[u8],
+        is_it: impl Fn(&ActivationDoc) -> bool,
+    ) -> Result<Option<ActivationDoc>> {
+        let records = &self.shared().records;
+        let Some(record) = records.read_committed(seq, 1)?.into_iter().next() else {
+            return Ok(None);
+        };
+        if record.seq != seq {
+            return Ok(None);
+        }
+        match record.event {
+            crate::event::Event::ActivationRecorded(doc) if is_it(&doc) => Ok(Some(doc)),
+            other => Err(Error::CorruptRow {
+                tree: TreeId::Activations.name(),
+                key: keys::printable(row_key),
+                reason: format!(
+                    "points at record {seq}, which is another {}: the projections do not belong to this log",
+                    other.name()
+                ),
+            }),
+        }
     }
 
     /// The activations of a namespace matching `query`, newest first.
@@ -180,22 +226,19 @@ impl Projections {
         } else {
             query.limit
         };
+        let wanted = query.skip.saturating_add(limit);
         let mut docs = Vec::new();
-        for id in self
-            .matching_activation_ids(namespace, query)?
+        for (key, start_ms, seq) in self
+            .matching_activations(namespace, query, wanted)?
             .into_iter()
             .skip(query.skip)
-            .take(limit)
         {
-            match self.activation(&id)? {
+            let is_it =
+                |doc: &ActivationDoc| doc.namespace == namespace && doc.start_ms == start_ms;
+            match self.activation_at(seq, &key, is_it)? {
                 Some(doc) => docs.push(doc),
-                None => {
-                    return Err(Error::CorruptRow {
-                        tree: TreeId::Activations.name(),
-                        key: keys::printable(&keys::activation_by_id(&id)),
-                        reason: "listed by time but missing by id".into(),
-                    })
-                }
+                // Dropped by retention a moment ago: the projection prunes it next.
+                None => continue,
             }
         }
         Ok(docs)
@@ -203,14 +246,19 @@ impl Projections {
 
     /// How many activations of a namespace match `query` (skip and limit ignored).
     pub fn count_activations(&self, namespace: &str, query: &ActivationQuery) -> Result<usize> {
-        Ok(self.matching_activation_ids(namespace, query)?.len())
+        Ok(self
+            .matching_activations(namespace, query, usize::MAX)?
+            .len())
     }
 
-    fn matching_activation_ids(
+    /// The by-time rows (key, start, seq) of up to `most` activations of a namespace matching
+    /// `query`, newest first.
+    fn matching_activations(
         &self,
         namespace: &str,
         query: &ActivationQuery,
-    ) -> Result<Vec<ActivationId>> {
+        most: usize,
+    ) -> Result<Vec<(Vec<u8>, u64, u64)>> {
         let prefix = keys::activation_namespace_prefix(namespace);
         let since = query.since_ms.unwrap_or(0);
         let upto = query.upto_ms.unwrap_or(u64::MAX);
@@ -218,26 +266,36 @@ impl Projections {
         low.extend_from_slice(&since.to_be_bytes());
         let mut high = prefix.clone();
         high.extend_from_slice(&upto.to_be_bytes());
-        high.extend_from_slice(&[0xff; 16]);
-        let mut ids = Vec::new();
-        for entry in self.tree(TreeId::Activations).range(low..=high).rev() {
-            let (key, name) = entry.map_err(Error::storage("list activations", self.path()))?;
+        high.extend_from_slice(&[0xff; 8]);
+        let mut found = Vec::new();
+        let rows = logical_rows::rows_in_range(
+            self.path(),
+            self.tree(TreeId::Activations),
+            TreeId::Activations,
+            &low,
+            Some(&high),
+            true,
+        )?;
+        for row in rows {
+            if found.len() >= most {
+                break;
+            }
+            let (key, value) = row?;
+            let malformed = || Error::CorruptRow {
+                tree: TreeId::Activations.name(),
+                key: keys::printable(&key),
+                reason: "malformed activation time row".into(),
+            };
+            let row = keys::decode_activation_by_time(&key, &value).ok_or_else(malformed)?;
             if let Some(wanted) = &query.name {
-                if name.as_ref() != wanted.as_bytes() {
+                if row.name != wanted.as_bytes() {
                     continue;
                 }
             }
-            let (_, id) =
-                keys::split_activation_time_suffix(&key[prefix.len()..]).ok_or_else(|| {
-                    Error::CorruptRow {
-                        tree: TreeId::Activations.name(),
-                        key: keys::printable(&key),
-                        reason: "malformed activation time key".into(),
-                    }
-                })?;
-            ids.push(id);
+            let (start_ms, seq) = (row.start_ms, row.seq);
+            found.push((key, start_ms, seq));
         }
-        Ok(ids)
+        Ok(found)
     }
 
     /// An API key by its uuid.

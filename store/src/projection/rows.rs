@@ -1,16 +1,20 @@
 //! Where projection rows are written while events are applied: `SledRows` (pending writes over
-//! the live sled trees, committed with their checkpoints in one batch per tree) and `MemoryRows`
-//! (a scratch copy in memory, for replays).
+//! the live sled trees, committed with their checkpoints in one batch per tree, paged regions
+//! packed into pages) and `MemoryRows` (a scratch copy in memory, for replays). Both hold the
+//! same logical rows; only `SledRows` packs them.
 
-use super::keys::{TreeId, CHECKPOINT_KEY};
+use super::keys::{self, TreeId, CHECKPOINT_KEY};
+use super::logical_rows;
+use super::paged_writes::PagedWrites;
+use super::pages::{self, RegionError};
 use crate::error::{Error, Result};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
 /// The projection format; a tree whose checkpoint holds another format is rebuilt from zero.
-pub const PROJECTION_FORMAT: u16 = 1;
+pub const PROJECTION_FORMAT: u16 = 2;
 
 /// Reading and writing rows while applying events.
 pub(crate) trait RowStore {
@@ -40,11 +44,19 @@ pub(crate) fn decode_checkpoint(value: &[u8]) -> Option<u64> {
 struct PendingTree {
     tree: sled::Tree,
     checkpoint: u64,
+    /// Pending writes of plain rows.
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Pending writes of paged rows, sorted at commit.
+    paged_writes: PagedWrites,
+    /// The pending-invocation keys the activations tree holds, mirrored in memory so that
+    /// applying an activation (which removes its pending row) does not read sled to learn that
+    /// there is none. `None` for the other trees.
+    known_pending: Option<HashSet<Vec<u8>>>,
 }
 
 /// Pending writes over the live trees. A write for a tree whose checkpoint already covers the
-/// current event is ignored, so trees at different checkpoints catch up from one pass.
+/// current event is ignored, so trees at different checkpoints catch up from one pass. Rows of
+/// paged regions (`keys::PAGED_REGIONS`) are written into pages at commit.
 pub(crate) struct SledRows {
     path: PathBuf,
     trees: Vec<PendingTree>,
@@ -52,20 +64,34 @@ pub(crate) struct SledRows {
 }
 
 impl SledRows {
-    pub(crate) fn new(path: &Path, trees: &[sled::Tree; 3], checkpoints: [u64; 3]) -> Self {
-        Self {
-            path: path.to_path_buf(),
-            trees: trees
-                .iter()
-                .zip(checkpoints)
-                .map(|(tree, checkpoint)| PendingTree {
-                    tree: tree.clone(),
-                    checkpoint,
-                    writes: BTreeMap::new(),
-                })
-                .collect(),
-            current_seq: 0,
+    pub(crate) fn new(path: &Path, trees: &[sled::Tree; 3], checkpoints: [u64; 3]) -> Result<Self> {
+        let mut pending = Vec::with_capacity(3);
+        for ((tree, checkpoint), id) in trees.iter().zip(checkpoints).zip(TreeId::ALL) {
+            let known_pending = match id {
+                TreeId::Activations => {
+                    let mut known = HashSet::new();
+                    for entry in tree.scan_prefix([keys::PENDING_INVOCATION]) {
+                        let (key, _) =
+                            entry.map_err(Error::storage("list pending invocations", path))?;
+                        known.insert(key.to_vec());
+                    }
+                    Some(known)
+                }
+                TreeId::Entities | TreeId::ApiKeys => None,
+            };
+            pending.push(PendingTree {
+                tree: tree.clone(),
+                checkpoint,
+                writes: BTreeMap::new(),
+                paged_writes: PagedWrites::default(),
+                known_pending,
+            });
         }
+        Ok(Self {
+            path: path.to_path_buf(),
+            trees: pending,
+            current_seq: 0,
+        })
     }
 
     /// The event about to be applied.
@@ -87,11 +113,36 @@ impl SledRows {
             if pending.checkpoint >= seq {
                 continue;
             }
+            let op = match id {
+                TreeId::Entities => "write the entities projection",
+                TreeId::Activations => "write the activations projection",
+                TreeId::ApiKeys => "write the api_keys projection",
+            };
+            let writes = std::mem::take(&mut pending.writes);
+            let mut paged_writes = std::mem::take(&mut pending.paged_writes);
+            let paged_writes = paged_writes.sorted_last_wins();
             let mut batch = sled::Batch::default();
-            for (key, value) in std::mem::take(&mut pending.writes) {
+            for (region_tree, region) in keys::PAGED_REGIONS {
+                if region_tree != id {
+                    continue;
+                }
+                let start = paged_writes.partition_point(|(key, _)| *key < region);
+                let end = start
+                    + paged_writes[start..].partition_point(|(key, _)| key.starts_with(region));
+                pages::write_region(&pending.tree, region, &paged_writes[start..end], &mut batch)
+                    .map_err(|error| match error {
+                    RegionError::Storage(source) => Error::Storage {
+                        op,
+                        path: self.path.clone(),
+                        source,
+                    },
+                    RegionError::BadPage(key, bad) => super::logical_rows::bad_page(id, &key, bad),
+                })?;
+            }
+            for (key, value) in &writes {
                 match value {
-                    Some(value) => batch.insert(key, value),
-                    None => batch.remove(key),
+                    Some(value) => batch.insert(key.as_slice(), value.as_slice()),
+                    None => batch.remove(key.as_slice()),
                 }
             }
             batch.insert(CHECKPOINT_KEY, encode_checkpoint(seq));
@@ -99,15 +150,21 @@ impl SledRows {
                 .tree
                 .apply_batch(batch)
                 .map_err(|source| Error::Storage {
-                    op: match id {
-                        TreeId::Entities => "write the entities projection",
-                        TreeId::Activations => "write the activations projection",
-                        TreeId::ApiKeys => "write the api_keys projection",
-                    },
+                    op,
                     path: self.path.clone(),
                     source,
                 })?;
             pending.checkpoint = seq;
+            if let Some(known) = &mut pending.known_pending {
+                for (key, value) in writes {
+                    if key.first() == Some(&keys::PENDING_INVOCATION) {
+                        match value {
+                            Some(_) => known.insert(key),
+                            None => known.remove(&key),
+                        };
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -115,24 +172,43 @@ impl SledRows {
     fn writable(&self, tree: TreeId) -> bool {
         self.current_seq > self.trees[tree.index()].checkpoint
     }
+
+    /// Whether the committed tree holds `key` (a removal of a key it does not hold needs no
+    /// tombstone: sled pays per written key).
+    fn committed_holds(&self, tree: TreeId, key: &[u8]) -> bool {
+        let pending = &self.trees[tree.index()];
+        if let Some(known) = &pending.known_pending {
+            if key.first() == Some(&keys::PENDING_INVOCATION) {
+                return known.contains(key);
+            }
+        }
+        // If the read fails, write the tombstone.
+        !matches!(pending.tree.contains_key(key), Ok(false))
+    }
 }
 
 impl RowStore for SledRows {
     fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let pending = &self.trees[tree.index()];
-        if let Some(write) = pending.writes.get(key) {
+        if keys::paged_region(tree, key).is_some() {
+            if let Some((_, write)) = pending.paged_writes.iter().rev().find(|(k, _)| *k == key) {
+                return Ok(write.map(<[u8]>::to_vec));
+            }
+        } else if let Some(write) = pending.writes.get(key) {
             return Ok(write.clone());
         }
-        Ok(pending
-            .tree
-            .get(key)
-            .map_err(Error::storage("read a projection row", &self.path))?
-            .map(|value| value.to_vec()))
+        logical_rows::get(&self.path, &pending.tree, tree, key)
     }
 
     fn put(&mut self, tree: TreeId, key: Vec<u8>, value: Vec<u8>) {
-        if self.writable(tree) {
-            self.trees[tree.index()].writes.insert(key, Some(value));
+        if !self.writable(tree) {
+            return;
+        }
+        let pending = &mut self.trees[tree.index()];
+        if keys::paged_region(tree, &key).is_some() {
+            pending.paged_writes.push(&key, Some(&value));
+        } else {
+            pending.writes.insert(key, Some(value));
         }
     }
 
@@ -141,31 +217,36 @@ impl RowStore for SledRows {
             return;
         }
         let pending = &mut self.trees[tree.index()];
-        // A key the tree does not hold needs no tombstone (sled pays per written key): drop a
-        // write made earlier in this batch, or do nothing. If the read fails, write the tombstone.
-        if let Ok(false) = pending.tree.contains_key(&key) {
-            pending.writes.remove(&key);
+        if keys::paged_region(tree, &key).is_some() {
+            // A removal in a page costs no extra key: the page merge drops what is there.
+            pending.paged_writes.push(&key, None);
             return;
         }
-        pending.writes.insert(key, None);
+        if !self.committed_holds(tree, &key) {
+            self.trees[tree.index()].writes.remove(&key);
+            return;
+        }
+        self.trees[tree.index()].writes.insert(key, None);
     }
 
     fn scan_prefix(&self, tree: TreeId, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let pending = &self.trees[tree.index()];
-        let mut rows = BTreeMap::new();
-        for entry in pending.tree.scan_prefix(prefix) {
-            let (key, value) = entry.map_err(Error::storage("scan a projection", &self.path))?;
-            rows.insert(key.to_vec(), value.to_vec());
-        }
-        for (key, write) in pending
+        let mut rows: BTreeMap<Vec<u8>, Vec<u8>> =
+            logical_rows::rows_with_prefix(&self.path, &pending.tree, tree, prefix)?
+                .into_iter()
+                .collect();
+        let plain = pending
             .writes
             .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
-        {
-            if !key.starts_with(prefix) {
-                break;
-            }
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .map(|(key, write)| (key.as_slice(), write.as_deref()));
+        let paged = pending
+            .paged_writes
+            .iter()
+            .filter(|(key, _)| key.starts_with(prefix));
+        for (key, write) in plain.chain(paged) {
             match write {
-                Some(value) => rows.insert(key.clone(), value.clone()),
+                Some(value) => rows.insert(key.to_vec(), value.to_vec()),
                 None => rows.remove(key),
             };
         }
