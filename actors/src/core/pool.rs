@@ -31,6 +31,7 @@
 //! [`ContainerPool::next_deadline`].
 
 mod adoption;
+mod cold_target;
 mod config;
 mod container;
 mod counters;
@@ -40,6 +41,7 @@ mod messages;
 mod scaling;
 
 pub use adoption::AdoptedContainer;
+pub use cold_target::ColdTarget;
 pub use config::{KeepAlivePolicy, PoolConfig, PrewarmSpec};
 pub use container::{ContainerState, ContainerView};
 pub use counters::PoolCounters;

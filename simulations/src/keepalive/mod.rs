@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use model::{simulate_app, AppResult};
 use policy::StudyPolicy;
 use pool_check::{compare, replay_app, Agreement};
-use report::{row, PolicyRow};
+use report::{row, Baseline, PolicyRow};
 use workload::{generate_app, WorkloadConfig};
 
 /// Popularity bands by mean invocations a day, for the breakdown.
@@ -63,11 +63,12 @@ pub fn study_policies() -> Vec<StudyPolicy> {
         StudyPolicy::hybrid_hours(1),
         StudyPolicy::hybrid_hours(2),
         StudyPolicy::hybrid(),
-        StudyPolicy::whirl_at_price(1_000),
-        StudyPolicy::whirl_at_price(1_300),
-        StudyPolicy::whirl_at_price(1_500),
+        StudyPolicy::whirl_linear(1_500, 2),
+        StudyPolicy::whirl_linear(1_700, 2),
+        StudyPolicy::whirl_linear(1_500, 1),
+        StudyPolicy::whirl_at_price(1_800),
         StudyPolicy::whirl(),
-        StudyPolicy::whirl_at_price(2_000),
+        StudyPolicy::whirl_at_price(2_600),
         StudyPolicy::whirl_at_price(3_000),
     ]
 }
@@ -126,11 +127,11 @@ pub fn run_study(
             }
         }
     }
-    let baseline: u128 = results[0].iter().map(|r| r.wasted_mb_ms).sum();
+    let baseline = Baseline::of(&results[0]);
     let rows = policies
         .iter()
         .zip(&results)
-        .map(|(policy, res)| row(policy.name(), res, baseline))
+        .map(|(policy, res)| row(policy.name(), res, &baseline))
         .collect();
     let bands = BANDS
         .iter()
@@ -139,7 +140,7 @@ pub fn run_study(
             let band_rows = policies
                 .iter()
                 .zip(per_policy)
-                .map(|(policy, res)| row(policy.name(), res, baseline))
+                .map(|(policy, res)| row(policy.name(), res, &baseline))
                 .collect();
             (name, band_rows)
         })

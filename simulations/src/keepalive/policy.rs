@@ -3,7 +3,7 @@
 //! policies are the very code the container pool runs (`actors::core::pool::HistogramPolicy`).
 
 use actors::core::pool::{
-    HistogramPolicy, IdleTimes, KeepAlivePolicy, KeepAliveWindows, WindowRule,
+    HistogramPolicy, IdleTimes, KeepAlivePolicy, KeepAliveWindows, OutOfRange, WindowRule,
 };
 
 /// One policy of the study.
@@ -43,10 +43,10 @@ impl StudyPolicy {
         Self::hybrid_hours(4)
     }
 
-    /// Whirl's cost-aware policy as the pool ships it ([`HistogramPolicy::whirl`]).
+    /// Whirl's policy as the pool ships it ([`HistogramPolicy::whirl`]).
     pub fn whirl() -> Self {
         StudyPolicy::Histogram {
-            name: "whirl cost-aware (price 1.7, default)".to_string(),
+            name: "whirl cold target (price 2.2, default)".to_string(),
             policy: HistogramPolicy::whirl(),
         }
     }
@@ -57,11 +57,37 @@ impl StudyPolicy {
         policy.rule = WindowRule::CostAware { price_milli };
         StudyPolicy::Histogram {
             name: format!(
-                "whirl cost-aware (price {:.1})",
+                "whirl cold target (price {:.1})",
                 f64::from(price_milli) / 1000.0
             ),
             policy,
         }
+    }
+
+    /// Whirl's previous policy: the linear cost-aware rule alone on a 4-hour histogram with 10 %
+    /// margins, forecasting idle times beyond the range once `min_history` of them are known (2
+    /// before; 1 shows what the first-day forecast alone brings).
+    pub fn whirl_linear(price_milli: u32, min_history: u32) -> Self {
+        let policy = HistogramPolicy {
+            bins: 240,
+            margin_percent: 10,
+            rule: WindowRule::CostAware { price_milli },
+            cold_target: None,
+            out_of_range: OutOfRange::Forecast {
+                history: 4,
+                min_history,
+                max_spread_percent: 5,
+                margin_percent: 2,
+            },
+            ..HistogramPolicy::whirl()
+        };
+        let price = f64::from(price_milli) / 1000.0;
+        let name = if min_history > 1 {
+            format!("whirl linear cost-aware, before (price {price:.1})")
+        } else {
+            format!("whirl linear cost-aware + first-day forecast (price {price:.1})")
+        };
+        StudyPolicy::Histogram { name, policy }
     }
 
     /// The policy's name in tables.

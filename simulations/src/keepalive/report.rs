@@ -1,5 +1,7 @@
 //! The study's figures per policy: the distribution of per-app cold-start percentages (the paper's
-//! headline is its 75th percentile) and the wasted memory-time, normalized to fixed 10 minutes.
+//! headline is its 75th percentile), the share of apps within half of the baseline's 75th
+//! percentile (how far a policy is from losing a halved 75th percentile), and the wasted
+//! memory-time, normalized to fixed 10 minutes.
 
 use crate::keepalive::model::AppResult;
 
@@ -14,6 +16,9 @@ pub struct PolicyRow {
     pub p50_cold: f64,
     pub p75_cold: f64,
     pub p90_cold: f64,
+    /// Share of apps (in percent) whose cold-start percentage is at most half of the baseline's
+    /// 75th percentile.
+    pub within_half_baseline_p75: f64,
     /// Wasted memory-time in GB x hours.
     pub wasted_gb_hours: f64,
     /// Wasted memory-time relative to the baseline row (fixed 10 minutes).
@@ -29,14 +34,40 @@ pub fn percentile(sorted: &[f64], percentile: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-/// Summarises one policy's per-app results; `baseline_wasted_mb_ms` normalizes the memory.
-pub fn row(policy: String, results: &[AppResult], baseline_wasted_mb_ms: u128) -> PolicyRow {
+/// What the rows are compared with: the baseline policy's (fixed 10 minutes) figures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Baseline {
+    pub wasted_mb_ms: u128,
+    pub p75_cold: f64,
+}
+
+impl Baseline {
+    /// The baseline of these per-app results.
+    pub fn of(results: &[AppResult]) -> Self {
+        Baseline {
+            wasted_mb_ms: results.iter().map(|r| r.wasted_mb_ms).sum(),
+            p75_cold: percentile(&sorted_cold(results), 75.0),
+        }
+    }
+}
+
+/// The cold-start percentages of the apps that were invoked, sorted.
+fn sorted_cold(results: &[AppResult]) -> Vec<f64> {
     let mut cold: Vec<f64> = results
         .iter()
         .filter(|r| r.invocations > 0)
         .map(AppResult::cold_percent)
         .collect();
     cold.sort_by(f64::total_cmp);
+    cold
+}
+
+/// Summarises one policy's per-app results against the `baseline`.
+pub fn row(policy: String, results: &[AppResult], baseline: &Baseline) -> PolicyRow {
+    let cold = sorted_cold(results);
+    let baseline_wasted_mb_ms = baseline.wasted_mb_ms;
+    let half = baseline.p75_cold / 2.0;
+    let within = cold.iter().filter(|&&c| c <= half).count();
     let wasted: u128 = results.iter().map(|r| r.wasted_mb_ms).sum();
     PolicyRow {
         policy,
@@ -46,6 +77,7 @@ pub fn row(policy: String, results: &[AppResult], baseline_wasted_mb_ms: u128) -
         p50_cold: percentile(&cold, 50.0),
         p75_cold: percentile(&cold, 75.0),
         p90_cold: percentile(&cold, 90.0),
+        within_half_baseline_p75: 100.0 * within as f64 / cold.len().max(1) as f64,
         wasted_gb_hours: wasted as f64 / 1024.0 / 3_600_000.0,
         wasted_normalized: if baseline_wasted_mb_ms == 0 {
             0.0
@@ -58,15 +90,16 @@ pub fn row(policy: String, results: &[AppResult], baseline_wasted_mb_ms: u128) -
 /// The rows as a Markdown table.
 pub fn markdown(rows: &[PolicyRow]) -> String {
     let mut text = String::from(
-        "| policy | p50 app cold % | **p75 app cold %** | p90 app cold % | all cold starts % | wasted memory-time (GB·h) | **normalized to fixed 10 min** |\n|---|---:|---:|---:|---:|---:|---:|\n",
+        "| policy | p50 app cold % | **p75 app cold %** | p90 app cold % | apps ≤ ½ fixed-10 p75 | all cold starts % | wasted memory-time (GB·h) | **normalized to fixed 10 min** |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         text.push_str(&format!(
-            "| {} | {:.1} | **{:.1}** | {:.1} | {:.2} | {:.0} | **{:.2}** |\n",
+            "| {} | {:.1} | **{:.1}** | {:.1} | {:.1} % | {:.2} | {:.0} | **{:.2}** |\n",
             r.policy,
             r.p50_cold,
             r.p75_cold,
             r.p90_cold,
+            r.within_half_baseline_p75,
             100.0 * r.cold_starts as f64 / r.invocations.max(1) as f64,
             r.wasted_gb_hours,
             r.wasted_normalized
@@ -100,9 +133,23 @@ mod tests {
             },
             AppResult::default(),
         ];
-        let r = row("p".into(), &results, 50);
+        let baseline = Baseline {
+            wasted_mb_ms: 50,
+            p75_cold: 60.0,
+        };
+        let r = row("p".into(), &results, &baseline);
         assert_eq!(r.apps, 1);
         assert_eq!(r.p75_cold, 25.0);
+        assert_eq!(r.within_half_baseline_p75, 100.0);
         assert_eq!(r.wasted_normalized, 2.0);
+        let strict = Baseline {
+            p75_cold: 40.0,
+            ..baseline
+        };
+        assert_eq!(
+            row("p".into(), &results, &strict).within_half_baseline_p75,
+            0.0
+        );
+        assert_eq!(Baseline::of(&results).p75_cold, 25.0);
     }
 }

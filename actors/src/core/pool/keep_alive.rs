@@ -9,12 +9,15 @@
 //! - **keep-alive**: how long a container stays loaded (from the end of the pre-warm window).
 //!
 //! Windows come from the histogram (1-minute bins over 4 hours by default): pre-warm at the 5th
-//! percentile minus a margin, keep-alive until the 99th percentile plus a margin. When the histogram
+//! percentile minus a margin, keep-alive until the 99th percentile plus a margin, or with
+//! [`WindowRule::CostAware`] the window worth the most memory for its warm share, optionally with a
+//! per-action cold-start target ([`ColdTarget`], see `cold_target.rs`). When the histogram
 //! says little (no samples yet, or its bin counts are flat: a coefficient of variation below the
 //! threshold), a standard keep-alive applies. When most idle times fall beyond the range, the
 //! paper uses an ARIMA forecast; [`OutOfRange::Forecast`] instead predicts the next idle time from
 //! the recent out-of-range ones when they are regular (a timer), and unloads at once otherwise.
 
+use crate::core::pool::cold_target::{cheapest_covering, ColdTarget};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -24,11 +27,14 @@ pub enum OutOfRange {
     /// Use the standard keep-alive (what the paper does when ARIMA is left out).
     Standard,
     /// Predict the next idle time as the median of the last `history` out-of-range idle times when
-    /// they agree within `max_spread_percent` (max over min); pre-warm `margin_percent` before it
-    /// and keep alive until `margin_percent` after. Irregular ones are unloaded at once.
+    /// at least `min_history` are known and they agree within `max_spread_percent` (max over min);
+    /// pre-warm `margin_percent` before it and keep alive until `margin_percent` after. Irregular
+    /// ones (and those with less history) are unloaded at once.
     Forecast {
         /// Out-of-range idle times remembered.
         history: u32,
+        /// Out-of-range idle times needed before a forecast is made (1: the last one repeats).
+        min_history: u32,
         /// Largest spread (max / min - 1, in percent) still called regular.
         max_spread_percent: u32,
         /// Margin around the forecast, in percent of it.
@@ -82,6 +88,9 @@ pub struct HistogramPolicy {
     pub standard_keep_alive_ms: u64,
     /// The rule for actions whose idle times are mostly out of range.
     pub out_of_range: OutOfRange,
+    /// With [`WindowRule::CostAware`]: a cold-start target each action's window should meet when
+    /// that is worth its memory (see [`ColdTarget`]); `None` for the linear rule alone.
+    pub cold_target: Option<ColdTarget>,
 }
 
 impl HistogramPolicy {
@@ -102,24 +111,36 @@ impl HistogramPolicy {
             max_out_of_range_percent: 50,
             standard_keep_alive_ms: 240 * 60_000,
             out_of_range: OutOfRange::Standard,
+            cold_target: None,
         }
     }
 
-    /// Whirl's policy: the same histogram, read with [`WindowRule::CostAware`] at a price of 1.7
-    /// per GB (where it spends less memory than a fixed 10 minutes on every workload seed of the
-    /// keep-alive study), a 10-minute standard keep-alive until the first idle time is known, and a forecast
-    /// for actions whose idle times lie beyond the range (regular ones, such as daily timers, are
-    /// pre-warmed just before their next arrival; irregular ones are unloaded at once).
+    /// Whirl's policy: a histogram of 1-minute bins over 8 hours read with
+    /// [`WindowRule::CostAware`] at a price of 2.2 per GB, with a [`ColdTarget`] of 25 % worth 1.0
+    /// (an action the linear rule would leave mostly cold gets the least loaded time that keeps
+    /// three of its invocations in four warm, when that is worth its memory), 5 % margins, a
+    /// 10-minute standard keep-alive until the first idle time is known, and a forecast for actions
+    /// whose idle times lie beyond the range: from the first such idle time on, a regular one (a
+    /// daily timer) is pre-warmed just before it recurs, irregular ones are unloaded at once.
+    /// Chosen on the keep-alive study (docs/benchmarks.md, "Keep-alive policies"), where it spends
+    /// less memory-time than a fixed 10 minutes on every workload seed.
     pub fn whirl() -> Self {
         HistogramPolicy {
-            rule: WindowRule::CostAware { price_milli: 1_700 },
+            bins: 480,
+            rule: WindowRule::CostAware { price_milli: 2_200 },
+            margin_percent: 5,
             min_bin_cv_percent: 0,
             standard_keep_alive_ms: 10 * 60_000,
             out_of_range: OutOfRange::Forecast {
                 history: 4,
+                min_history: 1,
                 max_spread_percent: 5,
                 margin_percent: 2,
             },
+            cold_target: Some(ColdTarget {
+                cold_percent: 25,
+                bonus_milli: 1_000,
+            }),
             ..HistogramPolicy::paper()
         }
     }
@@ -148,9 +169,10 @@ impl HistogramPolicy {
                 OutOfRange::Forecast {
                     max_spread_percent,
                     margin_percent,
+                    min_history,
                     ..
                 } => idle
-                    .forecast(*max_spread_percent)
+                    .forecast(*max_spread_percent, *min_history)
                     .map(|next| {
                         let margin = next.saturating_mul(u64::from(*margin_percent)) / 100;
                         KeepAliveWindows {
@@ -177,7 +199,7 @@ impl HistogramPolicy {
                 idle.percentile_bin(keep_alive),
             ),
             WindowRule::CostAware { price_milli } => {
-                match idle.best_window(self, memory_mb, price_milli) {
+                match idle.chosen_window(self, memory_mb, price_milli) {
                     Some(window) => window,
                     None => {
                         return KeepAliveWindows {
@@ -285,15 +307,13 @@ impl IdleTimes {
         policy: &HistogramPolicy,
         memory_mb: u64,
         price_milli: u32,
-    ) -> Option<(u32, u32)> {
+    ) -> Option<(f64, u32, u32)> {
         let samples = self.samples();
         if samples == 0 || self.in_range == 0 {
             return None;
         }
         let n = samples as f64;
-        let k =
-            f64::from(price_milli) / 1000.0 * (memory_mb as f64 / 1024.0) * policy.bin_ms as f64
-                / self.mean_gap_ms();
+        let k = self.bin_price(policy, memory_mb, price_milli);
         // V(t) = share of idle times in bins <= t - k * sum over bins <= t of P(idle bin > t').
         // The best window is the maximum of V(b) - V(a - 1) (a maximum-sum subarray).
         let mut counts = self.bins.iter().peekable();
@@ -327,7 +347,53 @@ impl IdleTimes {
             }
         }
         best.filter(|&(value, _, _)| value > 0.0)
-            .map(|(_, a, b)| (a, b))
+    }
+
+    /// The cost-aware window: the linear rule's best window, or with a [`ColdTarget`] whichever of
+    /// it, no window and the cheapest window meeting the target is worth the most once meeting the
+    /// target earns its bonus. Values are in warm idle periods per idle period (the linear rule's
+    /// unit); the bonus, in cold-start share, is converted with the invocations per idle period.
+    fn chosen_window(
+        &self,
+        policy: &HistogramPolicy,
+        memory_mb: u64,
+        price_milli: u32,
+    ) -> Option<(u32, u32)> {
+        let linear = self.best_window(policy, memory_mb, price_milli);
+        let Some(target) = &policy.cold_target else {
+            return linear.map(|(_, a, b)| (a, b));
+        };
+        let samples = self.samples();
+        if samples == 0 {
+            return linear.map(|(_, a, b)| (a, b));
+        }
+        let n = samples as f64;
+        let need = target.warm_periods_needed(samples, self.invocations);
+        let bonus =
+            f64::from(target.bonus_milli) / 1000.0 * self.invocations.max(samples) as f64 / n;
+        let bonus_if = |met: bool| if met { bonus } else { 0.0 };
+        let mut best: (f64, Option<(u32, u32)>) = (bonus_if(need == 0), None);
+        if let Some((value, a, b)) = linear {
+            let covered: u64 = self.bins.range(a..=b).map(|(_, &c)| c).sum();
+            let v = value + bonus_if(covered >= need);
+            if v > best.0 {
+                best = (v, Some((a, b)));
+            }
+        }
+        if let Some(w) = cheapest_covering(&self.bins, samples, need) {
+            let k = self.bin_price(policy, memory_mb, price_milli);
+            let v = (w.covered as f64 - k * w.loaded_bins as f64) / n + bonus;
+            if v > best.0 {
+                best = (v, Some((w.first, w.last)));
+            }
+        }
+        best.1
+    }
+
+    /// The price of one bin of loaded time, in warm idle periods per idle period.
+    fn bin_price(&self, policy: &HistogramPolicy, memory_mb: u64, price_milli: u32) -> f64 {
+        f64::from(price_milli) / 1000.0 * (memory_mb as f64 / 1024.0) * policy.bin_ms as f64
+            / self.mean_gap_ms()
     }
 
     /// The smallest bin at or below which `percentile` % of the in-range idle times fall.
@@ -356,9 +422,10 @@ impl IdleTimes {
         (cv * 100.0) as u64
     }
 
-    /// The median of the recent out-of-range idle times if they agree within `max_spread_percent`.
-    fn forecast(&self, max_spread_percent: u32) -> Option<u64> {
-        if self.recent_out_of_range.len() < 2 {
+    /// The median of the recent out-of-range idle times if there are at least `min_history` of them
+    /// and they agree within `max_spread_percent`.
+    fn forecast(&self, max_spread_percent: u32, min_history: u32) -> Option<u64> {
+        if self.recent_out_of_range.len() < min_history.max(1) as usize {
             return None;
         }
         let mut sorted: Vec<u64> = self.recent_out_of_range.iter().copied().collect();
@@ -441,6 +508,7 @@ mod tests {
         let forecast = HistogramPolicy {
             out_of_range: OutOfRange::Forecast {
                 history: 4,
+                min_history: 2,
                 max_spread_percent: 5,
                 margin_percent: 2,
             },
@@ -450,6 +518,18 @@ mod tests {
         let next = 24 * 60 * MIN;
         assert_eq!(w.prewarm_ms, next - next * 2 / 100);
         assert!(w.warm_after(next + MIN) && w.warm_after(next - MIN));
+        // One out-of-range idle time is not enough history for this policy, and is for Whirl's.
+        assert_eq!(
+            forecast.windows(&record_all(&forecast, &[24 * 60]), 256),
+            KeepAliveWindows {
+                prewarm_ms: 0,
+                keep_alive_ms: 0
+            }
+        );
+        let whirl = HistogramPolicy::whirl();
+        let w = whirl.windows(&record_all(&whirl, &[24 * 60]), 256);
+        assert_eq!(w.prewarm_ms, next - next * 2 / 100);
+        assert!(w.warm_after(next) && !w.warm_after(next / 2));
         // Irregular out-of-range idle times: unload at once.
         let irregular = record_all(&forecast, &[300, 900, 2000]);
         assert_eq!(
@@ -459,5 +539,55 @@ mod tests {
                 keep_alive_ms: 0
             }
         );
+    }
+
+    /// Idle minutes spread like a memoryless process's, from 1 minute to 7 hours.
+    const SPREAD: [u64; 20] = [
+        1, 2, 3, 4, 6, 8, 11, 15, 20, 27, 36, 48, 64, 85, 113, 150, 200, 266, 354, 420,
+    ];
+
+    /// The idle times of [`SPREAD`], one invocation after each.
+    fn spread_out(policy: &HistogramPolicy) -> IdleTimes {
+        let mut idle = record_all(policy, &SPREAD);
+        idle.record_busy(MIN * 20, 20);
+        idle
+    }
+
+    #[test]
+    fn the_cold_target_buys_the_least_loaded_time_that_meets_it() {
+        let whirl = HistogramPolicy::whirl();
+        let linear = HistogramPolicy {
+            cold_target: None,
+            ..HistogramPolicy::whirl()
+        };
+        let idle = spread_out(&whirl);
+        let minutes = SPREAD;
+        let warm = |w: KeepAliveWindows| minutes.iter().filter(|&&m| w.warm_after(m * MIN)).count();
+        let loaded = |w: KeepAliveWindows| -> u64 {
+            minutes.iter().map(|&m| w.loaded_during(m * MIN)).sum()
+        };
+        // 512 MB: the linear rule keeps the action loaded for its short idle times only, half of
+        // them; with the target it keeps 15 of the 20 warm (at most 5 cold of 20 invocations) ...
+        let (plain, targeted) = (linear.windows(&idle, 512), whirl.windows(&idle, 512));
+        assert_eq!(warm(plain), 10, "{plain:?}");
+        assert_eq!(warm(targeted), 15, "{targeted:?}");
+        // ... for more loaded time than the linear rule but under 60 % of keeping all warm.
+        let everything = whirl.windows(&idle, 16);
+        assert_eq!(warm(everything), 20);
+        assert!(loaded(plain) < loaded(targeted));
+        assert!(loaded(targeted) * 10 < loaded(everything) * 6);
+        // Without a bonus the target changes nothing; for a large action it is not worth it; a
+        // small one the linear rule keeps all warm already.
+        let free = HistogramPolicy {
+            cold_target: Some(ColdTarget {
+                cold_percent: 25,
+                bonus_milli: 0,
+            }),
+            ..HistogramPolicy::whirl()
+        };
+        assert_eq!(free.windows(&idle, 512), plain);
+        assert_eq!(whirl.windows(&idle, 4096), linear.windows(&idle, 4096));
+        assert!(warm(whirl.windows(&idle, 4096)) < 15);
+        assert_eq!(everything, linear.windows(&idle, 16));
     }
 }

@@ -143,6 +143,53 @@ fn whirl_policy_keeps_a_busy_action_loaded_between_close_arrivals() {
     }
 }
 
+/// Ticks the pool at each of its deadlines up to `until`, creating what it asks for; returns the
+/// times it created a container with no activation (pre-warms).
+fn advance(p: &mut ContainerPool, until: Millis) -> Vec<Millis> {
+    let mut prewarms = Vec::new();
+    while let Some(at) = p.next_deadline().filter(|&at| at <= until) {
+        for e in p.handle(PoolInput::Tick, at) {
+            if let PoolEffect::Create { container, .. } = e {
+                prewarms.push(at);
+                p.handle(PoolInput::Created { container }, at);
+            }
+        }
+    }
+    prewarms
+}
+
+#[test]
+fn whirl_policy_prewarms_a_daily_action_from_its_first_idle_day() {
+    let mut p = ContainerPool::new(PoolConfig {
+        user_memory_mb: 1024,
+        keep_alive: KeepAlivePolicy::whirl(),
+        ..PoolConfig::default()
+    });
+    let day = 24 * 60 * MIN;
+    let mut cold = Vec::new();
+    for i in 0..4u64 {
+        let at = Millis(i * day);
+        let prewarms = advance(&mut p, Millis(at.0.saturating_sub(1)));
+        if i >= 2 {
+            // From the second idle day on, a container is created shortly before the arrival
+            // (within the forecast's 2 % margin), and none is kept for the rest of the day.
+            assert_eq!(prewarms.len(), 1, "day {i}: {prewarms:?}");
+            assert!(
+                prewarms[0] >= Millis(at.0 - day * 3 / 100),
+                "day {i}: {prewarms:?}"
+            );
+        }
+        cold.push(run_once(&mut p, &format!("d{i}"), at));
+        advance(&mut p, at.plus(MIN));
+        if i >= 1 {
+            assert_eq!(p.used_memory_mb(), 0, "unloaded right after run {i}");
+        }
+    }
+    // The first run is cold, the second too (the first idle day is not known yet, and the
+    // standard keep-alive is 10 minutes), every later one is warm.
+    assert_eq!(cold, [true, true, false, false]);
+}
+
 #[test]
 fn the_planted_bug_is_off_by_default_and_reuses_across_versions_when_on() {
     let a1 = request("v1", "1");
