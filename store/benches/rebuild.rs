@@ -77,6 +77,7 @@ fn main() {
         None => log,
     };
     let started = Instant::now();
+    let cpu = cpu_seconds();
     let projections = Projections::open(
         dir.path().join("projections"),
         &log,
@@ -84,12 +85,25 @@ fn main() {
     )
     .unwrap();
     let rebuild_s = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     println!(
-        "rebuild of the sled projections from zero: {} events in {rebuild_s:.2} s ({:.0} events/s)",
+        "rebuild of the sled projections from zero: {} events in {rebuild_s:.2} s ({:.0} events/s), {cpu:.2} s of CPU (all threads)",
         projections.applied_seq(),
         projections.applied_seq() as f64 / rebuild_s
     );
     reads(&projections, projections.applied_seq());
+}
+
+/// CPU time (user + system) of this process so far, from /proc (0 where there is none).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses): utime and stime are 14 and 15.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
 }
 
 /// The in-memory replay, then reading + decoding the log alone.

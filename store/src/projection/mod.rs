@@ -182,7 +182,8 @@ impl Projections {
         let mut rows = SledRows::new(dir, &trees, checkpoints)?;
         let mut subscription = log.subscribe(start + 1);
         let started = Instant::now();
-        let caught_up = catch_up::catch_up(&mut rows, &mut subscription, options.batch_events)?;
+        let caught_up =
+            catch_up::catch_up(dir, &mut rows, &mut subscription, options.batch_events)?;
         let applied = rows
             .checkpoints()
             .into_iter()
