@@ -4,15 +4,15 @@
 //!
 //! Three platform figures: "invoker only" sends the activation straight to the invoker's bus queue
 //! (invoker actor, pool and lifecycle cores, container worker, driver); "result" goes through the
-//! controller actor too (throttle and dispatcher cores, `InvocationAccepted` append) and stops when
-//! the completion (with its record) is back on the bus, the path the "adds < 100 µs" target
-//! is about; "durable" waits further until the activation record is flushed to the log (what a
-//! blocking HTTP caller waits for).
+//! controller actor too (`InvokeBlocking`: throttle and dispatcher cores; the acceptance is written
+//! with the record) and stops when the completion (with its record) is back on the bus, the path
+//! the "adds < 100 µs" target is about; "durable" waits further until the activation record
+//! is flushed to the log (what a blocking HTTP caller waits for).
 //!
 //! Run: `cargo bench -p actors --bench warm_invoke` (WHIRL_BENCH_RUNS overrides the count, 2000).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use actors::controller_actor::{ControllerActor, Invoke};
+use actors::controller_actor::{ControllerActor, Invoke, InvokeBlocking};
 use actors::core::controller::ControllerConfig;
 use actors::core::ids::InvokerId;
 use actors::core::pool::PoolConfig;
@@ -186,9 +186,8 @@ fn main() {
             for _ in 0..block {
                 let t = Instant::now();
                 let accepted = controller
-                    .send(Invoke {
+                    .send(InvokeBlocking {
                         message: message(&action),
-                        wait_for_record: true,
                     })
                     .await
                     .unwrap()
@@ -197,7 +196,7 @@ fn main() {
                 result.push(t.elapsed());
                 assert_eq!(done.record.activation_id, accepted.activation_id);
                 assert_eq!(done.record.status, store::ActivationStatus::Success);
-                accepted.result.unwrap().await.unwrap();
+                accepted.result.await.unwrap();
                 durable.push(t.elapsed());
             }
         }

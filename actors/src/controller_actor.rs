@@ -13,8 +13,8 @@
 mod messages;
 
 pub use messages::{
-    Accepted, AdmitFire, AdmitQueued, ControllerStats, Deliver, Invoke, InvokeError, QueuedOutcome,
-    SetNamespaceLimits, Stats,
+    Accepted, AcceptedBlocking, AdmitFire, AdmitQueued, ControllerStats, Deliver, Detach, Detached,
+    Invoke, InvokeBlocking, InvokeError, QueuedOutcome, SetNamespaceLimits, Stats,
 };
 
 use crate::convert;
@@ -50,6 +50,9 @@ struct Pending {
     /// Set when a durable queue delivered it: platform failures go back to the queue's consumer
     /// (to retry) instead of being recorded.
     queued: Option<oneshot::Sender<QueuedOutcome>>,
+    /// Whether `InvocationAccepted` is in the log (false: accepted with [`InvokeBlocking`] and not
+    /// detached, or delivered by a queue).
+    in_log: bool,
 }
 
 /// The supervised host of the controller core.
@@ -251,8 +254,8 @@ impl ControllerActor {
                 Vec::new()
             }
         };
-        // What the log holds as accepted, and what a durable queue delivered (the queue, not the
-        // log, holds those).
+        // What the log holds as accepted, and what is accepted without being in the log: delivered
+        // by a durable queue (the queue holds those), or waited for by a blocking caller.
         let mut ids: Vec<CoreActivationId> = pending
             .iter()
             .map(|accepted| convert::core_id(&accepted.activation_id))
@@ -260,7 +263,7 @@ impl ControllerActor {
         ids.extend(
             self.pending
                 .iter()
-                .filter(|(_, p)| p.queued.is_some())
+                .filter(|(_, p)| !p.in_log)
                 .map(|(id, _)| id.clone()),
         );
         let recovered: Vec<PendingInvocation> = ids
@@ -380,8 +383,75 @@ impl Handler<Invoke> for ControllerActor {
 
     fn handle(&mut self, invoke: Invoke, _: &mut Self::Context) -> Self::Result {
         let mut message = invoke.message;
+        let activation = self.accept(&mut message)?;
+        let durable = self.append_accepted(&message);
+        let (result, waiters) = if invoke.wait_for_record {
+            let (sender, receiver) = oneshot::channel();
+            (Some(receiver), vec![sender])
+        } else {
+            (None, Vec::new())
+        };
+        let activation_id = message.activation_id;
+        self.dispatch(activation, message, waiters, true);
+        Ok(Accepted {
+            activation_id,
+            durable,
+            result,
+        })
+    }
+}
+
+impl Handler<InvokeBlocking> for ControllerActor {
+    type Result = Result<AcceptedBlocking, InvokeError>;
+
+    fn handle(&mut self, invoke: InvokeBlocking, _: &mut Self::Context) -> Self::Result {
+        let mut message = invoke.message;
+        let activation = self.accept(&mut message)?;
+        let (sender, result) = oneshot::channel();
+        let activation_id = message.activation_id;
+        self.dispatch(activation, message, vec![sender], false);
+        Ok(AcceptedBlocking {
+            activation_id,
+            result,
+        })
+    }
+}
+
+impl ControllerActor {
+    /// Throttles and places an invocation (the message's `accepted_at_ms` and `invoker` set).
+    fn accept(
+        &mut self,
+        message: &mut ActivationMessage,
+    ) -> Result<CoreActivationId, InvokeError> {
         message.accepted_at_ms = self.now().as_u64();
-        let activation = self.place(ControllerInput::Invoke(request(&message)), &mut message)?;
+        self.place(ControllerInput::Invoke(request(message)), message)
+    }
+
+    /// Sends a placed invocation to its invoker and remembers who waits for its record.
+    fn dispatch(
+        &mut self,
+        activation: CoreActivationId,
+        message: ActivationMessage,
+        waiters: Vec<oneshot::Sender<ActivationDoc>>,
+        in_log: bool,
+    ) {
+        self.stats.accepted += 1;
+        let _ = self.outbound.send(message.clone());
+        self.pending.insert(
+            activation,
+            Pending {
+                message,
+                waiters,
+                queued: None,
+                in_log,
+            },
+        );
+    }
+}
+
+impl ControllerActor {
+    /// Appends `InvocationAccepted` for `message`.
+    fn append_accepted(&self, message: &ActivationMessage) -> store::AppendTicket {
         let accepted = InvocationAccepted {
             activation_id: message.activation_id,
             action: store::FullyQualifiedName {
@@ -395,31 +465,29 @@ impl Handler<Invoke> for ControllerActor {
             cause: message.cause,
             by: message.by,
         };
-        let durable = self
-            .store
+        self.store
             .log()
-            .append(vec![Event::InvocationAccepted(accepted)]);
-        let (result, waiters) = if invoke.wait_for_record {
-            let (sender, receiver) = oneshot::channel();
-            (Some(receiver), vec![sender])
-        } else {
-            (None, Vec::new())
+            .append(vec![Event::InvocationAccepted(accepted)])
+    }
+}
+
+impl Handler<Detach> for ControllerActor {
+    type Result = MessageResult<Detach>;
+
+    fn handle(&mut self, detach: Detach, _: &mut Self::Context) -> Self::Result {
+        let id = convert::core_id(&detach.activation_id);
+        let Some(pending) = self.pending.get(&id) else {
+            // `record` removes the pending entry as it appends the record.
+            return MessageResult(Detached::AlreadyRecorded);
         };
-        self.stats.accepted += 1;
-        let _ = self.outbound.send(message.clone());
-        self.pending.insert(
-            activation,
-            Pending {
-                message: message.clone(),
-                waiters,
-                queued: None,
-            },
-        );
-        Ok(Accepted {
-            activation_id: message.activation_id,
-            durable,
-            result,
-        })
+        if pending.in_log || pending.queued.is_some() {
+            return MessageResult(Detached::AlreadyAccepted);
+        }
+        let ticket = self.append_accepted(&pending.message);
+        if let Some(pending) = self.pending.get_mut(&id) {
+            pending.in_log = true;
+        }
+        MessageResult(Detached::Accepted(ticket))
     }
 }
 
@@ -447,6 +515,7 @@ impl Handler<Deliver> for ControllerActor {
                 message,
                 waiters: Vec::new(),
                 queued: Some(sender),
+                in_log: false,
             },
         );
         Ok(receiver)

@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use actix::Addr;
-use actors::controller_actor::{ControllerActor, ControllerStats, Invoke};
+use actors::controller_actor::{
+    ControllerActor, ControllerStats, Detach, Detached, Invoke, InvokeBlocking,
+};
 use actors::core::controller::ControllerConfig;
 use actors::core::ids::InvokerId;
 use actors::core::pool::PoolConfig;
@@ -223,21 +225,29 @@ async fn load_with_restarts(restart_controller: bool, restart_invoker: bool) {
             serde_json::json!({ "n": n, "sleep": 0.05 }),
             blocking,
         );
-        let accepted = p
-            .controller
-            .send(Invoke {
-                message: msg,
-                wait_for_record: blocking,
-            })
-            .await
-            .unwrap()
-            .unwrap();
-        // Non-blocking callers are answered once the acceptance is durable.
-        let durable = accepted.durable;
-        durable.await.unwrap();
-        accepted_ids.push(accepted.activation_id);
-        if let Some(result) = accepted.result {
-            waiting.push(result);
+        if blocking {
+            // Blocking callers: nothing reaches the log before the record.
+            let accepted = p
+                .controller
+                .send(InvokeBlocking { message: msg })
+                .await
+                .unwrap()
+                .unwrap();
+            accepted_ids.push(accepted.activation_id);
+            waiting.push(accepted.result);
+        } else {
+            let accepted = p
+                .controller
+                .send(Invoke {
+                    message: msg,
+                    wait_for_record: false,
+                })
+                .await
+                .unwrap()
+                .unwrap();
+            // Non-blocking callers are answered once the acceptance is durable.
+            accepted.durable.await.unwrap();
+            accepted_ids.push(accepted.activation_id);
         }
         if n == 8 && restart_invoker {
             p.invoker.send(Restart).await.unwrap();
@@ -300,4 +310,105 @@ async fn an_invoker_stopped_under_load_restarts_and_every_activation_ends_once()
 #[actix_rt::test]
 async fn a_controller_stopped_under_load_restarts_and_every_activation_ends_once() {
     load_with_restarts(true, false).await;
+}
+
+/// The acceptances (`InvocationAccepted`) in the whole log, by activation id.
+fn acceptances(store: &Store) -> Vec<ActivationId> {
+    store
+        .log()
+        .read_from(0)
+        .filter_map(|record| match record.unwrap().event {
+            Event::InvocationAccepted(accepted) => Some(accepted.activation_id),
+            _ => None,
+        })
+        .collect()
+}
+
+#[actix_rt::test]
+async fn a_blocking_invocation_reaches_the_log_with_its_record_unless_its_caller_detaches() {
+    let p = platform().await;
+    let slow = action("slow", SLOW);
+    // Waited for to the end: one record, no acceptance of its own.
+    let quick = p
+        .controller
+        .send(InvokeBlocking {
+            message: message(&slow, serde_json::json!({ "sleep": 0.01 }), true),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let record = tokio::time::timeout(Duration::from_secs(10), quick.result)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.status, ActivationStatus::Success, "{record:?}");
+    assert!(!acceptances(&p.store).contains(&quick.activation_id));
+    // Its caller stops waiting while it runs: the acceptance is appended (and durable) before the
+    // caller may hand out the id, so a crash now would still end it with a record.
+    let long = p
+        .controller
+        .send(InvokeBlocking {
+            message: message(&slow, serde_json::json!({ "sleep": 0.5 }), true),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    match p
+        .controller
+        .send(Detach {
+            activation_id: long.activation_id,
+        })
+        .await
+        .unwrap()
+    {
+        Detached::Accepted(ticket) => {
+            ticket.await.unwrap();
+        }
+        _ => panic!("a running blocking invocation detaches with its acceptance"),
+    }
+    assert!(acceptances(&p.store).contains(&long.activation_id));
+    let pending = p.store.projections();
+    pending
+        .wait_applied(p.store.head_seq(), Duration::from_secs(5))
+        .unwrap();
+    assert!(pending
+        .pending_invocations()
+        .unwrap()
+        .iter()
+        .any(|accepted| accepted.activation_id == long.activation_id));
+    // Detaching twice appends nothing more.
+    assert!(matches!(
+        p.controller
+            .send(Detach {
+                activation_id: long.activation_id,
+            })
+            .await
+            .unwrap(),
+        Detached::AlreadyAccepted
+    ));
+    let record = tokio::time::timeout(Duration::from_secs(10), long.result)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.status, ActivationStatus::Success, "{record:?}");
+    // Once recorded, a late detach has nothing to append.
+    assert!(matches!(
+        p.controller
+            .send(Detach {
+                activation_id: long.activation_id,
+            })
+            .await
+            .unwrap(),
+        Detached::AlreadyRecorded
+    ));
+    let counts = records_per_activation(&p.store);
+    assert_eq!(counts.get(&long.activation_id), Some(&1));
+    assert_eq!(counts.get(&quick.activation_id), Some(&1));
+    assert_eq!(
+        acceptances(&p.store)
+            .iter()
+            .filter(|id| **id == long.activation_id)
+            .count(),
+        1
+    );
 }

@@ -11,7 +11,7 @@
 //! WHIRL_BENCH_HTTP_WORKERS, default 2).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use actors::controller_actor::Invoke;
+use actors::controller_actor::InvokeBlocking;
 use actors::core::controller::ControllerConfig;
 use actors::core::throttle::ThrottleConfig;
 use api::{ApiState, Platform, PlatformOptions};
@@ -191,14 +191,11 @@ fn main() {
                 };
                 runtime.block_on(async {
                     let accepted = controller
-                        .send(Invoke {
-                            message,
-                            wait_for_record: true,
-                        })
+                        .send(InvokeBlocking { message })
                         .await
                         .unwrap()
                         .unwrap();
-                    accepted.result.unwrap().await.unwrap();
+                    accepted.result.await.unwrap();
                 });
             }
         });

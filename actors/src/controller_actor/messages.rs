@@ -15,6 +15,43 @@ pub struct Invoke {
     pub wait_for_record: bool,
 }
 
+/// Invoke an action for a blocking caller, who gets the record once it is durable. Nothing is
+/// appended before the record: a caller that gets the record never needs the acceptance on its own,
+/// which saves a log write (and often a flush) per invocation. A caller that stops waiting must
+/// send [`Detach`] (which appends the acceptance) before it tells anyone the activation id. Until
+/// then, a crash leaves no trace of the invocation, and its caller got no answer.
+#[derive(Message)]
+#[rtype(result = "Result<AcceptedBlocking, InvokeError>")]
+pub struct InvokeBlocking {
+    pub message: ActivationMessage,
+}
+
+/// An invocation accepted with [`InvokeBlocking`].
+#[derive(Debug)]
+pub struct AcceptedBlocking {
+    pub activation_id: ActivationId,
+    /// The record, once durable.
+    pub result: oneshot::Receiver<ActivationDoc>,
+}
+
+/// A blocking caller stops waiting for the record of an invocation accepted with
+/// [`InvokeBlocking`]: its acceptance is appended now (unless the record already was).
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Detached")]
+pub struct Detach {
+    pub activation_id: ActivationId,
+}
+
+/// What [`Detach`] did.
+pub enum Detached {
+    /// `InvocationAccepted` was appended; it is durable once the ticket resolves.
+    Accepted(AppendTicket),
+    /// The acceptance was already in the log (accepted with [`Invoke`]).
+    AlreadyAccepted,
+    /// The record is already appended: the caller's record receiver resolves once it is durable.
+    AlreadyRecorded,
+}
+
 /// Run an invocation a durable queue delivers (accepted earlier, see [`AdmitQueued`]). Nothing is
 /// appended to the log before it runs (the queue holds it as accepted); the receiver tells how it
 /// ended. Refused with `Throttled` while its namespace is at its concurrency limit (deliver it

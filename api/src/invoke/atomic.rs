@@ -7,7 +7,7 @@ use super::{sequence, InvocationContext, InvokeOutcome};
 use crate::access::ResolvedAction;
 use crate::error::{Error, Result};
 use crate::state::ApiState;
-use actors::controller_actor::{AdmitQueued, Invoke};
+use actors::controller_actor::{AdmitQueued, Detach, Detached, Invoke, InvokeBlocking};
 use bridge::bus::ActivationMessage;
 use bridge::bus::InvocationQueue;
 use serde_json::{Map, Value};
@@ -79,34 +79,65 @@ async fn invoke_atomic(
             return enqueue(state, queue.as_ref(), message).await;
         }
     }
+    let Some(wait) = wait else {
+        let accepted = state
+            .controller
+            .send(Invoke {
+                message,
+                wait_for_record: false,
+            })
+            .await
+            .map_err(|error| Error::internal("reach the controller", error))??;
+        accepted
+            .durable
+            .await
+            .map_err(Error::store("make the invocation durable"))?;
+        tracing::debug!(%activation_id, "invocation accepted");
+        return Ok(InvokeOutcome::Accepted(activation_id));
+    };
+    // A blocking invocation reaches the log with its record; only if the wait runs out is its
+    // acceptance appended (`Detach`), before the caller gets its id.
     let started = std::time::Instant::now();
     let accepted = state
         .controller
-        .send(Invoke {
-            message,
-            wait_for_record: wait.is_some(),
-        })
+        .send(InvokeBlocking { message })
         .await
         .map_err(|error| Error::internal("reach the controller", error))??;
     let sent = started.elapsed();
-    if let (Some(wait), Some(result)) = (wait, accepted.result) {
-        // The record is appended after the acceptance, so once it is durable both are.
-        if let Ok(Ok(record)) = tokio::time::timeout(wait, result).await {
-            tracing::debug!(
-                activation_id = %activation_id,
-                send_us = sent.as_micros() as u64,
-                record_us = started.elapsed().as_micros() as u64,
-                run_ms = record.duration_ms,
-                "blocking invocation recorded"
-            );
-            return Ok(InvokeOutcome::Recorded(Box::new(record)));
+    let mut result = accepted.result;
+    if let Ok(Ok(record)) = tokio::time::timeout(wait, &mut result).await {
+        tracing::debug!(
+            activation_id = %activation_id,
+            send_us = sent.as_micros() as u64,
+            record_us = started.elapsed().as_micros() as u64,
+            run_ms = record.duration_ms,
+            "blocking invocation recorded"
+        );
+        return Ok(InvokeOutcome::Recorded(Box::new(record)));
+    }
+    let detached = state
+        .controller
+        .send(Detach { activation_id })
+        .await
+        .map_err(|error| Error::internal("reach the controller", error))?;
+    match detached {
+        Detached::Accepted(ticket) => ticket
+            .await
+            .map(|_| ())
+            .map_err(Error::store("make the invocation durable"))?,
+        Detached::AlreadyAccepted => {}
+        Detached::AlreadyRecorded => {
+            // Recorded between the wait's end and the detach: the record is on its way.
+            return match result.await {
+                Ok(record) => Ok(InvokeOutcome::Recorded(Box::new(record))),
+                Err(_) => Err(Error::internal(
+                    "record the invocation",
+                    "the record was appended but did not become durable",
+                )),
+            };
         }
     }
-    accepted
-        .durable
-        .await
-        .map_err(Error::store("make the invocation durable"))?;
-    tracing::debug!(%activation_id, "invocation accepted");
+    tracing::debug!(%activation_id, "blocking invocation still running after the wait");
     Ok(InvokeOutcome::Accepted(activation_id))
 }
 

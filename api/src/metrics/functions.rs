@@ -4,9 +4,11 @@
 
 use super::families::{CounterFamily, HistogramFamily};
 use super::function_name::{function_name, function_name_of_path, status_code};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use store::latency::FUNCTION_BUCKETS_MICROS;
-use store::{ActivationDoc, Event};
+use store::{ActivationDoc, ActivationId, Event};
 
 /// What the log follower has counted since this process started.
 #[derive(Debug)]
@@ -15,8 +17,12 @@ pub struct FunctionMetrics {
     pub invocations: CounterFamily,
     /// `gateway_functions_seconds{function_name,code}`: the activation's duration.
     pub durations: HistogramFamily,
-    /// `gateway_function_invocation_started{function_name}`: invocations accepted.
+    /// `gateway_function_invocation_started{function_name}`: invocations accepted (counted at
+    /// their `InvocationAccepted`, or at their record when it is the first the log holds of them:
+    /// blocking invocations are written with their record).
     pub started: CounterFamily,
+    /// Invocations counted as started whose record has not come yet.
+    started_open: Mutex<HashSet<ActivationId>>,
     /// `whirl_function_starts_total{function_name,start}`: cold (the activation initialized its
     /// container: its record has `initTime`) or warm.
     pub starts: CounterFamily,
@@ -34,6 +40,7 @@ impl Default for FunctionMetrics {
             invocations: CounterFamily::default(),
             durations: HistogramFamily::new(FUNCTION_BUCKETS_MICROS),
             started: CounterFamily::default(),
+            started_open: Mutex::default(),
             starts: CounterFamily::default(),
             init_times: HistogramFamily::new(FUNCTION_BUCKETS_MICROS),
             statuses: CounterFamily::default(),
@@ -78,6 +85,9 @@ impl FunctionMetrics {
                 let name =
                     function_name(&action.namespace, action.package.as_deref(), &action.name);
                 self.started.add(&[&name], 1);
+                if let Ok(mut open) = self.started_open.lock() {
+                    open.insert(accepted.activation_id);
+                }
             }
             Event::ActivationRecorded(doc) => self.record(doc),
             _ => {}
@@ -96,6 +106,14 @@ impl FunctionMetrics {
             .as_deref()
             .and_then(function_name_of_path)
             .unwrap_or_else(|| function_name(&doc.namespace, doc.package.as_deref(), &doc.name));
+        let accepted_before = self
+            .started_open
+            .lock()
+            .map(|mut open| open.remove(&doc.activation_id))
+            .unwrap_or(false);
+        if !accepted_before {
+            self.started.add(&[&name], 1);
+        }
         let code = status_code(doc.status);
         self.invocations.add(&[&name, code], 1);
         self.durations
@@ -238,7 +256,16 @@ mod tests {
         let durations = metrics.durations.snapshot();
         assert_eq!(durations[1].0, key(&["pkg/f.owner", "200"]));
         assert_eq!(durations[1].1.sum_micros, 80_000);
-        assert_eq!(metrics.started.snapshot(), vec![(key(&["pkg/f.owner"]), 1)]);
+        // Records without an acceptance before them started with their record; the acceptance
+        // whose record has not come counts once.
+        assert_eq!(
+            metrics.started.snapshot(),
+            vec![
+                (key(&["o.caller"]), 1),
+                (key(&["pkg/f.owner"]), 5),
+                (key(&["s.owner"]), 1),
+            ]
+        );
         assert_eq!(metrics.trigger_activations(), 1);
         assert_eq!(
             metrics.statuses.snapshot(),
@@ -248,5 +275,37 @@ mod tests {
                 (key(&["whisk internal error"]), 2),
             ]
         );
+    }
+
+    #[test]
+    fn an_invocation_starts_once_whether_accepted_before_its_record_or_not() {
+        let metrics = FunctionMetrics::default();
+        let Event::ActivationRecorded(mut doc) = record(
+            "f",
+            ActivationStatus::Success,
+            action("owner/f", None),
+        ) else {
+            unreachable!("record() builds a record");
+        };
+        let id = ActivationId::random();
+        doc.activation_id = id;
+        metrics.apply(&Event::InvocationAccepted(InvocationAccepted {
+            activation_id: id,
+            action: FullyQualifiedName {
+                namespace: "owner".into(),
+                package: None,
+                name: "f".into(),
+            },
+            version: SemVer::default(),
+            params: JsonText::from_value(&json!({})),
+            blocking: false,
+            cause: None,
+            by: ChangedBy::System,
+        }));
+        metrics.apply(&Event::ActivationRecorded(doc.clone()));
+        doc.activation_id = ActivationId::random();
+        metrics.apply(&Event::ActivationRecorded(doc));
+        let started = metrics.started.snapshot();
+        assert_eq!(started, vec![(vec!["f.owner".to_owned()], 2)]);
     }
 }
