@@ -348,9 +348,10 @@ fn invocations_move_the_gateway_pool_controller_and_log_metrics() {
         ) - accepted_before,
         4.0
     );
-    // Each invocation appends its acceptance and its record: at least 8 more durable appends.
-    assert!(after.value("whirl_log_appends_total", &[]) - appends_before >= 8.0);
-    assert!(after.value("whirl_log_append_seconds_count", &[]) - append_latencies_before >= 8.0);
+    // Each blocking invocation appends its record (its acceptance goes with it): at least 4 more
+    // durable appends.
+    assert!(after.value("whirl_log_appends_total", &[]) - appends_before >= 4.0);
+    assert!(after.value("whirl_log_append_seconds_count", &[]) - append_latencies_before >= 4.0);
     assert!(after.value("whirl_log_flush_seconds_count", &[]) >= 1.0);
     assert!(after.value("whirl_log_head_seq", &[]) >= after.value("whirl_log_records_total", &[]));
 

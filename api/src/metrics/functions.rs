@@ -77,9 +77,13 @@ fn annotations(doc: &ActivationDoc) -> RecordAnnotations {
 }
 
 impl FunctionMetrics {
-    /// Counts one event of the log (only invocations and activation records count).
+    /// Counts one event of the log (only invocations and activation records count; OpenFaaS
+    /// callback deliveries, which are not functions, do not).
     pub fn apply(&self, event: &Event) {
         match event {
+            Event::InvocationAccepted(accepted)
+                if crate::openfaas::is_delivery_name(&accepted.action.name) => {}
+            Event::ActivationRecorded(doc) if crate::openfaas::is_delivery_name(&doc.name) => {}
             Event::InvocationAccepted(accepted) => {
                 let action = &accepted.action;
                 let name =
@@ -304,8 +308,14 @@ mod tests {
         }));
         metrics.apply(&Event::ActivationRecorded(doc.clone()));
         doc.activation_id = ActivationId::random();
+        metrics.apply(&Event::ActivationRecorded(doc.clone()));
+        // An OpenFaaS callback delivery is not a function.
+        doc.activation_id = ActivationId::random();
+        doc.name = "f:callback".into();
+        doc.annotations = JsonText::empty_array();
         metrics.apply(&Event::ActivationRecorded(doc));
         let started = metrics.started.snapshot();
         assert_eq!(started, vec![(vec!["f.owner".to_owned()], 2)]);
+        assert_eq!(metrics.invocations.snapshot().len(), 1);
     }
 }

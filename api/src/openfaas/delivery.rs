@@ -150,6 +150,12 @@ impl CallbackDelivery {
     }
 }
 
+/// Whether an action name is a callback delivery's pseudo-action (not a function: `/metrics`
+/// leaves these out).
+pub fn is_delivery_name(name: &str) -> bool {
+    name.ends_with(NAME_SUFFIX)
+}
+
 /// Whether a pending invocation is a callback delivery (start-up must not end it as lost).
 pub fn is_callback_delivery(accepted: &InvocationAccepted) -> bool {
     CallbackDelivery::from_accepted(accepted).is_some()

@@ -11,6 +11,7 @@ mod auth;
 mod call;
 mod callback;
 mod delivery;
+pub use delivery::is_delivery_name;
 mod deploy;
 mod functions;
 mod gateway;
