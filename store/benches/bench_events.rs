@@ -5,11 +5,20 @@ use store::*;
 
 pub const T0: u64 = 1_700_000_000_000;
 
-/// An activation whose encoded record (envelope included) is about `record_bytes` long.
+/// splitmix64: a well-mixed 64-bit value from `n`.
+fn mix(n: u64) -> u64 {
+    let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// An activation whose encoded record (envelope included) is about `record_bytes` long. Its id
+/// looks random, as the platform's are (uuid v4), but is a function of `n`.
 pub fn activation(n: u64, record_bytes: usize) -> Event {
     let mut id = [0u8; 16];
-    id[..8].copy_from_slice(&(T0 + n / 100).to_be_bytes());
-    id[8..].copy_from_slice(&n.to_be_bytes());
+    id[..8].copy_from_slice(&mix(n).to_be_bytes());
+    id[8..].copy_from_slice(&mix(n ^ 0x5555_5555_5555_5555).to_be_bytes());
     let base = ActivationDoc {
         activation_id: ActivationId(id),
         namespace: format!("ns{}", n % 10),
