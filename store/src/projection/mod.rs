@@ -37,7 +37,7 @@ pub struct ProjectionOptions {
     /// The most records applied (and committed) in one batch while catching up on open. Large,
     /// because every commit rewrites each page of the by-id index that it touches (activation
     /// ids are random, so a large batch touches them all); the rows of one batch are held in
-    /// memory until it commits.
+    /// memory until it commits (about 200 bytes per activation).
     pub batch_events: usize,
     /// The most records applied in one batch while following the log: small, so that an entity
     /// change waits behind at most this many activations before it is readable.
@@ -49,7 +49,7 @@ pub struct ProjectionOptions {
 impl Default for ProjectionOptions {
     fn default() -> Self {
         Self {
-            batch_events: 500_000,
+            batch_events: 1_000_000,
             follow_batch_events: 1_000,
             cache_bytes: 256 * 1024 * 1024,
         }
