@@ -470,6 +470,61 @@ fn projections_of_another_log_name_the_mismatch_instead_of_serving_another_recor
     }
 }
 
+#[test]
+fn projections_of_the_previous_format_are_rebuilt_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = common::activation_doc("guest", "x", 7, T0, T0 + 5);
+    {
+        let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+        store
+            .append_and_project_blocking(
+                vec![
+                    common::namespace("guest"),
+                    Event::ActivationRecorded(doc.clone()),
+                ],
+                Duration::from_secs(5),
+            )
+            .unwrap();
+    }
+    // Make the projections look like format 1 (one sled key per row, documents copied).
+    {
+        let db = sled::open(projections_dir(dir.path())).unwrap();
+        let mut format_1 = 1u16.to_le_bytes().to_vec();
+        format_1.extend_from_slice(&2u64.to_be_bytes());
+        for name in ["entities", "activations", "api_keys"] {
+            let tree = db.open_tree(name).unwrap();
+            tree.clear().unwrap();
+            tree.insert([0u8], format_1.clone()).unwrap();
+        }
+        let activations = db.open_tree("activations").unwrap();
+        let mut by_id = b"i".to_vec();
+        by_id.extend_from_slice(doc.activation_id.as_bytes());
+        activations
+            .insert(by_id, bincode::serialize(&doc).unwrap())
+            .unwrap();
+        let mut by_time = b"tguest\0".to_vec();
+        by_time.extend_from_slice(&doc.start_ms.to_be_bytes());
+        by_time.extend_from_slice(doc.activation_id.as_bytes());
+        activations.insert(by_time, b"x".as_slice()).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+    assert_eq!(store.projections().applied_seq(), 2);
+    assert_eq!(
+        store.projections().activation(&doc.activation_id).unwrap(),
+        Some(doc.clone())
+    );
+    assert_eq!(
+        store
+            .projections()
+            .list_activations("guest", &ActivationQuery::default())
+            .unwrap(),
+        vec![doc]
+    );
+    assert!(store.projections().namespace("guest").unwrap().is_some());
+    assert!(replay_and_compare(&store, &mut |_| {}).unwrap().identical());
+}
+
 fn copy_dir_all(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
