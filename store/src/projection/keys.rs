@@ -51,10 +51,14 @@ pub(crate) const PAGED_REGIONS: [(TreeId, &[u8]); 2] = [
 
 /// The paged region `key` of `tree` belongs to, if any.
 pub(crate) fn paged_region(tree: TreeId, key: &[u8]) -> Option<&'static [u8]> {
+    paged_region_index(tree, key).map(|index| PAGED_REGIONS[index].1)
+}
+
+/// The index in [`PAGED_REGIONS`] of the paged region `key` of `tree` belongs to, if any.
+pub(crate) fn paged_region_index(tree: TreeId, key: &[u8]) -> Option<usize> {
     PAGED_REGIONS
         .iter()
-        .find(|(region_tree, region)| *region_tree == tree && key.starts_with(region))
-        .map(|(_, region)| *region)
+        .position(|(region_tree, region)| *region_tree == tree && key.starts_with(region))
 }
 
 /// `0x01 namespace 0x00 kind-tag name`.

@@ -51,6 +51,14 @@ impl PagedWrites {
         });
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     fn write(&self, entry: &Entry) -> Write<'_> {
         let start = entry.start as usize;
         let key_end = start + entry.key_len as usize;

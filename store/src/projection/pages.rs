@@ -194,14 +194,17 @@ pub(crate) fn page_for(
     tree.scan_prefix(region).next().transpose()
 }
 
+/// A page written (`Some`) or removed (`None`) under its key, in the order to apply them.
+pub(crate) type PageWrite = (Vec<u8>, Option<Vec<u8>>);
+
 /// Writes `writes` (keys of one region, sorted and unique, values or removals) into the
-/// region's pages in `tree`, adding the page inserts and removals to `batch`. Each page touched
+/// region's pages in `tree`, adding the page inserts and removals to `out`. Each page touched
 /// is read once, merged and cut again; a page whose first key changes moves to its new key.
 pub(crate) fn write_region(
     tree: &sled::Tree,
     region: &[u8],
     writes: &[Write<'_>],
-    batch: &mut sled::Batch,
+    out: &mut Vec<PageWrite>,
 ) -> Result<(), RegionError> {
     let mut at = 0;
     while at < writes.len() {
@@ -225,14 +228,12 @@ pub(crate) fn write_region(
                 };
                 let rows = DecodedPage::decode(&bytes)
                     .map_err(|bad| RegionError::BadPage(page_key.to_vec(), bad))?;
-                batch.remove(page_key);
+                out.push((page_key.to_vec(), None));
                 (rows, end)
             }
         };
         let pages = encode(merge(rows.rows(), &writes[at..end]));
-        for (first, page) in pages {
-            batch.insert(first, page);
-        }
+        out.extend(pages.into_iter().map(|(first, page)| (first, Some(page))));
         at = end.max(at + 1);
     }
     Ok(())
@@ -269,8 +270,15 @@ mod tests {
             .map(|(n, value)| (key(*n), value.map(str::as_bytes)))
             .collect();
         let writes: Vec<Write<'_>> = writes.iter().map(|(k, v)| (k.as_slice(), *v)).collect();
+        let mut out = Vec::new();
+        write_region(tree, b"r", &writes, &mut out).unwrap();
         let mut batch = sled::Batch::default();
-        write_region(tree, b"r", &writes, &mut batch).unwrap();
+        for (key, page) in out {
+            match page {
+                Some(page) => batch.insert(key, page),
+                None => batch.remove(key),
+            }
+        }
         tree.apply_batch(batch).unwrap();
     }
 

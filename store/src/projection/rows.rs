@@ -6,7 +6,7 @@
 use super::keys::{self, TreeId, CHECKPOINT_KEY};
 use super::logical_rows;
 use super::paged_writes::PagedWrites;
-use super::pages::{self, RegionError};
+use super::pages::{self, PageWrite, RegionError};
 use crate::error::{Error, Result};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -46,8 +46,9 @@ struct PendingTree {
     checkpoint: u64,
     /// Pending writes of plain rows.
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    /// Pending writes of paged rows, sorted at commit.
-    paged_writes: PagedWrites,
+    /// Pending writes of paged rows, one set per region of `keys::PAGED_REGIONS` (only the
+    /// activations tree has any), sorted at commit.
+    paged_writes: [PagedWrites; 2],
     /// The pending-invocation keys the activations tree holds, mirrored in memory so that
     /// applying an activation (which removes its pending row) does not read sled to learn that
     /// there is none. `None` for the other trees.
@@ -83,7 +84,7 @@ impl SledRows {
                 tree: tree.clone(),
                 checkpoint,
                 writes: BTreeMap::new(),
-                paged_writes: PagedWrites::default(),
+                paged_writes: Default::default(),
                 known_pending,
             });
         }
@@ -119,18 +120,9 @@ impl SledRows {
                 TreeId::ApiKeys => "write the api_keys projection",
             };
             let writes = std::mem::take(&mut pending.writes);
-            let mut paged_writes = std::mem::take(&mut pending.paged_writes);
-            let paged_writes = paged_writes.sorted_last_wins();
-            let mut batch = sled::Batch::default();
-            for (region_tree, region) in keys::PAGED_REGIONS {
-                if region_tree != id {
-                    continue;
-                }
-                let start = paged_writes.partition_point(|(key, _)| *key < region);
-                let end = start
-                    + paged_writes[start..].partition_point(|(key, _)| key.starts_with(region));
-                pages::write_region(&pending.tree, region, &paged_writes[start..end], &mut batch)
-                    .map_err(|error| match error {
+            let mut regions = std::mem::take(&mut pending.paged_writes);
+            let page_writes =
+                write_regions(&pending.tree, id, &mut regions).map_err(|error| match error {
                     RegionError::Storage(source) => Error::Storage {
                         op,
                         path: self.path.clone(),
@@ -138,6 +130,12 @@ impl SledRows {
                     },
                     RegionError::BadPage(key, bad) => super::logical_rows::bad_page(id, &key, bad),
                 })?;
+            let mut batch = sled::Batch::default();
+            for (key, page) in page_writes.into_iter().flatten() {
+                match page {
+                    Some(page) => batch.insert(key, page),
+                    None => batch.remove(key),
+                }
             }
             for (key, value) in &writes {
                 match value {
@@ -187,11 +185,57 @@ impl SledRows {
     }
 }
 
+/// Below this many pending rows a commit sorts and pages its regions on this thread; above, one
+/// thread per region (a rebuild's commit of a million activations is mostly this work).
+const PARALLEL_REGION_WRITES: usize = 20_000;
+
+/// Sorts each paged region's pending writes of tree `id` and merges them into its pages.
+fn write_regions(
+    tree: &sled::Tree,
+    id: TreeId,
+    regions: &mut [PagedWrites; 2],
+) -> Result<Vec<Vec<PageWrite>>, RegionError> {
+    let write = |region: &[u8], writes: &mut PagedWrites| {
+        let mut out = Vec::new();
+        pages::write_region(tree, region, &writes.sorted_last_wins(), &mut out)?;
+        Ok(out)
+    };
+    let jobs: Vec<(&[u8], &mut PagedWrites)> = keys::PAGED_REGIONS
+        .iter()
+        .zip(regions.iter_mut())
+        .filter(|((region_tree, _), writes)| *region_tree == id && !writes.is_empty())
+        .map(|((_, region), writes)| (*region, writes))
+        .collect();
+    if jobs.iter().map(|(_, writes)| writes.len()).sum::<usize>() < PARALLEL_REGION_WRITES {
+        return jobs
+            .into_iter()
+            .map(|(region, writes)| write(region, writes))
+            .collect();
+    }
+    std::thread::scope(|scope| {
+        let running: Vec<_> = jobs
+            .into_iter()
+            .map(|(region, writes)| scope.spawn(move || write(region, writes)))
+            .collect();
+        running
+            .into_iter()
+            .map(|thread| {
+                thread.join().unwrap_or_else(|_| {
+                    Err(RegionError::Storage(sled::Error::ReportableBug(
+                        "a page-writing thread panicked".into(),
+                    )))
+                })
+            })
+            .collect()
+    })
+}
+
 impl RowStore for SledRows {
     fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let pending = &self.trees[tree.index()];
-        if keys::paged_region(tree, key).is_some() {
-            if let Some((_, write)) = pending.paged_writes.iter().rev().find(|(k, _)| *k == key) {
+        if let Some(region) = keys::paged_region_index(tree, key) {
+            let writes = &pending.paged_writes[region];
+            if let Some((_, write)) = writes.iter().rev().find(|(k, _)| *k == key) {
                 return Ok(write.map(<[u8]>::to_vec));
             }
         } else if let Some(write) = pending.writes.get(key) {
@@ -205,8 +249,8 @@ impl RowStore for SledRows {
             return;
         }
         let pending = &mut self.trees[tree.index()];
-        if keys::paged_region(tree, &key).is_some() {
-            pending.paged_writes.push(&key, Some(&value));
+        if let Some(region) = keys::paged_region_index(tree, &key) {
+            pending.paged_writes[region].push(&key, Some(&value));
         } else {
             pending.writes.insert(key, Some(value));
         }
@@ -217,9 +261,9 @@ impl RowStore for SledRows {
             return;
         }
         let pending = &mut self.trees[tree.index()];
-        if keys::paged_region(tree, &key).is_some() {
+        if let Some(region) = keys::paged_region_index(tree, &key) {
             // A removal in a page costs no extra key: the page merge drops what is there.
-            pending.paged_writes.push(&key, None);
+            pending.paged_writes[region].push(&key, None);
             return;
         }
         if !self.committed_holds(tree, &key) {
@@ -243,6 +287,7 @@ impl RowStore for SledRows {
         let paged = pending
             .paged_writes
             .iter()
+            .flat_map(PagedWrites::iter)
             .filter(|(key, _)| key.starts_with(prefix));
         for (key, write) in plain.chain(paged) {
             match write {
