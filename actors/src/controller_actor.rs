@@ -419,10 +419,7 @@ impl Handler<InvokeBlocking> for ControllerActor {
 
 impl ControllerActor {
     /// Throttles and places an invocation (the message's `accepted_at_ms` and `invoker` set).
-    fn accept(
-        &mut self,
-        message: &mut ActivationMessage,
-    ) -> Result<CoreActivationId, InvokeError> {
+    fn accept(&mut self, message: &mut ActivationMessage) -> Result<CoreActivationId, InvokeError> {
         message.accepted_at_ms = self.now().as_u64();
         self.place(ControllerInput::Invoke(request(message)), message)
     }

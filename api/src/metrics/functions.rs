@@ -284,11 +284,9 @@ mod tests {
     #[test]
     fn an_invocation_starts_once_whether_accepted_before_its_record_or_not() {
         let metrics = FunctionMetrics::default();
-        let Event::ActivationRecorded(mut doc) = record(
-            "f",
-            ActivationStatus::Success,
-            action("owner/f", None),
-        ) else {
+        let Event::ActivationRecorded(mut doc) =
+            record("f", ActivationStatus::Success, action("owner/f", None))
+        else {
             unreachable!("record() builds a record");
         };
         let id = ActivationId::random();
