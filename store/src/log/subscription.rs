@@ -48,13 +48,22 @@ impl Subscription {
 
     /// Up to `max` records already durable, without waiting (empty when caught up).
     pub fn try_next_batch(&mut self, max: usize) -> Result<Vec<Committed>> {
+        self.try_next_with(|source, from| source.read_committed(from, max), |r| r.seq)
+    }
+
+    /// Reads what follows `next_seq` up to the head with `read`, and moves past it.
+    fn try_next_with<T>(
+        &mut self,
+        read: impl FnOnce(&dyn CommittedRecords, u64) -> Result<Vec<T>>,
+        seq_of: impl Fn(&T) -> u64,
+    ) -> Result<Vec<T>> {
         let head = self.source.head_seq();
         if head < self.next_seq {
             return Ok(Vec::new());
         }
-        let batch = self.source.read_committed(self.next_seq, max)?;
+        let batch = read(self.source.as_ref(), self.next_seq)?;
         match batch.last() {
-            Some(last) => self.next_seq = last.seq + 1,
+            Some(last) => self.next_seq = seq_of(last) + 1,
             // Records up to the head were dropped by retention: nothing to deliver below it.
             None => self.next_seq = head + 1,
         }
@@ -63,16 +72,7 @@ impl Subscription {
 
     /// [`Subscription::try_next_batch`] without the records' hashes (see [`CommittedEvent`]).
     pub fn try_next_events(&mut self, max: usize) -> Result<Vec<CommittedEvent>> {
-        let head = self.source.head_seq();
-        if head < self.next_seq {
-            return Ok(Vec::new());
-        }
-        let batch = self.source.read_events(self.next_seq, max)?;
-        match batch.last() {
-            Some(last) => self.next_seq = last.seq + 1,
-            None => self.next_seq = head + 1,
-        }
-        Ok(batch)
+        self.try_next_with(|source, from| source.read_events(from, max), |e| e.seq)
     }
 
     /// Waits up to `timeout` for at least one record, then returns up to `max` (empty on timeout).
