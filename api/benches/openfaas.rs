@@ -22,86 +22,13 @@ use actors::core::throttle::ThrottleConfig;
 use api::{Backend, Platform, PlatformOptions};
 use base64::Engine;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const IMAGE: &str = "whirl-bench-openfaas-cat:1";
 
-struct Phase {
-    name: String,
-    requests: usize,
-    seconds: f64,
-    samples: Vec<Duration>,
-}
+mod common;
 
-impl Phase {
-    fn at(&self, q: f64) -> f64 {
-        let index = ((self.samples.len() as f64 - 1.0) * q).round() as usize;
-        self.samples[index].as_secs_f64() * 1e3
-    }
-
-    fn rate(&self) -> f64 {
-        self.requests as f64 / self.seconds
-    }
-
-    fn print(&self) {
-        println!(
-            "{:<32} {:>8} {:>9.0} {:>8.3} {:>8.3} {:>8.3}",
-            self.name,
-            self.requests,
-            self.rate(),
-            self.at(0.5),
-            self.at(0.9),
-            self.at(0.99)
-        );
-    }
-}
-
-/// Runs `work` on `threads` threads for `seconds` after a one-second warm-up.
-fn run<F>(name: &str, threads: usize, seconds: f64, make: impl Fn() -> F) -> Phase
-where
-    F: FnMut() + Send + 'static,
-{
-    let stop = Arc::new(AtomicBool::new(false));
-    let measuring = Arc::new(AtomicBool::new(false));
-    let handles: Vec<_> = (0..threads)
-        .map(|_| {
-            let mut work = make();
-            let stop = stop.clone();
-            let measuring = measuring.clone();
-            std::thread::spawn(move || {
-                let mut samples = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let started = Instant::now();
-                    work();
-                    if measuring.load(Ordering::Relaxed) {
-                        samples.push(started.elapsed());
-                    }
-                }
-                samples
-            })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs(1));
-    measuring.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    std::thread::sleep(Duration::from_secs_f64(seconds));
-    measuring.store(false, Ordering::Relaxed);
-    let elapsed = started.elapsed().as_secs_f64();
-    stop.store(true, Ordering::Relaxed);
-    let mut samples: Vec<Duration> = handles
-        .into_iter()
-        .flat_map(|handle| handle.join().unwrap())
-        .collect();
-    samples.sort();
-    Phase {
-        name: format!("{name}, c={threads}"),
-        requests: samples.len(),
-        seconds: elapsed,
-        samples,
-    }
-}
+use common::run;
 
 /// A platform in its own thread and actix system; stopped by dropping the sender.
 struct Server {
