@@ -6,14 +6,14 @@
 //! - "OpenFaaS": `POST /function/echo` (no auth, the function's bytes answered);
 //!
 //! both for one `exec` function (`cat`, classic-watchdog semantics: a process forked per request),
-//! warm, at concurrency 1 and 8 (one keep-alive connection per client thread), OpenWhisk first,
-//! then OpenFaaS, then OpenWhisk again (the two OpenWhisk phases bracket the OpenFaaS one so drift
-//! of this shared machine shows). Then scale from zero: `/system/scale-function` to 0, wait until
+//! warm, at concurrency 1 and 8 (one keep-alive connection per client thread), in turns: short
+//! blocks of OpenWhisk and OpenFaaS alternate (WHIRL_BENCH_ROUNDS pairs, default 6, each block
+//! after a quarter-second warm-up), so drift of this shared machine hits both routes alike. Then scale from zero: `/system/scale-function` to 0, wait until
 //! the pool has no replica, and time one call (the pool creates a container, initializes it, runs
 //! the call), repeated; on the process backend and, when dockerd answers, on the Docker backend
 //! with an OpenFaaS-style image the bench builds.
 //!
-//! Run: `cargo bench -p api --bench openfaas` (WHIRL_BENCH_SECONDS per phase, default 3;
+//! Run: `cargo bench -p api --bench openfaas` (WHIRL_BENCH_SECONDS per route, default 3;
 //! WHIRL_BENCH_COLD_RUNS scale-from-zero calls per backend, default 10).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -28,7 +28,7 @@ const IMAGE: &str = "whirl-bench-openfaas-cat:1";
 
 mod common;
 
-use common::run;
+use common::{run_after, Phase};
 
 /// A platform in its own thread and actix system; stopped by dropping the sender.
 struct Server {
@@ -205,8 +205,15 @@ fn main() {
         "{:<32} {:>8} {:>9} {:>8} {:>8} {:>8}",
         "phase", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms"
     );
+    let rounds: usize = std::env::var("WHIRL_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(6)
+        .max(1);
+    let block = seconds / rounds as f64;
+    let warm_up = Duration::from_millis(250);
     let openwhisk = |threads: usize| {
-        run("OpenWhisk (blocking)", threads, seconds, || {
+        run_after("OpenWhisk (blocking)", threads, warm_up, block, || {
             let agent = ureq::AgentBuilder::new().build();
             let url = format!("{url}/api/v1/namespaces/guest/actions/echo?blocking=true");
             let authorization = authorization.clone();
@@ -224,7 +231,7 @@ fn main() {
         })
     };
     let openfaas = |threads: usize| {
-        run("OpenFaaS /function/echo", threads, seconds, || {
+        run_after("OpenFaaS /function/echo", threads, warm_up, block, || {
             let agent = ureq::AgentBuilder::new().build();
             let url = format!("{url}/function/echo");
             move || {
@@ -240,26 +247,27 @@ fn main() {
     };
     let mut summary = Vec::new();
     for threads in [1usize, 8] {
-        let before = openwhisk(threads);
-        before.print();
-        let faas = openfaas(threads);
+        let (mut whisk_blocks, mut faas_blocks) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            whisk_blocks.push(openwhisk(threads));
+            faas_blocks.push(openfaas(threads));
+        }
+        let whisk = Phase::merge(format!("OpenWhisk (blocking), c={threads}"), whisk_blocks);
+        let faas = Phase::merge(format!("OpenFaaS /function/echo, c={threads}"), faas_blocks);
+        whisk.print();
         faas.print();
-        let after = openwhisk(threads);
-        after.print();
-        summary.push((threads, before, faas, after));
+        summary.push((threads, whisk, faas));
     }
     println!();
-    for (threads, before, faas, after) in &summary {
-        let ow_p50 = (before.at(0.5) + after.at(0.5)) / 2.0;
-        let ow_rate = (before.rate() + after.rate()) / 2.0;
+    for (threads, whisk, faas) in &summary {
         println!(
             "c={threads}: OpenFaaS / OpenWhisk p50 {:.3} ({:.3} vs {:.3} ms), throughput {:.3} ({:.0} vs {:.0}/s)",
-            faas.at(0.5) / ow_p50,
+            faas.at(0.5) / whisk.at(0.5),
             faas.at(0.5),
-            ow_p50,
-            faas.rate() / ow_rate,
+            whisk.at(0.5),
+            faas.rate() / whisk.rate(),
             faas.rate(),
-            ow_rate
+            whisk.rate()
         );
     }
     println!();

@@ -14,6 +14,18 @@ pub struct Phase {
 }
 
 impl Phase {
+    /// One phase of several measured in turns (their samples and windows together).
+    pub fn merge(name: String, parts: Vec<Phase>) -> Phase {
+        let mut samples: Vec<Duration> = parts.iter().flat_map(|p| p.samples.clone()).collect();
+        samples.sort();
+        Phase {
+            name,
+            requests: samples.len(),
+            seconds: parts.iter().map(|p| p.seconds).sum(),
+            samples,
+        }
+    }
+
     pub fn at(&self, q: f64) -> f64 {
         let index = ((self.samples.len() as f64 - 1.0) * q).round() as usize;
         self.samples[index].as_secs_f64() * 1e3
@@ -41,6 +53,20 @@ pub fn run<F>(name: &str, threads: usize, seconds: f64, make: impl Fn() -> F) ->
 where
     F: FnMut() + Send + 'static,
 {
+    run_after(name, threads, Duration::from_secs(1), seconds, make)
+}
+
+/// Runs `work` on `threads` threads for `seconds` after `warm_up`.
+pub fn run_after<F>(
+    name: &str,
+    threads: usize,
+    warm_up: Duration,
+    seconds: f64,
+    make: impl Fn() -> F,
+) -> Phase
+where
+    F: FnMut() + Send + 'static,
+{
     let stop = Arc::new(AtomicBool::new(false));
     let measuring = Arc::new(AtomicBool::new(false));
     let handles: Vec<_> = (0..threads)
@@ -61,7 +87,7 @@ where
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_secs(1));
+    std::thread::sleep(warm_up);
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
     std::thread::sleep(Duration::from_secs_f64(seconds));
