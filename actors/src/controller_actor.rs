@@ -1,10 +1,12 @@
 //! `ControllerActor`: hosts the [`Controller`] core under `actix::Supervisor`.
 //!
-//! It accepts invocations (throttle, place, append `InvocationAccepted`, send over the [`Bus`]),
-//! receives completions and invoker pings (forwarded from the bus into its mailbox by tasks that
+//! It accepts invocations (throttle, place, append `InvocationAccepted`, send over the [`Bus`];
+//! a blocking one, `InvokeBlocking`, appends nothing before its record unless its caller sends
+//! `Detach`), receives completions and invoker pings (forwarded from the bus into its mailbox by tasks that
 //! outlive it, so a restart loses no message), appends exactly one `ActivationRecorded` per accepted
 //! invocation, and answers blocking callers once that record is durable. On a restart it rebuilds its
-//! core from the invocations the log holds as accepted but not recorded.
+//! core from the invocations the log holds as accepted but not recorded, plus the ones it holds in
+//! memory that are not in the log (blocking, or delivered by a queue).
 //!
 //! Invocations a durable queue delivers (`Deliver`, multi-node non-blocking ones) are not appended
 //! as accepted (the queue holds them); a platform failure of theirs is not recorded but handed back
