@@ -123,7 +123,7 @@ fn main() {
         best_raw = best_raw.max(rate);
         println!("raw sled batch {batch:>5} + flush: {rate:>9.0} events/s; one batch+flush p50 {p50} us, p99 {p99} us");
     }
-    for (appenders, in_flight) in [(8, 1), (64, 1), (256, 1), (4, 64), (4, 256)] {
+    for (appenders, in_flight) in phases() {
         eprintln!("group commit, {appenders} appender threads x {in_flight} in flight ...");
         let run = group_commit(appenders, in_flight);
         println!(
@@ -136,4 +136,19 @@ fn main() {
             run.appends
         );
     }
+}
+
+/// The group-commit phases: `WHIRL_BENCH_PHASES` ("THREADSxIN_FLIGHT,...", e.g. "4x16,4x64"),
+/// or the default set.
+fn phases() -> Vec<(usize, usize)> {
+    let default = vec![(8, 1), (64, 1), (256, 1), (4, 16), (4, 64), (4, 256)];
+    let Ok(spec) = std::env::var("WHIRL_BENCH_PHASES") else {
+        return default;
+    };
+    spec.split(',')
+        .filter_map(|phase| {
+            let (threads, in_flight) = phase.trim().split_once('x')?;
+            Some((threads.parse().ok()?, in_flight.parse().ok()?))
+        })
+        .collect()
 }
