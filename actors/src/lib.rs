@@ -9,6 +9,7 @@ pub mod controller_actor;
 mod convert;
 pub mod core;
 pub mod invoker_actor;
+pub mod local_first_queue;
 pub mod queue_consumer;
 pub mod recovery;
 

@@ -11,17 +11,23 @@
 //! durable and before the queue heard "done") is settled at once, so an invocation is recorded once
 //! however often the queue delivers it. A controller that crashes mid-run settles nothing; the
 //! queue delivers again after its ack wait, to whichever controller pulls next.
+//!
+//! An invocation may also start here ahead of its delivery ([`crate::local_first_queue`]: the
+//! controller that stored it runs it at once instead of waiting for the queue to bring it back).
+//! The queue's delivery of such an invocation waits for that local run: recorded → settled
+//! without running; failed → run as the delivery's own attempt. So it is recorded once either way.
 
 use crate::controller_actor::{ControllerActor, Deliver, InvokeError, QueuedOutcome};
 use crate::convert;
 use crate::core::retry::{AfterFailure, RetryPolicy};
 use crate::core::time::Millis;
 use actix::Addr;
-use bridge::bus::{BusError, InvocationQueue, QueuedDelivery};
-use std::sync::Arc;
+use bridge::bus::{ActivationMessage, BusError, InvocationQueue, QueuedDelivery};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use store::{Clock, Event, EventLog, Store};
-use tokio::sync::oneshot;
+use store::{ActivationId, Clock, Event, EventLog, Store};
+use tokio::sync::{oneshot, watch};
 
 /// How a [`QueueConsumer`] behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +56,19 @@ pub struct QueueConsumer {
     store: Store,
     clock: Arc<dyn Clock>,
     config: QueueConsumerConfig,
+    /// Invocations started on this controller ahead of their delivery by the queue, until their
+    /// local run ended (by then a record is durable, or the queue's delivery must run them).
+    local: Mutex<BTreeMap<ActivationId, watch::Receiver<LocalRun>>>,
+}
+
+/// Where an invocation started ahead of its queue's delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LocalRun {
+    Running,
+    /// Its record is durable: the queue's delivery is settled without running.
+    Recorded,
+    /// It did not end with a record here: the queue's delivery runs it.
+    Ended,
 }
 
 /// How one attempt ended, for the settlement.
@@ -71,27 +90,151 @@ impl QueueConsumer {
             store,
             clock,
             config,
+            local: Mutex::new(BTreeMap::new()),
         }
     }
 
     /// Takes `queue`'s deliveries and settles each in a task of its own, for the life of the
-    /// process.
-    pub async fn start(self, queue: Arc<dyn InvocationQueue>) -> Result<(), BusError> {
+    /// process; returns the consumer, which can also start invocations ahead of their delivery
+    /// ([`crate::local_first_queue::LocalFirstQueue`]).
+    pub async fn start(self, queue: Arc<dyn InvocationQueue>) -> Result<Arc<Self>, BusError> {
         let mut deliveries = queue.deliveries().await?;
         let consumer = Arc::new(self);
+        let settling = consumer.clone();
         tokio::spawn(async move {
             while let Some(delivery) = deliveries.recv().await {
-                let consumer = consumer.clone();
+                let consumer = settling.clone();
                 tokio::spawn(async move { consumer.settle(delivery).await });
             }
             tracing::warn!("the invocation queue's deliveries ended");
         });
-        Ok(())
+        Ok(consumer)
+    }
+
+    /// Marks `id` as started here ahead of its delivery; call before the queue may deliver it.
+    pub(crate) fn register_local(&self, id: ActivationId) -> watch::Sender<LocalRun> {
+        let (sender, receiver) = watch::channel(LocalRun::Running);
+        self.local
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, receiver);
+        sender
+    }
+
+    /// Ends the local run of `id`: whoever waits for it learns how it ended.
+    pub(crate) fn end_local(
+        &self,
+        id: &ActivationId,
+        run: &watch::Sender<LocalRun>,
+        end: LocalRun,
+    ) {
+        self.local
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
+        run.send_replace(end);
+    }
+
+    /// Hands `message` to the controller as a local run (placed like a delivery: it takes a
+    /// concurrent slot; the rate was counted when it was admitted).
+    pub(crate) async fn start_local(
+        &self,
+        message: &ActivationMessage,
+    ) -> Result<oneshot::Receiver<QueuedOutcome>, InvokeError> {
+        let deliver = Deliver {
+            message: message.clone(),
+        };
+        match self.controller.send(deliver).await {
+            Ok(started) => started,
+            Err(error) => Err(InvokeError::Internal(format!(
+                "the controller could not take it: {error}"
+            ))),
+        }
+    }
+
+    /// Waits for the end of a local run and tells the queue's delivery (if it waits) how it went.
+    /// `stored`: the queue holds the invocation (false: it is only here, so a platform failure
+    /// ends it with an error record, as nothing else would run it).
+    pub(crate) async fn finish_local(
+        &self,
+        message: &ActivationMessage,
+        run: watch::Sender<LocalRun>,
+        receiver: oneshot::Receiver<QueuedOutcome>,
+        stored: bool,
+    ) {
+        let activation_id = message.activation_id;
+        let end = match receiver.await {
+            Ok(QueuedOutcome::Recorded(_)) => LocalRun::Recorded,
+            Ok(QueuedOutcome::Superseded) => LocalRun::Ended,
+            Ok(QueuedOutcome::Failed(reason)) if !stored => {
+                let now = Millis(self.clock.now_ms());
+                let record = convert::lost_record(message, &reason, now);
+                tracing::error!(%activation_id, %reason, "invocation not in the queue failed; recorded as lost");
+                match self
+                    .store
+                    .log()
+                    .append(vec![Event::ActivationRecorded(record)])
+                    .await
+                {
+                    Ok(_) => LocalRun::Recorded,
+                    Err(error) => {
+                        tracing::error!(%activation_id, %error, "lost record not durable");
+                        LocalRun::Ended
+                    }
+                }
+            }
+            Ok(QueuedOutcome::Failed(reason)) => {
+                tracing::debug!(%activation_id, %reason, "local run failed; the queue's delivery runs it");
+                LocalRun::Ended
+            }
+            Err(_) => LocalRun::Ended,
+        };
+        self.end_local(&activation_id, &run, end);
+    }
+
+    /// The local run of `id`, if one is under way.
+    fn local_run(&self, id: &ActivationId) -> Option<watch::Receiver<LocalRun>> {
+        self.local
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+
+    /// Waits for a local run to end, keeping the delivery alive meanwhile.
+    async fn wait_local(
+        &self,
+        mut run: watch::Receiver<LocalRun>,
+        delivery: &QueuedDelivery,
+    ) -> LocalRun {
+        loop {
+            let now = *run.borrow_and_update();
+            if now != LocalRun::Running {
+                return now;
+            }
+            tokio::select! {
+                changed = run.changed() => {
+                    if changed.is_err() {
+                        // The local run's sender is gone without an end: treat it as ended.
+                        let end = *run.borrow();
+                        return if end == LocalRun::Running { LocalRun::Ended } else { end };
+                    }
+                }
+                _ = tokio::time::sleep(self.config.working_every) => self.keep_alive(delivery).await,
+            }
+        }
     }
 
     async fn settle(&self, delivery: QueuedDelivery) {
         let activation_id = delivery.message.activation_id;
         let attempt = delivery.attempt;
+        if let Some(run) = self.local_run(&activation_id) {
+            if self.wait_local(run, &delivery).await == LocalRun::Recorded {
+                tracing::debug!(%activation_id, attempt, "queued activation recorded by its local run; settled");
+                self.report(delivery.settlement.done().await, &delivery);
+                return;
+            }
+        }
         if self.already_recorded(&delivery).await {
             tracing::info!(%activation_id, attempt, "queued activation already recorded; settled");
             self.report(delivery.settlement.done().await, &delivery);

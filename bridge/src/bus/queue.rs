@@ -17,6 +17,12 @@ pub trait InvocationQueue: Send + Sync + 'static {
     /// Stores `message` durably; returns only once the queue has it (a second enqueue of the same
     /// activation id within the queue's duplicate window is dropped by the queue).
     async fn enqueue(&self, message: &ActivationMessage) -> Result<(), BusError>;
+    /// Stores `message` for an invocation whose acceptance nobody is told about (a trigger fired
+    /// by a plain NATS publish): an implementation may start running it before the queue has it.
+    /// The default is [`InvocationQueue::enqueue`].
+    async fn enqueue_unacknowledged(&self, message: &ActivationMessage) -> Result<(), BusError> {
+        self.enqueue(message).await
+    }
     /// The deliveries of the queue for this process's controller (one consumer group for every
     /// controller of the deployment). Take it once and keep it.
     async fn deliveries(&self) -> Result<BusReceiver<QueuedDelivery>, BusError>;
