@@ -1,12 +1,15 @@
 //! The durable invocation queue of a multi-node controller: its options, and opening the JetStream
 //! queue and starting its consumer. With it, a non-blocking invocation is accepted (202) once
 //! JetStream holds it, a controller or invoker crash loses none, platform failures are retried with
-//! backoff and the last one ends in a dead-letter record (docs/nats.md, "Durable async").
+//! backoff and the last one ends in a dead-letter record (docs/nats.md, "Durable async"). The API
+//! enqueues through a [`LocalFirstQueue`]: this controller starts each invocation itself as soon as
+//! it may, and the queue's delivery of it only settles it (or runs it if the local run failed).
 
 use crate::error::{Error, Result};
 use actix::Addr;
 use actors::controller_actor::ControllerActor;
 use actors::core::retry::RetryPolicy;
+use actors::local_first_queue::LocalFirstQueue;
 use actors::queue_consumer::{QueueConsumer, QueueConsumerConfig};
 use bridge::bus::{InvocationQueue, JetStreamQueue, JetStreamQueueConfig};
 use std::sync::Arc;
@@ -26,6 +29,11 @@ pub struct DurableAsyncOptions {
     pub ack_wait: Duration,
     /// Retries after platform failures.
     pub retry: RetryPolicy,
+    /// Start each queued invocation on this controller as soon as it may ([`LocalFirstQueue`]);
+    /// off, it runs only when the queue delivers it. Turn it off when several controllers (each
+    /// with its own log) share the queue: another controller could take the queue's delivery of
+    /// an invocation started here and run and record it a second time, in its own log.
+    pub local_start: bool,
 }
 
 impl Default for DurableAsyncOptions {
@@ -35,12 +43,13 @@ impl Default for DurableAsyncOptions {
             replicas: 1,
             ack_wait: Duration::from_secs(30),
             retry: RetryPolicy::default(),
+            local_start: true,
         }
     }
 }
 
 /// Opens the queue on `client` and starts its consumer for `controller`; returns the queue the
-/// API enqueues into.
+/// API enqueues into (the JetStream queue behind a [`LocalFirstQueue`] on that consumer).
 pub async fn start(
     options: &DurableAsyncOptions,
     client: async_nats::Client,
@@ -74,9 +83,12 @@ pub async fn start(
             ..QueueConsumerConfig::default()
         },
     );
-    consumer
+    let consumer = consumer
         .start(queue.clone())
         .await
         .map_err(|e| startup(e.to_string()))?;
-    Ok(queue)
+    if !options.local_start {
+        return Ok(queue);
+    }
+    Ok(Arc::new(LocalFirstQueue::new(queue, consumer)))
 }

@@ -347,6 +347,7 @@ pub async fn handle(
         transaction_id: RequestId::of(&request),
         cause: None,
         caused_by: None,
+        acknowledged: true,
     };
     let wait = Duration::from_millis(state.config.max_blocking_wait_ms);
     let outcome = invoke(&state, &context, &resolved, params, Some(wait)).await?;

@@ -88,6 +88,10 @@ pub struct ServeArgs {
     /// 30 s).
     #[arg(long = "queue-backoff-ms", default_value_t = 500)]
     pub queue_backoff_ms: u64,
+    /// Run a queued invocation only when the queue delivers it, not at once on the controller
+    /// that queued it (needed when several controllers, each with its own log, share the queue).
+    #[arg(long = "no-queue-local-start")]
+    pub no_queue_local_start: bool,
     /// This invoker's number (`invoker<N>` on the bus), unique in the deployment.
     #[arg(long = "invoker-id", default_value_t = 0)]
     pub invoker_id: u32,
@@ -199,6 +203,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 base_delay_ms: args.queue_backoff_ms,
                 ..RetryPolicy::default()
             },
+            local_start: !args.no_queue_local_start,
         },
         handle_signals: true,
         controller,

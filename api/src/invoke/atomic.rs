@@ -76,7 +76,7 @@ async fn invoke_atomic(
     };
     if wait.is_none() {
         if let Some(queue) = state.invocation_queue() {
-            return enqueue(state, queue.as_ref(), message).await;
+            return enqueue(state, queue.as_ref(), message, context.acknowledged).await;
         }
     }
     let Some(wait) = wait else {
@@ -143,10 +143,12 @@ async fn invoke_atomic(
 
 /// A non-blocking invocation in multi-node mode: admitted by the controller's throttles, then
 /// accepted once the durable queue holds it; the queue's consumer runs it (and retries it).
+/// Unacknowledged (nobody is told it was accepted), it may start before the queue holds it.
 async fn enqueue(
     state: &ApiState,
     queue: &dyn InvocationQueue,
     mut message: ActivationMessage,
+    acknowledged: bool,
 ) -> Result<InvokeOutcome> {
     let activation_id = message.activation_id;
     state
@@ -157,10 +159,12 @@ async fn enqueue(
         .await
         .map_err(|error| Error::internal("reach the controller", error))??;
     message.accepted_at_ms = state.clock.now_ms();
-    queue
-        .enqueue(&message)
-        .await
-        .map_err(|error| Error::Unavailable(format!("cannot queue the invocation: {error}")))?;
+    let queued = if acknowledged {
+        queue.enqueue(&message).await
+    } else {
+        queue.enqueue_unacknowledged(&message).await
+    };
+    queued.map_err(|error| Error::Unavailable(format!("cannot queue the invocation: {error}")))?;
     tracing::debug!(%activation_id, "invocation queued");
     Ok(InvokeOutcome::Accepted(activation_id))
 }

@@ -17,6 +17,9 @@ pub struct InvocationContext {
     pub cause: Option<ActivationId>,
     /// `causedBy` annotation of the record (`sequence` for components).
     pub caused_by: Option<&'static str>,
+    /// Whether anyone is told that an invocation was accepted (false for a trigger fired by a
+    /// plain NATS publish: its queued invocations may start before the queue stored them).
+    pub acknowledged: bool,
 }
 
 impl InvocationContext {
@@ -29,6 +32,7 @@ impl InvocationContext {
             transaction_id,
             cause: None,
             caused_by: None,
+            acknowledged: true,
         }
     }
 
@@ -42,6 +46,15 @@ impl InvocationContext {
             transaction_id,
             cause: None,
             caused_by: None,
+            acknowledged: true,
+        }
+    }
+
+    /// The same context for a fire nobody is answered about (a plain NATS publish).
+    pub fn unacknowledged(self) -> Self {
+        Self {
+            acknowledged: false,
+            ..self
         }
     }
 

@@ -40,7 +40,9 @@ impl TriggerSubscriber {
                 let state = state.clone();
                 let client = client.clone();
                 actix_rt::spawn(async move {
-                    let answer = fire(&state, &message.subject, &message.payload).await;
+                    let acknowledged = message.reply.is_some();
+                    let answer =
+                        fire(&state, &message.subject, &message.payload, acknowledged).await;
                     if let Some(reply) = message.reply {
                         if let Err(error) = client.publish(reply, answer.to_string().into()).await {
                             tracing::warn!(%error, "cannot answer a trigger fire request");
@@ -54,8 +56,9 @@ impl TriggerSubscriber {
     }
 }
 
-/// Fires the trigger a message names; the answer for a requester.
-async fn fire(state: &ApiState, subject: &str, payload: &[u8]) -> Value {
+/// Fires the trigger a message names; the answer for a requester. Without one (`acknowledged`
+/// false: a plain publish), the rules' invocations may start before the queue stored them.
+async fn fire(state: &ApiState, subject: &str, payload: &[u8], acknowledged: bool) -> Value {
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let error = |message: String| json!({"error": message, "code": request_id});
     let Some((namespace, name)) = parse_trigger_subject(subject) else {
@@ -80,7 +83,10 @@ async fn fire(state: &ApiState, subject: &str, payload: &[u8]) -> Value {
         Ok(None) => return error(format!("trigger /{namespace}/{name} does not exist")),
         Err(e) => return error(format!("cannot read trigger /{namespace}/{name}: {e}")),
     };
-    let context = InvocationContext::system(namespace, request_id.clone());
+    let mut context = InvocationContext::system(namespace, request_id.clone());
+    if !acknowledged {
+        context = context.unacknowledged();
+    }
     match fire_trigger(state, &context, &trigger, payload).await {
         Ok(FireOutcome::Fired(id)) => {
             tracing::debug!(%subject, activation_id = %id, "trigger fired by NATS publish");
