@@ -7,7 +7,13 @@
 //!    one container slot, `--user-memory 256`, so the second invoker is the only added capacity).
 //!
 //! Run: `cargo bench --bench nats` (needs nats-server; about a minute). WHIRL_BENCH_RUNS sets the
-//! latency samples (default 300), WHIRL_BENCH_SECONDS the throughput phases (default 8).
+//! latency samples (default 300), WHIRL_BENCH_SECONDS the throughput phases (default 8),
+//! WHIRL_BENCH_WHIRL another `whirl` binary to run (for A/B against a copied build),
+//! WHIRL_BENCH_CONTROLLER_ARGS more arguments for the NATS controller (space-separated, e.g.
+//! `--no-queue-local-start`),
+//! WHIRL_BENCH_LOG the Whirl processes' `RUST_LOG` (default `warn`; `debug` shows
+//! each step with a timestamp) and WHIRL_BENCH_KEEP a directory that keeps the
+//! processes' logs and data after the run (default: a temporary directory, removed).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
@@ -34,6 +40,19 @@ fn env_count(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// Removes the run's directory at the end unless WHIRL_BENCH_KEEP asked to keep it.
+struct RemoveUnlessKept(std::path::PathBuf);
+
+impl Drop for RemoveUnlessKept {
+    fn drop(&mut self) {
+        if std::env::var_os("WHIRL_BENCH_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        } else {
+            println!("(logs kept in {})", self.0.display());
+        }
+    }
+}
+
 struct Processes(Vec<Child>);
 
 impl Drop for Processes {
@@ -46,9 +65,10 @@ impl Drop for Processes {
 }
 
 fn spawn(program: &str, args: &[String], log: &Path) -> Child {
+    let filter = std::env::var("WHIRL_BENCH_LOG").unwrap_or_else(|_| "warn".to_owned());
     Command::new(program)
         .args(args)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", filter)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
@@ -204,14 +224,25 @@ const NOOP: &str = "def main(args):\n    return {'ok': True}\n";
 const CPU: &str = "def main(args):\n    total = 0\n    for i in range(400000):\n        total += i * i\n    return {'total': total}\n";
 
 fn main() {
-    let whirl = env!("CARGO_BIN_EXE_whirl");
+    let whirl = std::env::var("WHIRL_BENCH_WHIRL")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_whirl").to_owned());
+    let whirl = whirl.as_str();
     let runs = env_count("WHIRL_BENCH_RUNS", 300);
     let seconds = env_count("WHIRL_BENCH_SECONDS", 8);
-    let dir = tempfile::tempdir().unwrap();
-    println!(
-        "(process logs in {} while the bench runs)",
-        dir.path().display()
-    );
+    let dir = match std::env::var("WHIRL_BENCH_KEEP") {
+        Ok(keep) => {
+            std::fs::create_dir_all(&keep).unwrap();
+            tempfile::Builder::new()
+                .prefix("nats-bench-")
+                .tempdir_in(keep)
+                .unwrap()
+                .keep()
+        }
+        Err(_) => tempfile::tempdir().unwrap().keep(),
+    };
+    let _cleanup = RemoveUnlessKept(dir.clone());
+    println!("whirl: {whirl}");
+    println!("(process logs in {} while the bench runs)", dir.display());
     let mut processes = Processes(Vec::new());
     let limits = [
         "--invocations-per-minute".to_owned(),
@@ -224,7 +255,7 @@ fn main() {
 
     // The in-process baseline.
     let single_port = free_port();
-    let single_data = dir.path().join("single");
+    let single_data = dir.join("single");
     let mut args = vec![
         "serve".to_owned(),
         "--data-dir".to_owned(),
@@ -235,7 +266,7 @@ fn main() {
     args.extend(limits.iter().cloned());
     processes
         .0
-        .push(spawn(whirl, &args, &dir.path().join("single.log")));
+        .push(spawn(whirl, &args, &dir.join("single.log")));
     let single = Api::wait(&single_data, single_port);
     single.put_python("noop", NOOP);
     single.until_served("noop");
@@ -251,14 +282,14 @@ fn main() {
             nats_port.to_string(),
             "--jetstream".into(),
             "--store_dir".into(),
-            dir.path().join("jetstream").display().to_string(),
+            dir.join("jetstream").display().to_string(),
         ],
-        &dir.path().join("nats.log"),
+        &dir.join("nats.log"),
     ));
     wait_for_port(nats_port);
     let nats_url = format!("nats://127.0.0.1:{nats_port}");
     let controller_port = free_port();
-    let controller_data = dir.path().join("controller");
+    let controller_data = dir.join("controller");
     let mut args = vec![
         "serve".to_owned(),
         "--role".to_owned(),
@@ -271,9 +302,12 @@ fn main() {
         format!("127.0.0.1:{controller_port}"),
     ];
     args.extend(limits.iter().cloned());
+    if let Ok(extra) = std::env::var("WHIRL_BENCH_CONTROLLER_ARGS") {
+        args.extend(extra.split_whitespace().map(str::to_owned));
+    }
     processes
         .0
-        .push(spawn(whirl, &args, &dir.path().join("controller.log")));
+        .push(spawn(whirl, &args, &dir.join("controller.log")));
     let invoker = |id: u32, memory: u32| -> Vec<String> {
         vec![
             "serve".to_owned(),
@@ -286,17 +320,12 @@ fn main() {
             "--user-memory".to_owned(),
             memory.to_string(),
             "--data-dir".to_owned(),
-            dir.path()
-                .join(format!("invoker{id}"))
-                .display()
-                .to_string(),
+            dir.join(format!("invoker{id}")).display().to_string(),
         ]
     };
-    processes.0.push(spawn(
-        whirl,
-        &invoker(0, 2048),
-        &dir.path().join("invoker0.log"),
-    ));
+    processes
+        .0
+        .push(spawn(whirl, &invoker(0, 2048), &dir.join("invoker0.log")));
     let multi = Api::wait(&controller_data, controller_port);
     multi.put_python("noop", NOOP);
     multi.until_served("noop");
@@ -382,11 +411,9 @@ fn main() {
 
     // Throughput on a CPU-bound action: one invoker slot, then two.
     println!("throughput, CPU-bound action, 4 blocking clients, {seconds} s each");
-    processes.0.push(spawn(
-        whirl,
-        &invoker(1, 256),
-        &dir.path().join("invoker1.log"),
-    ));
+    processes
+        .0
+        .push(spawn(whirl, &invoker(1, 256), &dir.join("invoker1.log")));
     // Invoker 0 leaves (its containers too); the deployment has one 256 MB slot, on invoker 1.
     if let Some(first) = processes.0.get_mut(3) {
         let _ = Command::new("kill")
@@ -398,11 +425,9 @@ fn main() {
     multi.put_python("cpu", CPU);
     multi.until_served("cpu");
     let one = multi.throughput("cpu", 4, seconds);
-    processes.0.push(spawn(
-        whirl,
-        &invoker(2, 256),
-        &dir.path().join("invoker2.log"),
-    ));
+    processes
+        .0
+        .push(spawn(whirl, &invoker(2, 256), &dir.join("invoker2.log")));
     std::thread::sleep(Duration::from_secs(3));
     multi.throughput("cpu", 4, 2);
     let two = multi.throughput("cpu", 4, seconds);

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use store::{Event, EventLog, Store};
-use tokio::sync::mpsc;
 
 use crate::wire::Activation;
 
@@ -21,7 +20,9 @@ pub fn activation_subject(namespace: &str, package: Option<&str>, name: &str) ->
     }
 }
 
-/// Follows the log from the head at start and publishes each record; stops when dropped.
+/// Follows the log from the head at start and publishes each record; stops when dropped. One
+/// thread waits for each flush, reads what it made durable and hands it to the NATS client
+/// itself (the client's queue takes it without a runtime; no task hop on the way).
 pub struct ActivationPublisher {
     stop: Arc<AtomicBool>,
 }
@@ -29,7 +30,6 @@ pub struct ActivationPublisher {
 impl ActivationPublisher {
     pub fn start(store: &Store, client: async_nats::Client) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
-        let (sender, mut receiver) = mpsc::unbounded_channel::<(String, Vec<u8>)>();
         let mut subscription = store.log().subscribe(store.head_seq() + 1);
         let stopping = Arc::clone(&stop);
         let reader = std::thread::Builder::new()
@@ -49,13 +49,17 @@ impl ActivationPublisher {
                         };
                         let subject =
                             activation_subject(&doc.namespace, doc.package.as_deref(), &doc.name);
-                        match serde_json::to_vec(&Activation::from_doc(doc)) {
-                            Ok(body) => {
-                                if sender.send((subject, body)).is_err() {
-                                    return;
-                                }
+                        let body = match serde_json::to_vec(&Activation::from_doc(doc)) {
+                            Ok(body) => body,
+                            Err(error) => {
+                                tracing::warn!(%error, "cannot encode an activation");
+                                continue;
                             }
-                            Err(error) => tracing::warn!(%error, "cannot encode an activation"),
+                        };
+                        let published =
+                            futures::executor::block_on(client.publish(subject, body.into()));
+                        if let Err(error) = published {
+                            tracing::warn!(%error, "cannot publish an activation");
                         }
                     }
                 }
@@ -63,13 +67,6 @@ impl ActivationPublisher {
         if let Err(error) = reader {
             tracing::error!(%error, "cannot start the activation publisher");
         }
-        tokio::spawn(async move {
-            while let Some((subject, body)) = receiver.recv().await {
-                if let Err(error) = client.publish(subject, body.into()).await {
-                    tracing::warn!(%error, "cannot publish an activation");
-                }
-            }
-        });
         ActivationPublisher { stop }
     }
 }
