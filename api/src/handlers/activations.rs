@@ -27,6 +27,7 @@ pub async fn list(request: HttpRequest, state: web::Data<ApiState>) -> Result<Ht
         skip,
         limit,
     };
+    read_up_to_head(&state).await?;
     let projections = state.store.projections();
     if query.flag("count", false)? {
         let count = projections
@@ -45,8 +46,21 @@ pub async fn list(request: HttpRequest, state: web::Data<ApiState>) -> Result<Ht
     Ok(ok_json(&summaries))
 }
 
+/// Waits until the projections have applied every record durable now, so a list or a read
+/// shows every activation whose record was acknowledged before this request (the projector
+/// gathers activations for a few milliseconds before committing them, and commits at once for
+/// a waiting reader).
+async fn read_up_to_head(state: &ApiState) -> Result<()> {
+    state
+        .store
+        .projections()
+        .wait_applied_async(state.store.head_seq())
+        .await
+        .map_err(Error::store("apply the log to the activation indexes"))
+}
+
 /// The record addressed by the route (404 if it is not of this namespace).
-fn record(request: &HttpRequest, state: &ApiState) -> Result<ActivationDoc> {
+async fn record(request: &HttpRequest, state: &ApiState) -> Result<ActivationDoc> {
     let scope = Scope::of(state, request)?;
     scope.require_own()?;
     let text = path_param(request, "id")?;
@@ -55,12 +69,21 @@ fn record(request: &HttpRequest, state: &ApiState) -> Result<ActivationDoc> {
             "The activation id '{text}' is not valid: an activation id is 32 lowercase hex characters."
         ))
     })?;
-    match state
-        .store
-        .projections()
-        .activation(&id)
-        .map_err(Error::store("read an activation"))?
-    {
+    let read = || {
+        state
+            .store
+            .projections()
+            .activation(&id)
+            .map_err(Error::store("read an activation"))
+    };
+    let found = match read()? {
+        Some(doc) => Some(doc),
+        None => {
+            read_up_to_head(state).await?;
+            read()?
+        }
+    };
+    match found {
         Some(doc) if doc.namespace == scope.namespace => Ok(doc),
         _ => Err(Error::NotFound),
     }
@@ -68,18 +91,20 @@ fn record(request: &HttpRequest, state: &ApiState) -> Result<ActivationDoc> {
 
 /// `GET /namespaces/{ns}/activations/{id}`.
 pub async fn get(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse> {
-    Ok(ok_json(&Activation::from_doc(&record(&request, &state)?)))
+    Ok(ok_json(&Activation::from_doc(
+        &record(&request, &state).await?,
+    )))
 }
 
 /// `GET /namespaces/{ns}/activations/{id}/result`.
 pub async fn result(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse> {
-    Ok(ok_json(&ActivationResult::from_doc(&record(
-        &request, &state,
-    )?)))
+    Ok(ok_json(&ActivationResult::from_doc(
+        &record(&request, &state).await?,
+    )))
 }
 
 /// `GET /namespaces/{ns}/activations/{id}/logs`.
 pub async fn logs(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse> {
-    let doc = record(&request, &state)?;
+    let doc = record(&request, &state).await?;
     Ok(ok_json(&ActivationLogs { logs: doc.logs }))
 }

@@ -2,12 +2,14 @@
 //! trees (entities, activations, API keys), each holding its rows and its checkpoint, written
 //! together in one atomic batch. The activation indexes are packed in pages and point at the
 //! records in the log. On open they catch up from their checkpoints; then a follower thread
-//! applies new records as they commit.
+//! applies new records as they commit (`follow`: activations are committed in groups gathered
+//! for up to `follow_gather`, anything else and any reader in `wait_applied` at once).
 
 mod applied;
 pub(crate) mod apply;
 mod catch_up;
 mod entity_doc;
+mod follow;
 pub mod keys;
 pub(crate) mod logical_rows;
 mod paged_writes;
@@ -22,7 +24,7 @@ pub use queries::ActivationQuery;
 pub use rows::{MemoryRows, PROJECTION_FORMAT};
 
 use crate::error::{Error, Result};
-use crate::log::{meta, CommittedEvent, CommittedRecords, EventLog, Subscription};
+use crate::log::{meta, CommittedRecords, EventLog};
 use applied::AppliedSignal;
 use rows::{decode_checkpoint, SledRows};
 use std::path::{Path, PathBuf};
@@ -42,6 +44,10 @@ pub struct ProjectionOptions {
     /// The most records applied in one batch while following the log: small, so that an entity
     /// change waits behind at most this many activations before it is readable.
     pub follow_batch_events: usize,
+    /// The longest records of activations wait, applied, before the follower commits them
+    /// (entity changes and readers in `wait_applied` never wait): one commit per group instead
+    /// of one per record. See `follow.rs`.
+    pub follow_gather: Duration,
     /// sled's page cache, in bytes.
     pub cache_bytes: u64,
 }
@@ -51,6 +57,7 @@ impl Default for ProjectionOptions {
         Self {
             batch_events: 1_000_000,
             follow_batch_events: 1_000,
+            follow_gather: Duration::from_millis(10),
             cache_bytes: 256 * 1024 * 1024,
         }
     }
@@ -141,22 +148,6 @@ pub(crate) fn open_trees(
     Ok((db, trees, checkpoints))
 }
 
-/// Applies `records` to `rows` and commits them with their checkpoints.
-pub(crate) fn apply_records(
-    rows: &mut SledRows,
-    records: &[CommittedEvent],
-) -> Result<Option<u64>> {
-    let Some(last) = records.last() else {
-        return Ok(None);
-    };
-    for record in records {
-        rows.set_seq(record.seq);
-        apply::apply(rows, record.seq, record.time_ms, &record.event)?;
-    }
-    rows.commit(last.seq)?;
-    Ok(Some(last.seq))
-}
-
 impl Projections {
     /// Opens the projections in `dir`, catches them up with `log` (from each tree's checkpoint,
     /// never re-applying what is applied) and starts following the log.
@@ -210,9 +201,12 @@ impl Projections {
             let shared = Arc::clone(&shared);
             let stop = Arc::clone(&stop);
             let batch_events = options.follow_batch_events.max(1);
+            let gather = options.follow_gather;
             std::thread::Builder::new()
                 .name("whirl-projector".into())
-                .spawn(move || follow(shared, rows, subscription, batch_events, stop))
+                .spawn(move || {
+                    follow::follow(shared, rows, subscription, batch_events, gather, stop)
+                })
                 .map_err(Error::io("start the projector thread for", dir))?
         };
         Ok(Self {
@@ -242,6 +236,7 @@ impl Projections {
 
     /// Awaits until the record at `seq` is applied.
     pub async fn wait_applied_async(&self, seq: u64) -> Result<()> {
+        self.shared.applied.want(seq);
         let mut watch = self.shared.applied.watch();
         loop {
             let state = self.shared.applied.get();
@@ -293,28 +288,5 @@ impl Projections {
 
     pub(crate) fn shared(&self) -> &ProjectionsShared {
         &self.shared
-    }
-}
-
-fn follow(
-    shared: Arc<ProjectionsShared>,
-    mut rows: SledRows,
-    mut subscription: Subscription,
-    batch_events: usize,
-    stop: Arc<AtomicBool>,
-) {
-    while !stop.load(Ordering::SeqCst) {
-        let outcome = subscription
-            .next_events(batch_events, Duration::from_millis(50))
-            .and_then(|batch| apply_records(&mut rows, &batch));
-        match outcome {
-            Ok(Some(seq)) => shared.applied.publish(seq),
-            Ok(None) => {}
-            Err(error) => {
-                tracing::error!(path = %shared.path.display(), %error, "the projector stopped");
-                shared.applied.fail(error.to_string());
-                return;
-            }
-        }
     }
 }

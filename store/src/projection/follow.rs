@@ -1,0 +1,132 @@
+//! The projector thread: applies records to the projection rows as the log commits them, and
+//! decides when to write the applied rows to the trees.
+//!
+//! Every commit is a sled batch, and sled writes and syncs its file for every batch, then the
+//! commit rewrites each index page it touches. Under load one commit per group of the log (about
+//! one per invocation at concurrency 1) was most of the projection's cost, so records of
+//! activations (`InvocationAccepted`, `ActivationRecorded`) are gathered for up to
+//! [`ProjectionOptions::follow_gather`](super::ProjectionOptions) (10 ms by default) and
+//! committed together. Anything else (an entity change, a feed's progress, a snapshot),
+//! [`ProjectionOptions::follow_batch_events`](super::ProjectionOptions) records, or a reader
+//! waiting in `wait_applied` for a seq not yet committed, commits at once; readers that must see
+//! the newest activations (the API's activation reads) wait for the log's head that way.
+
+use super::apply;
+use super::rows::SledRows;
+use super::ProjectionsShared;
+use crate::error::Result;
+use crate::event::Event;
+use crate::log::{CommittedEvent, Subscription};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How often the projector looks for waiting readers while it holds uncommitted rows.
+const READER_POLL: Duration = Duration::from_millis(1);
+/// How long the projector waits for new records when it holds nothing uncommitted.
+const IDLE_POLL: Duration = Duration::from_millis(50);
+
+/// Applied records not committed yet.
+struct Gathered {
+    last_seq: u64,
+    records: usize,
+    since: Instant,
+    /// A record that must be readable at once (not an activation's).
+    urgent: bool,
+}
+
+pub(super) fn follow(
+    shared: Arc<ProjectionsShared>,
+    mut rows: SledRows,
+    mut subscription: Subscription,
+    batch_events: usize,
+    gather: Duration,
+    stop: Arc<AtomicBool>,
+) {
+    let mut gathered: Option<Gathered> = None;
+    while !stop.load(Ordering::SeqCst) {
+        let timeout = match &gathered {
+            None => IDLE_POLL,
+            Some(gathered) => READER_POLL.min(gather.saturating_sub(gathered.since.elapsed())),
+        };
+        let outcome = subscription
+            .next_events(batch_events, timeout)
+            .and_then(|batch| {
+                apply_batch(&mut rows, &batch, &mut gathered)?;
+                commit_if_due(&shared, &mut rows, &mut gathered, batch_events, gather)
+            });
+        if let Err(error) = outcome {
+            tracing::error!(path = %shared.path.display(), %error, "the projector stopped");
+            shared.applied.fail(error.to_string());
+            return;
+        }
+    }
+    if let Some(pending) = gathered.take() {
+        // Not needed for correctness (a restart catches up from the checkpoints), but it saves
+        // the next start that work.
+        match rows.commit(pending.last_seq) {
+            Ok(()) => shared.applied.publish(pending.last_seq),
+            Err(error) => {
+                tracing::warn!(path = %shared.path.display(), %error, "the projector's last commit failed")
+            }
+        }
+    }
+}
+
+/// Applies `batch` to the rows (not committed yet) and notes it in `gathered`.
+fn apply_batch(
+    rows: &mut SledRows,
+    batch: &[CommittedEvent],
+    gathered: &mut Option<Gathered>,
+) -> Result<()> {
+    let Some(last) = batch.last() else {
+        return Ok(());
+    };
+    let mut urgent = false;
+    for record in batch {
+        rows.set_seq(record.seq);
+        apply::apply(rows, record.seq, record.time_ms, &record.event)?;
+        urgent |= !is_activation(&record.event);
+    }
+    let pending = gathered.get_or_insert_with(|| Gathered {
+        last_seq: last.seq,
+        records: 0,
+        since: Instant::now(),
+        urgent: false,
+    });
+    pending.last_seq = last.seq;
+    pending.records += batch.len();
+    pending.urgent |= urgent;
+    Ok(())
+}
+
+/// Commits the gathered rows when something needs them readable, or they waited long enough.
+fn commit_if_due(
+    shared: &ProjectionsShared,
+    rows: &mut SledRows,
+    gathered: &mut Option<Gathered>,
+    batch_events: usize,
+    gather: Duration,
+) -> Result<()> {
+    let Some(pending) = gathered else {
+        return Ok(());
+    };
+    let due = pending.urgent
+        || pending.records >= batch_events
+        || pending.since.elapsed() >= gather
+        || shared.applied.is_wanted_beyond(shared.applied.get().seq);
+    if due {
+        rows.commit(pending.last_seq)?;
+        shared.applied.publish(pending.last_seq);
+        *gathered = None;
+    }
+    Ok(())
+}
+
+/// Records that only feed the activation indexes, which may be committed a little later.
+fn is_activation(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::ActivationRecorded(_) | Event::InvocationAccepted(_)
+    )
+}
