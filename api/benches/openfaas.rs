@@ -1,14 +1,26 @@
 //! The OpenFaaS route against the OpenWhisk route for the same function in the same run, and
 //! scale from zero:
 //!
-//! - "OpenWhisk": `POST /api/v1/namespaces/guest/actions/echo?blocking=true` (Basic auth, the whole
-//!   activation answered);
-//! - "OpenFaaS": `POST /function/echo` (no auth, the function's bytes answered);
+//! - "OpenWhisk": `POST /api/v1/namespaces/guest/actions/echo?blocking=true` (Basic auth, JSON
+//!   body, the whole activation answered);
+//! - "OpenFaaS": `POST /function/echo` (no auth, `Content-Type: text/plain` as `faas-cli invoke`
+//!   sends by default, the function's bytes answered);
 //!
 //! both for one `exec` function (`cat`, classic-watchdog semantics: a process forked per request),
-//! warm, at concurrency 1 and 8 (one keep-alive connection per client thread), in turns: short
-//! blocks of OpenWhisk and OpenFaaS alternate (WHIRL_BENCH_ROUNDS pairs, default 6, each block
-//! after a quarter-second warm-up), so drift of this shared machine hits both routes alike. Then scale from zero: `/system/scale-function` to 0, wait until
+//! warm, at concurrency 1 and 8, in turns: short blocks of the two routes alternate
+//! (WHIRL_BENCH_ROUNDS pairs, default 6, each block after a quarter-second warm-up, the order
+//! swapped every other pair: OW OF, OF OW, ...), so drift of this shared machine and the position
+//! in a pair hit both routes alike.
+//!
+//! Both routes go over the same connections: client thread `i` keeps one keep-alive connection
+//! (one `ureq::Agent`) for the whole run and sends both routes' calls on it. An earlier version
+//! opened a new connection per block; actix hands connections to its HTTP workers round robin,
+//! so with 2 workers, c=1 and strictly alternating blocks every OpenWhisk block landed on one
+//! worker and every OpenFaaS block on the other (the comparison measured the workers' placement
+//! as much as the routes: docs/benchmarks.md, "OpenFaaS gateway", runs 8-9). At c=8 each block
+//! spread over both workers, which is why only c=1 showed a gap.
+//!
+//! Then scale from zero: `/system/scale-function` to 0, wait until
 //! the pool has no replica, and time one call (the pool creates a container, initializes it, runs
 //! the call), repeated; on the process backend and, when dockerd answers, on the Docker backend
 //! with an OpenFaaS-style image the bench builds.
@@ -212,9 +224,18 @@ fn main() {
         .max(1);
     let block = seconds / rounds as f64;
     let warm_up = Duration::from_millis(250);
+    // One agent (one keep-alive connection) per client thread, shared by both routes for the
+    // whole run: the routes are served by the same HTTP workers (see the module doc).
+    let agents: Vec<ureq::Agent> = (0..8).map(|_| ureq::AgentBuilder::new().build()).collect();
+    let agent_of = |next: &std::cell::Cell<usize>| {
+        let agent = agents[next.get() % agents.len()].clone();
+        next.set(next.get() + 1);
+        agent
+    };
     let openwhisk = |threads: usize| {
+        let next = std::cell::Cell::new(0);
         run_after("OpenWhisk (blocking)", threads, warm_up, block, || {
-            let agent = ureq::AgentBuilder::new().build();
+            let agent = agent_of(&next);
             let url = format!("{url}/api/v1/namespaces/guest/actions/echo?blocking=true");
             let authorization = authorization.clone();
             move || {
@@ -231,12 +252,14 @@ fn main() {
         })
     };
     let openfaas = |threads: usize| {
+        let next = std::cell::Cell::new(0);
         run_after("OpenFaaS /function/echo", threads, warm_up, block, || {
-            let agent = ureq::AgentBuilder::new().build();
+            let agent = agent_of(&next);
             let url = format!("{url}/function/echo");
             move || {
                 let body = agent
                     .post(&url)
+                    .set("Content-Type", "text/plain")
                     .send_string(r#"{"name":"bench"}"#)
                     .unwrap()
                     .into_string()
@@ -248,9 +271,14 @@ fn main() {
     let mut summary = Vec::new();
     for threads in [1usize, 8] {
         let (mut whisk_blocks, mut faas_blocks) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            whisk_blocks.push(openwhisk(threads));
-            faas_blocks.push(openfaas(threads));
+        for round in 0..rounds {
+            if round % 2 == 0 {
+                whisk_blocks.push(openwhisk(threads));
+                faas_blocks.push(openfaas(threads));
+            } else {
+                faas_blocks.push(openfaas(threads));
+                whisk_blocks.push(openwhisk(threads));
+            }
         }
         let whisk = Phase::merge(format!("OpenWhisk (blocking), c={threads}"), whisk_blocks);
         let faas = Phase::merge(format!("OpenFaaS /function/echo, c={threads}"), faas_blocks);
