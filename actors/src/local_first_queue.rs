@@ -12,9 +12,10 @@
 //! [`InvocationQueue::enqueue`] (a caller is answered "accepted") starts the local run only once
 //! the queue stored the invocation, so nothing runs that was refused.
 //! [`InvocationQueue::enqueue_unacknowledged`] (nobody is answered: a trigger fired by a plain NATS
-//! publish) starts it while the queue stores it in the background, and returns once it started
-//! here (or, refused here, once the queue stored it); if the queue then refuses, the invocation
-//! runs here only (a platform failure of that run is recorded as lost, since no queue retries it).
+//! publish) starts it first and stores it in the queue while it runs; it returns once the queue
+//! answered, so a fire's record never names an invocation the queue has not stored (unless the
+//! queue refused it: then it runs here only, and a platform failure of that run is recorded as
+//! lost, since no queue retries it).
 
 use crate::queue_consumer::{LocalRun, QueueConsumer};
 use async_trait::async_trait;
@@ -68,26 +69,19 @@ impl InvocationQueue for LocalFirstQueue {
     async fn enqueue_unacknowledged(&self, message: &ActivationMessage) -> Result<(), BusError> {
         let activation_id = message.activation_id;
         let run = self.consumer.register_local(activation_id);
-        // The queue stores it in the background; the caller only needs to know that it started.
-        let queue = self.queue.clone();
-        let stored_message = message.clone();
-        let storing = tokio::spawn(async move { queue.enqueue(&stored_message).await });
-        let stored = |joined: Result<Result<(), BusError>, tokio::task::JoinError>| {
-            joined
-                .unwrap_or_else(|error| Err(BusError::Closed(format!("queueing stopped: {error}"))))
-        };
+        // Started first (its activation goes out to an invoker), then stored while it runs.
         match self.consumer.start_local(message).await {
             Ok(receiver) => {
+                let in_queue = match self.queue.enqueue(message).await {
+                    Ok(()) => true,
+                    Err(error) => {
+                        tracing::warn!(%activation_id, %error, "the queue did not store an unacknowledged invocation; it runs here only");
+                        false
+                    }
+                };
                 let consumer = self.consumer.clone();
                 let message = message.clone();
                 tokio::spawn(async move {
-                    let in_queue = match stored(storing.await) {
-                        Ok(()) => true,
-                        Err(error) => {
-                            tracing::warn!(%activation_id, %error, "the queue did not store an unacknowledged invocation; it runs here only");
-                            false
-                        }
-                    };
                     consumer
                         .finish_local(&message, run, receiver, in_queue)
                         .await
@@ -98,7 +92,7 @@ impl InvocationQueue for LocalFirstQueue {
                 tracing::debug!(%activation_id, %error, "not started here; the queue's delivery runs it");
                 self.consumer
                     .end_local(&activation_id, &run, LocalRun::Ended);
-                stored(storing.await)
+                self.queue.enqueue(message).await
             }
         }
     }
