@@ -56,8 +56,19 @@ impl Drop for RemoveUnlessKept {
 struct Processes(Vec<Child>);
 
 impl Drop for Processes {
+    /// SIGTERM first, so a Whirl process removes its containers and runtime processes (a
+    /// SIGKILL left the single server's stopped Python zygote behind), then SIGKILL after 5 s.
     fn drop(&mut self) {
         for child in &mut self.0 {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        for child in &mut self.0 {
+            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
             let _ = child.kill();
             let _ = child.wait();
         }
