@@ -94,6 +94,14 @@ async fn stats(request: &HttpRequest, state: web::Data<ApiState>) -> Result<Http
     let namespace = caller.namespace.to_string();
     let to_ms = state.now_ms();
     let window = Window::ending_at(to_ms, minutes * 60_000);
+    // Every record acknowledged before this call is counted (the projector gathers activations
+    // for a few milliseconds; waiting for the head makes it commit them).
+    state
+        .store
+        .projections()
+        .wait_applied_async(state.store.head_seq())
+        .await
+        .map_err(Error::store("apply the log to the activation indexes"))?;
     let reading = state.clone();
     let query_namespace = namespace.clone();
     let docs = web::block(move || {
