@@ -438,21 +438,27 @@ fn rows_equal_a_replay_up_to(projections: &Path, events: &[Event], checkpoint: u
     );
 }
 
+/// A store in `dir` holding the namespace `guest` and `doc`, both applied to the projections.
+fn store_with_one_activation(dir: &Path, doc: &ActivationDoc) -> Store {
+    let store = Store::open(dir, StoreOptions::default()).unwrap();
+    store
+        .append_and_project_blocking(
+            vec![
+                common::namespace("guest"),
+                Event::ActivationRecorded(doc.clone()),
+            ],
+            Duration::from_secs(5),
+        )
+        .unwrap();
+    store
+}
+
 #[test]
 fn projections_of_another_log_name_the_mismatch_instead_of_serving_another_record() {
     let dir = tempfile::tempdir().unwrap();
     let doc = common::activation_doc("guest", "x", 1, T0, T0 + 5);
     {
-        let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
-        store
-            .append_and_project_blocking(
-                vec![
-                    common::namespace("guest"),
-                    Event::ActivationRecorded(doc.clone()),
-                ],
-                Duration::from_secs(5),
-            )
-            .unwrap();
+        let store = store_with_one_activation(dir.path(), &doc);
         assert_eq!(
             store.projections().activation(&doc.activation_id).unwrap(),
             Some(doc.clone())
@@ -481,18 +487,7 @@ fn projections_of_another_log_name_the_mismatch_instead_of_serving_another_recor
 fn projections_of_the_previous_format_are_rebuilt_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let doc = common::activation_doc("guest", "x", 7, T0, T0 + 5);
-    {
-        let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
-        store
-            .append_and_project_blocking(
-                vec![
-                    common::namespace("guest"),
-                    Event::ActivationRecorded(doc.clone()),
-                ],
-                Duration::from_secs(5),
-            )
-            .unwrap();
-    }
+    drop(store_with_one_activation(dir.path(), &doc));
     // Make the projections look like format 1 (one sled key per row, documents copied).
     {
         let db = sled::open(projections_dir(dir.path())).unwrap();
