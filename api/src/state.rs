@@ -5,7 +5,7 @@ use crate::auth::{Caller, KeyTable};
 use crate::cache::EntityCaches;
 use crate::config::ApiConfig;
 use crate::error::{Error, Result};
-use crate::follower::LogFollower;
+use crate::follower::{FollowerWake, LogFollower};
 use actix::Addr;
 use actix_web::HttpRequest;
 use actors::controller_actor::ControllerActor;
@@ -64,10 +64,18 @@ impl ApiState {
         let caches = Arc::new(EntityCaches::default());
         let follower = {
             let (keys, caches) = (Arc::clone(&keys), Arc::clone(&caches));
-            LogFollower::start(&store, head + 1, "whirl-api-follower", move |record| {
-                keys.apply(&record.event);
-                caches.apply(record.seq, &record.event);
-            })
+            LogFollower::start(
+                &store,
+                head + 1,
+                "whirl-api-follower",
+                FollowerWake::EntityChanges {
+                    period: std::time::Duration::from_secs(1),
+                },
+                move |record| {
+                    keys.apply(&record.event);
+                    caches.apply(record.seq, &record.event);
+                },
+            )
             .map_err(|error| Error::internal("start the log follower", error))?
         };
         let metrics = crate::metrics::Metrics::start(&store, head + 1)

@@ -141,6 +141,57 @@ fn subscribers_see_stored_then_new_records_in_order() {
 }
 
 #[test]
+fn entity_readers_sleep_through_activation_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    log.append_blocking(vec![common::namespace("a")]).unwrap();
+    let records = log.committed_records();
+    // Opened at seq 1: what is already durable counts as changed for a reader from before it.
+    assert!(records.wait_for_entity_change(1, Duration::ZERO));
+    log.append_blocking(vec![
+        common::invocation("a", "x", 1),
+        common::activation("a", "x", 1, 10, 20),
+    ])
+    .unwrap();
+    assert_eq!(log.head().unwrap().seq, 3);
+    // Only activation records after seq 1: an entity reader at seq 2 waits out its timeout.
+    let started = std::time::Instant::now();
+    assert!(!records.wait_for_entity_change(2, Duration::from_millis(50)));
+    assert!(started.elapsed() >= Duration::from_millis(50));
+    let mut subscription = log.subscribe(2);
+    assert!(subscription
+        .next_batch_on_entity_change(10, Duration::from_millis(20))
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .eq([2, 3]));
+    // An entity change wakes a waiting reader at once, and it reads everything up to it.
+    let waiter = {
+        let records = log.committed_records();
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let changed = records.wait_for_entity_change(4, Duration::from_secs(30));
+            (changed, started.elapsed())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    log.append_blocking(vec![common::activation("a", "x", 2, 30, 40)])
+        .unwrap();
+    log.append_blocking(vec![common::action_put("a", "x", 1, "code")])
+        .unwrap();
+    let (changed, waited) = waiter.join().unwrap();
+    assert!(changed);
+    assert!(waited < Duration::from_secs(10), "woke after {waited:?}");
+    let seqs: Vec<u64> = subscription
+        .next_batch_on_entity_change(10, Duration::from_secs(5))
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(seqs, [4, 5]);
+}
+
+#[test]
 fn reopening_continues_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     let head = {

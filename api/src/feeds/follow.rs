@@ -1,5 +1,6 @@
 //! `FeedNoticeFollower`: a thread that reads the log from a seq on and tells the alarm feed actor
-//! of every feed created or deleted, whoever wrote it. It outlives restarts of the actor (its
+//! of every feed created or deleted, whoever wrote it. It sleeps through activation records
+//! (waking when an entity changes, or every 200 ms). It outlives restarts of the actor (its
 //! address stays valid under the supervisor) and ends when the actor is gone or the log fails.
 
 use super::actor::{AlarmFeedActor, FeedNotice};
@@ -18,7 +19,7 @@ pub fn follow_feed_notices(
         .name("whirl-feed-follower".into())
         .spawn(move || {
             while actor.connected() {
-                let batch = match subscription.next_batch(256, Duration::from_millis(200)) {
+                let batch = match subscription.next_batch_on_entity_change(256, Duration::from_millis(200)) {
                     Ok(batch) => batch,
                     Err(error) => {
                         tracing::error!(%error, "the feed follower stopped; new feeds are seen on the next restart");

@@ -16,6 +16,11 @@ pub async fn metrics(request: HttpRequest, state: web::Data<ApiState>) -> Result
             .map(|value| value.as_bytes()),
         state.config.metrics_token.as_ref(),
     )?;
+    // Count every record durable now, so a scrape sees all the activations acknowledged before it.
+    let metrics = std::sync::Arc::clone(&state.metrics);
+    if let Err(error) = web::block(move || metrics.catch_up()).await {
+        tracing::warn!(%error, "cannot catch the function metrics up to the log");
+    }
     let body = render(&state.metrics, &state.controller, state.invoker()).await;
     Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(body))
 }

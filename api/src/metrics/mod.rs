@@ -6,8 +6,9 @@
 //! buckets: docs/metrics.md.
 //!
 //! The per-function metrics are counted from the log ([`FunctionMetrics`], fed by a follower
-//! thread), so no handler has to count; the rest is read at scrape time from the stats the store,
-//! the bus and the actors keep.
+//! thread that reads every second, and caught up to the log's head at each scrape), so no handler
+//! has to count and no commit wakes an extra thread; the rest is read at scrape time from the
+//! stats the store, the bus and the actors keep.
 //!
 //! For the OpenFaaS routes (`/function/{name}`, `/async-function/{name}`): report each answer
 //! with `state.metrics.record_gateway_request(&metrics::function_name(namespace, None, name),
@@ -29,7 +30,7 @@ pub use exposition::{MetricType, TextExposition, CONTENT_TYPE};
 pub use function_name::{function_name, function_name_of_path, status_code};
 pub use functions::FunctionMetrics;
 
-use crate::follower::LogFollower;
+use crate::follower::{FollowerWake, LogFollower};
 use bridge::bus::NatsBusStats;
 use gateway::GatewayRequests;
 use std::sync::{Arc, OnceLock};
@@ -42,7 +43,7 @@ pub struct Metrics {
     gateway: GatewayRequests,
     store: Store,
     nats: OnceLock<Arc<NatsBusStats>>,
-    _follower: LogFollower,
+    follower: LogFollower,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -57,16 +58,20 @@ impl Metrics {
         let functions = Arc::new(FunctionMetrics::default());
         let follower = {
             let functions = Arc::clone(&functions);
-            LogFollower::start(store, from_seq, "whirl-metrics-follower", move |record| {
-                functions.apply(&record.event)
-            })?
+            LogFollower::start(
+                store,
+                from_seq,
+                "whirl-metrics-follower",
+                FollowerWake::Every(Duration::from_secs(1)),
+                move |record| functions.apply(&record.event),
+            )?
         };
         Ok(Self {
             functions,
             gateway: GatewayRequests::default(),
             store: store.clone(),
             nats: OnceLock::new(),
-            _follower: follower,
+            follower,
         })
     }
 
@@ -82,8 +87,14 @@ impl Metrics {
         self.gateway.record(function_name, code, elapsed);
     }
 
-    /// The per-function metrics counted from the log.
+    /// The per-function metrics counted from the log, as of the last catch-up.
     pub fn functions(&self) -> &FunctionMetrics {
         &self.functions
+    }
+
+    /// Counts every record durable now into the per-function metrics (reads the log on the
+    /// caller's thread: call it from a blocking context).
+    pub fn catch_up(&self) -> usize {
+        self.follower.catch_up()
     }
 }

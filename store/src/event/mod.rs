@@ -58,6 +58,15 @@ impl Event {
         variant_names::of::<Event>()
     }
 
+    /// Whether the event is part of an activation's life (`InvocationAccepted`,
+    /// `ActivationRecorded`): the bulk of a busy log, which readers of entities skip.
+    pub fn is_activation(&self) -> bool {
+        matches!(
+            self,
+            Event::InvocationAccepted(_) | Event::ActivationRecorded(_)
+        )
+    }
+
     /// The variant's name, e.g. `ActionPut`.
     pub fn name(&self) -> &'static str {
         match self {

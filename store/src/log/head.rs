@@ -1,5 +1,8 @@
 //! `HeadSignal`: the committed head of a log, published after each flush, which blocking readers
-//! wait on (condvar) and async readers await (watch channel).
+//! wait on (condvar) and async readers await (watch channel). It also keeps the seq of the last
+//! durable record that is not an activation's ([`Event::is_activation`](crate::Event::is_activation)),
+//! with its own condvar, so readers that only follow entity changes sleep through the stream of
+//! activation records.
 
 use super::Receipt;
 use std::sync::{Condvar, Mutex, PoisonError};
@@ -8,24 +11,49 @@ use tokio::sync::watch;
 
 /// The last durable record, shared between the writer and readers.
 pub(crate) struct HeadSignal {
-    head: Mutex<Option<Receipt>>,
+    head: Mutex<Heads>,
     changed: Condvar,
+    entity_changed: Condvar,
     watch: watch::Sender<u64>,
+}
+
+/// The durable head, and the last durable record that changed an entity.
+#[derive(Clone, Copy)]
+struct Heads {
+    head: Option<Receipt>,
+    entity_seq: u64,
+}
+
+impl Heads {
+    fn seq(&self) -> u64 {
+        self.head.map_or(0, |receipt| receipt.seq)
+    }
 }
 
 impl HeadSignal {
     pub(crate) fn new(head: Option<Receipt>) -> Self {
-        let (watch, _) = watch::channel(head.map_or(0, |receipt| receipt.seq));
+        let seq = head.map_or(0, |receipt| receipt.seq);
+        let (watch, _) = watch::channel(seq);
         Self {
-            head: Mutex::new(head),
+            // What was durable before opening counts as changed: a reader from an older seq
+            // must read it.
+            head: Mutex::new(Heads {
+                head,
+                entity_seq: seq,
+            }),
             changed: Condvar::new(),
+            entity_changed: Condvar::new(),
             watch,
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, Heads> {
+        self.head.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The last durable record, if any.
     pub(crate) fn get(&self) -> Option<Receipt> {
-        *self.head.lock().unwrap_or_else(PoisonError::into_inner)
+        self.lock().head
     }
 
     /// The seq of the last durable record (0 when the log is empty).
@@ -33,26 +61,59 @@ impl HeadSignal {
         self.get().map_or(0, |receipt| receipt.seq)
     }
 
-    /// Publishes a new durable head and wakes every waiter.
+    /// Publishes a new durable head that may have changed any entity, and wakes every waiter.
     pub(crate) fn publish(&self, head: Receipt) {
-        *self.head.lock().unwrap_or_else(PoisonError::into_inner) = Some(head);
+        self.publish_group(head, Some(head.seq));
+    }
+
+    /// Publishes a new durable head; `last_entity_seq` is the last record up to it that is not an
+    /// activation's (`None`: they all are). Entity waiters wake only when it is `Some`.
+    pub(crate) fn publish_group(&self, head: Receipt, last_entity_seq: Option<u64>) {
+        {
+            let mut heads = self.lock();
+            heads.head = Some(head);
+            if let Some(seq) = last_entity_seq {
+                heads.entity_seq = heads.entity_seq.max(seq);
+            }
+        }
         self.changed.notify_all();
+        if last_entity_seq.is_some() {
+            self.entity_changed.notify_all();
+        }
         self.watch.send_replace(head.seq);
     }
 
     /// Blocks until the head reaches `seq` or `timeout` passes; returns the head seq then.
     pub(crate) fn wait_for(&self, seq: u64, timeout: Duration) -> u64 {
+        self.wait_until(&self.changed, timeout, |heads| heads.seq() >= seq)
+            .seq()
+    }
+
+    /// Blocks until a record at or after `seq` that is not an activation's is durable, or
+    /// `timeout` passes; true when one is.
+    pub(crate) fn wait_for_entity_change(&self, seq: u64, timeout: Duration) -> bool {
+        self.wait_until(&self.entity_changed, timeout, |heads| {
+            heads.entity_seq >= seq
+        })
+        .entity_seq
+            >= seq
+    }
+
+    fn wait_until(
+        &self,
+        condvar: &Condvar,
+        timeout: Duration,
+        done: impl Fn(&Heads) -> bool,
+    ) -> Heads {
         let deadline = Instant::now() + timeout;
-        let mut head = self.head.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut heads = self.lock();
         loop {
-            let current = head.map_or(0, |receipt| receipt.seq);
             let now = Instant::now();
-            if current >= seq || now >= deadline {
-                return current;
+            if done(&heads) || now >= deadline {
+                return *heads;
             }
-            head = self
-                .changed
-                .wait_timeout(head, deadline - now)
+            heads = condvar
+                .wait_timeout(heads, deadline - now)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }

@@ -234,6 +234,10 @@ impl CommittedRecords for MemoryShared {
         self.head.wait_for(seq, timeout)
     }
 
+    fn wait_for_entity_change(&self, seq: u64, timeout: Duration) -> bool {
+        self.head.wait_for_entity_change(seq, timeout)
+    }
+
     fn watch_head(&self) -> watch::Receiver<u64> {
         self.head.watch()
     }

@@ -23,6 +23,12 @@ pub trait CommittedRecords: Send + Sync {
     }
     /// Blocks until the head reaches `seq` or the timeout passes; returns the head seq.
     fn wait_for_head(&self, seq: u64, timeout: Duration) -> u64;
+    /// Blocks until a record at or after `seq` that is not an activation's
+    /// ([`Event::is_activation`](crate::Event::is_activation)) is durable, or the timeout passes;
+    /// true when one is. A log that does not tell them apart waits for any record.
+    fn wait_for_entity_change(&self, seq: u64, timeout: Duration) -> bool {
+        self.wait_for_head(seq, timeout) >= seq
+    }
     /// A receiver of head changes, for async waiting.
     fn watch_head(&self) -> watch::Receiver<u64>;
 }
@@ -78,6 +84,20 @@ impl Subscription {
     /// Waits up to `timeout` for at least one record, then returns up to `max` (empty on timeout).
     pub fn next_batch(&mut self, max: usize, timeout: Duration) -> Result<Vec<Committed>> {
         self.source.wait_for_head(self.next_seq, timeout);
+        self.try_next_batch(max)
+    }
+
+    /// Waits up to `timeout` for a record that is not an activation's
+    /// ([`Event::is_activation`](crate::Event::is_activation)), then returns up to `max` records
+    /// of any kind, as [`Subscription::next_batch`] does. For readers that only care about
+    /// entities: they sleep through a stream of activation records and read them in bulk when
+    /// an entity changes or the timeout passes.
+    pub fn next_batch_on_entity_change(
+        &mut self,
+        max: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Committed>> {
+        self.source.wait_for_entity_change(self.next_seq, timeout);
         self.try_next_batch(max)
     }
 

@@ -111,6 +111,8 @@ pub(crate) enum FlushJob {
         appends: Vec<PendingAppend>,
         head: ChainEnd,
         records: usize,
+        /// The last record of the group that is not an activation's, if any.
+        last_entity_seq: Option<u64>,
     },
     /// Answered once every earlier group is flushed and acknowledged.
     Barrier(mpsc::Sender<()>),
@@ -156,15 +158,19 @@ pub(crate) fn run_flusher(
                     appends,
                     head,
                     records: count,
+                    last_entity_seq,
                 } => {
                     records += count;
                     match &flushed {
                         Ok(()) => {
-                            shared.head.publish(Receipt {
-                                seq: head.seq,
-                                time_ms: head.time_ms,
-                                hash: head.hash,
-                            });
+                            shared.head.publish_group(
+                                Receipt {
+                                    seq: head.seq,
+                                    time_ms: head.time_ms,
+                                    hash: head.hash,
+                                },
+                                last_entity_seq,
+                            );
                             stats.group_written(count);
                             for append in appends {
                                 stats.append_acknowledged(append.enqueued.elapsed());
@@ -284,14 +290,18 @@ impl Writer {
         let mut chain = self.chain;
         let mut pending = Vec::with_capacity(appends.len());
         let mut record_count = 0usize;
+        let mut last_entity_seq = None;
         for (events, reply, enqueued) in appends {
             match encode_all(&events) {
                 Ok(payloads) => {
                     let mut receipts = Vec::with_capacity(payloads.len());
-                    for payload in payloads {
+                    for (payload, event) in payloads.into_iter().zip(&events) {
                         let (record, receipt) =
                             chain.next_record(now_ms, CURRENT_SCHEMA_VERSION, &payload);
                         frames.push(receipt.seq, &record);
+                        if !event.is_activation() {
+                            last_entity_seq = Some(receipt.seq);
+                        }
                         receipts.push(receipt);
                     }
                     record_count += receipts.len();
@@ -330,6 +340,7 @@ impl Writer {
                     appends: pending,
                     head: chain,
                     records: record_count,
+                    last_entity_seq,
                 };
                 self.unflushed_groups.fetch_add(1, Ordering::AcqRel);
                 if let Err(mpsc::SendError(FlushJob::Group { appends, .. })) =

@@ -15,7 +15,6 @@ use super::apply;
 use super::rows::SledRows;
 use super::ProjectionsShared;
 use crate::error::Result;
-use crate::event::Event;
 use crate::log::{CommittedEvent, Subscription};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -86,7 +85,7 @@ fn apply_batch(
     for record in batch {
         rows.set_seq(record.seq);
         apply::apply(rows, record.seq, record.time_ms, &record.event)?;
-        urgent |= !is_activation(&record.event);
+        urgent |= !record.event.is_activation();
     }
     let pending = gathered.get_or_insert_with(|| Gathered {
         last_seq: last.seq,
@@ -121,12 +120,4 @@ fn commit_if_due(
         *gathered = None;
     }
     Ok(())
-}
-
-/// Records that only feed the activation indexes, which may be committed a little later.
-fn is_activation(event: &Event) -> bool {
-    matches!(
-        event,
-        Event::ActivationRecorded(_) | Event::InvocationAccepted(_)
-    )
 }
