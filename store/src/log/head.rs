@@ -2,7 +2,8 @@
 //! wait on (condvar) and async readers await (watch channel). It also keeps the seq of the last
 //! durable record that is not an activation's ([`Event::is_activation`](crate::Event::is_activation)),
 //! with its own condvar, so readers that only follow entity changes sleep through the stream of
-//! activation records.
+//! activation records; and the highest seq a reader of the projections demanded, which wakes the
+//! projector on that same condvar.
 
 use super::Receipt;
 use std::sync::{Condvar, Mutex, PoisonError};
@@ -22,6 +23,8 @@ pub(crate) struct HeadSignal {
 struct Heads {
     head: Option<Receipt>,
     entity_seq: u64,
+    /// The highest seq a reader needs the projections to have applied.
+    demanded_seq: u64,
 }
 
 impl Heads {
@@ -40,6 +43,7 @@ impl HeadSignal {
             head: Mutex::new(Heads {
                 head,
                 entity_seq: seq,
+                demanded_seq: 0,
             }),
             changed: Condvar::new(),
             entity_changed: Condvar::new(),
@@ -97,6 +101,32 @@ impl HeadSignal {
         })
         .entity_seq
             >= seq
+    }
+
+    /// Records that a reader needs the projections applied up to `seq`, and wakes the waiters of
+    /// entity changes (the projector among them; the others go back to sleep).
+    pub(crate) fn demand(&self, seq: u64) {
+        {
+            let mut heads = self.lock();
+            if seq <= heads.demanded_seq {
+                return;
+            }
+            heads.demanded_seq = seq;
+        }
+        self.entity_changed.notify_all();
+    }
+
+    /// Blocks until a record at or after `seq` that is not an activation's is durable, a reader
+    /// demanded a seq beyond `applied`, or `timeout` passes.
+    pub(crate) fn wait_for_entity_change_or_demand(
+        &self,
+        seq: u64,
+        applied: u64,
+        timeout: Duration,
+    ) {
+        self.wait_until(&self.entity_changed, timeout, |heads| {
+            heads.entity_seq >= seq || heads.demanded_seq > applied
+        });
     }
 
     fn wait_until(

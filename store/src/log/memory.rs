@@ -238,6 +238,15 @@ impl CommittedRecords for MemoryShared {
         self.head.wait_for_entity_change(seq, timeout)
     }
 
+    fn demand(&self, seq: u64) {
+        self.head.demand(seq);
+    }
+
+    fn wait_for_entity_change_or_demand(&self, seq: u64, applied: u64, timeout: Duration) {
+        self.head
+            .wait_for_entity_change_or_demand(seq, applied, timeout);
+    }
+
     fn watch_head(&self) -> watch::Receiver<u64> {
         self.head.watch()
     }

@@ -29,6 +29,14 @@ pub trait CommittedRecords: Send + Sync {
     fn wait_for_entity_change(&self, seq: u64, timeout: Duration) -> bool {
         self.wait_for_head(seq, timeout) >= seq
     }
+    /// Tells whoever applies the log to the projections that a reader needs them applied up to
+    /// `seq`: it wakes from [`CommittedRecords::wait_for_entity_change_or_demand`].
+    fn demand(&self, _seq: u64) {}
+    /// Blocks until a record at or after `seq` that is not an activation's is durable, a reader
+    /// [demanded](CommittedRecords::demand) a seq beyond `applied`, or the timeout passes.
+    fn wait_for_entity_change_or_demand(&self, seq: u64, _applied: u64, timeout: Duration) {
+        self.wait_for_entity_change(seq, timeout);
+    }
     /// A receiver of head changes, for async waiting.
     fn watch_head(&self) -> watch::Receiver<u64>;
 }

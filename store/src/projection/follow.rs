@@ -10,6 +10,10 @@
 //! [`ProjectionOptions::follow_batch_events`](super::ProjectionOptions) records, or a reader
 //! waiting in `wait_applied` for a seq not yet committed, commits at once; readers that must see
 //! the newest activations (the API's activation reads) wait for the log's head that way.
+//!
+//! While it holds gathered rows the projector does not wake for each commit of the log: it sleeps
+//! until the gather time is up, an entity changes, or a reader demands a seq
+//! (`CommittedRecords::wait_for_entity_change_or_demand`), then reads everything that came.
 
 use super::apply;
 use super::rows::SledRows;
@@ -20,8 +24,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How often the projector looks for waiting readers while it holds uncommitted rows.
-const READER_POLL: Duration = Duration::from_millis(1);
 /// How long the projector waits for new records when it holds nothing uncommitted.
 const IDLE_POLL: Duration = Duration::from_millis(50);
 
@@ -44,16 +46,27 @@ pub(super) fn follow(
 ) {
     let mut gathered: Option<Gathered> = None;
     while !stop.load(Ordering::SeqCst) {
-        let timeout = match &gathered {
-            None => IDLE_POLL,
-            Some(gathered) => READER_POLL.min(gather.saturating_sub(gathered.since.elapsed())),
+        let batch = match &gathered {
+            // Nothing held: the first record of any kind starts a gathering.
+            None => subscription.next_events(batch_events, IDLE_POLL),
+            Some(pending) => {
+                let remaining = gather.saturating_sub(pending.since.elapsed());
+                let committed = shared.applied.get().seq;
+                if !remaining.is_zero() && !shared.applied.is_wanted_beyond(committed) {
+                    shared.records.wait_for_entity_change_or_demand(
+                        subscription.next_seq(),
+                        committed,
+                        // Capped so that a stop is seen soon.
+                        remaining.min(IDLE_POLL),
+                    );
+                }
+                subscription.try_next_events(batch_events)
+            }
         };
-        let outcome = subscription
-            .next_events(batch_events, timeout)
-            .and_then(|batch| {
-                apply_batch(&mut rows, &batch, &mut gathered)?;
-                commit_if_due(&shared, &mut rows, &mut gathered, batch_events, gather)
-            });
+        let outcome = batch.and_then(|batch| {
+            apply_batch(&mut rows, &batch, &mut gathered)?;
+            commit_if_due(&shared, &mut rows, &mut gathered, batch_events, gather)
+        });
         if let Err(error) = outcome {
             tracing::error!(path = %shared.path.display(), %error, "the projector stopped");
             shared.applied.fail(error.to_string());

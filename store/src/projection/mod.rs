@@ -230,6 +230,8 @@ impl Projections {
 
     /// Blocks until the record at `seq` is applied (read your own writes).
     pub fn wait_applied(&self, seq: u64, timeout: Duration) -> Result<()> {
+        self.shared.applied.want(seq);
+        self.shared.records.demand(seq);
         let state = self.shared.applied.wait_for(seq, timeout);
         self.check_applied(seq, state.seq, state.failure, timeout)
     }
@@ -237,6 +239,7 @@ impl Projections {
     /// Awaits until the record at `seq` is applied.
     pub async fn wait_applied_async(&self, seq: u64) -> Result<()> {
         self.shared.applied.want(seq);
+        self.shared.records.demand(seq);
         let mut watch = self.shared.applied.watch();
         loop {
             let state = self.shared.applied.get();
