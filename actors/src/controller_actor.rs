@@ -209,7 +209,8 @@ impl ControllerActor {
         }
     }
 
-    /// Appends the record; once durable, answers every waiter.
+    /// Appends the record; once durable, answers every waiter (from the log's thread, so a
+    /// waiting HTTP worker is woken directly, not through this actor).
     fn record(&mut self, activation: &CoreActivationId, record: ActivationDoc) {
         let (waiters, queued) = self
             .pending
@@ -217,12 +218,10 @@ impl ControllerActor {
             .map(|p| (p.waiters, p.queued))
             .unwrap_or_default();
         self.stats.recorded += 1;
-        let ticket = self
-            .store
-            .log()
-            .append(vec![Event::ActivationRecorded(record.clone())]);
-        tokio::spawn(async move {
-            match ticket.await {
+        let event = Event::ActivationRecorded(record.clone());
+        self.store.log().append_then(
+            vec![event],
+            Box::new(move |outcome| match outcome {
                 Ok(_) => {
                     for waiter in waiters {
                         let _ = waiter.send(record.clone());
@@ -234,8 +233,8 @@ impl ControllerActor {
                 Err(error) => {
                     tracing::error!(activation_id = %record.activation_id, %error, "activation record not durable")
                 }
-            }
-        });
+            }),
+        );
     }
 
     /// Rebuilds the core from the log: every invocation accepted and not yet recorded.

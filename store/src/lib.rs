@@ -46,8 +46,8 @@ pub use event::{Event, InvocationAccepted, SnapshotTaken};
 pub use latency::{HistogramSnapshot, LatencyHistogram};
 pub use log::{
     AppendTicket, Clock, CommitMode, Committed, CommittedRecords, EventLog, InMemoryEventLog,
-    LogOptions, LogWriterCounts, LogWriterStats, RawLog, Receipt, RetentionReport, SledEventLog,
-    Subscription, SystemClock,
+    LogOptions, LogWriterCounts, LogWriterStats, OnDurable, RawLog, Receipt, RetentionReport,
+    SledEventLog, Subscription, SystemClock,
 };
 pub use model::*;
 pub use projection::{ActivationQuery, EntityDoc, FeedState, ProjectionOptions, Projections};

@@ -192,6 +192,46 @@ fn entity_readers_sleep_through_activation_records() {
 }
 
 #[test]
+fn append_then_calls_back_once_durable_on_both_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let sled_log = open(dir.path());
+    let memory = InMemoryEventLog::new(
+        "sim",
+        common::ManualClock::at(common::T0),
+        CommitMode::Manual,
+    );
+    let logs: [(&dyn EventLog, bool); 2] = [(&sled_log, false), (&memory, true)];
+    for (log, manual) in logs {
+        let (sender, outcomes) = std::sync::mpsc::channel();
+        let head_when_called = {
+            let records = log.committed_records();
+            move |outcome: Result<Vec<Receipt>>| {
+                let _ = sender.send((outcome.map(|r| r[0].seq), records.head_seq()));
+            }
+        };
+        log.append_then(vec![common::namespace("a")], Box::new(head_when_called));
+        if manual {
+            assert!(outcomes.try_recv().is_err(), "called back before the flush");
+            assert_eq!(memory.flush(), 1);
+        }
+        let (seq, head) = outcomes.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(seq.unwrap(), 1);
+        assert!(head >= 1, "called back before the record was durable");
+    }
+    // A crashed log fails the appends made to it afterwards through the callback.
+    let crashed = memory.crash();
+    drop(crashed);
+    let (sender, outcomes) = std::sync::mpsc::channel();
+    memory.append_then(
+        vec![common::namespace("b")],
+        Box::new(move |outcome| {
+            let _ = sender.send(outcome.is_err());
+        }),
+    );
+    assert!(outcomes.recv_timeout(Duration::from_secs(10)).unwrap());
+}
+
+#[test]
 fn reopening_continues_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     let head = {

@@ -5,7 +5,7 @@
 use super::head::HeadSignal;
 use super::record::decode_record;
 use super::subscription::{CommittedRecords, RecordIter, Subscription};
-use super::ticket::{AppendTicket, ReplySender};
+use super::ticket::{AppendTicket, OnDurable, ReplySender};
 use super::writer::ChainEnd;
 use super::{Clock, Committed, EventLog, Receipt};
 use crate::error::{Error, Result};
@@ -147,33 +147,28 @@ impl InMemoryEventLog {
     }
 }
 
-impl EventLog for InMemoryEventLog {
-    fn append(&self, events: Vec<Event>) -> AppendTicket {
+impl InMemoryEventLog {
+    /// Encodes and queues an append (flushed at once in `Immediate` mode); errors go to `reply`.
+    fn append_with(&self, events: Vec<Event>, reply: ReplySender) {
         let name = Arc::clone(&self.shared.name);
         let mut payloads = Vec::with_capacity(events.len());
         for event in &events {
             match encode_payload(event) {
                 Ok(payload) => payloads.push(payload),
                 Err(source) => {
-                    return AppendTicket::failed(
-                        name,
-                        Error::Encode {
-                            what: format!("event {}", event.name()),
-                            source,
-                        },
-                    )
+                    return reply.send(Err(Error::Encode {
+                        what: format!("event {}", event.name()),
+                        source,
+                    }))
                 }
             }
         }
-        let (reply, ticket) = AppendTicket::channel(Arc::clone(&name));
         let mut state = self.lock();
         if state.crashed {
-            return AppendTicket::failed(
-                name.clone(),
-                Error::Closed {
-                    path: name.as_ref().clone(),
-                },
-            );
+            drop(state);
+            return reply.send(Err(Error::Closed {
+                path: name.as_ref().clone(),
+            }));
         }
         let now_ms = self.shared.clock.now_ms();
         let mut records = Vec::with_capacity(payloads.len());
@@ -195,7 +190,18 @@ impl EventLog for InMemoryEventLog {
         if self.shared.mode == CommitMode::Immediate {
             self.flush();
         }
+    }
+}
+
+impl EventLog for InMemoryEventLog {
+    fn append(&self, events: Vec<Event>) -> AppendTicket {
+        let (reply, ticket) = AppendTicket::channel(Arc::clone(&self.shared.name));
+        self.append_with(events, reply);
         ticket
+    }
+
+    fn append_then(&self, events: Vec<Event>, on_durable: OnDurable) {
+        self.append_with(events, ReplySender::Call(on_durable));
     }
 
     fn head(&self) -> Option<Receipt> {

@@ -26,7 +26,7 @@ pub use retention::RetentionReport;
 pub use sled_log::{LogOptions, SledEventLog};
 pub use stats::{LogWriterCounts, LogWriterStats};
 pub use subscription::{CommittedRecords, RecordIter, Subscription};
-pub use ticket::AppendTicket;
+pub use ticket::{AppendTicket, OnDurable};
 
 use crate::error::Result;
 use crate::event::Event;
@@ -39,6 +39,12 @@ pub trait EventLog: Send + Sync {
     /// Appends `events` (in order, contiguous seqs). The ticket resolves once they are durable:
     /// `.await` it from async code, or call `wait()` from a plain thread.
     fn append(&self, events: Vec<Event>) -> AppendTicket;
+
+    /// Appends `events` and calls `on_durable` once they are durable (or the append failed), on
+    /// the log's own thread: for callers that hand the outcome on (keep it short, never block),
+    /// so the log wakes the one who waits instead of a task that then wakes it. If the log goes
+    /// away with the append still pending (a crash), `on_durable` is dropped without a call.
+    fn append_then(&self, events: Vec<Event>, on_durable: OnDurable);
 
     /// Appends and blocks the calling thread until durable (not for async runtime threads).
     fn append_blocking(&self, events: Vec<Event>) -> Result<Vec<Receipt>> {

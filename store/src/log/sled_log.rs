@@ -7,7 +7,7 @@ use super::retention::RetentionReport;
 use super::shared::{CurrentGeneration, SledLogShared};
 use super::stats::LogWriterStats;
 use super::subscription::{CommittedRecords, RecordIter, Subscription};
-use super::ticket::AppendTicket;
+use super::ticket::{AppendTicket, OnDurable, ReplySender};
 use super::writer::{run_flusher, ChainEnd, Writer, WriterRequest};
 use super::{Clock, EventLog, Receipt, SystemClock};
 use crate::error::{Error, Result};
@@ -198,24 +198,32 @@ impl SledEventLog {
     }
 }
 
-impl EventLog for SledEventLog {
-    fn append(&self, events: Vec<Event>) -> AppendTicket {
-        let (reply, ticket) = AppendTicket::channel(Arc::clone(&self.writer.path));
+impl SledEventLog {
+    /// Hands an append to the writer thread; if it is gone, answers `reply` with the error.
+    fn append_with(&self, events: Vec<Event>, reply: ReplySender) {
         let request = WriterRequest::Append {
             events,
             reply,
             enqueued: std::time::Instant::now(),
         };
-        if self.send(request).is_err() {
+        if let Err(WriterRequest::Append { reply, .. }) = self.send(request) {
             self.stats.append_failed();
-            return AppendTicket::failed(
-                Arc::clone(&self.writer.path),
-                Error::Closed {
-                    path: self.shared.path.clone(),
-                },
-            );
+            reply.send(Err(Error::Closed {
+                path: self.shared.path.clone(),
+            }));
         }
+    }
+}
+
+impl EventLog for SledEventLog {
+    fn append(&self, events: Vec<Event>) -> AppendTicket {
+        let (reply, ticket) = AppendTicket::channel(Arc::clone(&self.writer.path));
+        self.append_with(events, reply);
         ticket
+    }
+
+    fn append_then(&self, events: Vec<Event>, on_durable: OnDurable) {
+        self.append_with(events, ReplySender::Call(on_durable));
     }
 
     fn head(&self) -> Option<Receipt> {

@@ -1,5 +1,6 @@
 //! `AppendTicket`: the pending acknowledgement of an append, to wait on from a thread or to
-//! `.await` from async code (tokio or actix) without blocking the runtime.
+//! `.await` from async code (tokio or actix) without blocking the runtime; and `OnDurable`, the
+//! function the log calls instead when the append came through `EventLog::append_then`.
 
 use super::Receipt;
 use crate::error::{Error, Result};
@@ -10,53 +11,50 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::sync::oneshot;
 
-pub(crate) type ReplySender = oneshot::Sender<Result<Vec<Receipt>>>;
+/// What runs on the log's thread once an append is durable (or failed), for
+/// [`EventLog::append_then`](super::EventLog::append_then).
+pub type OnDurable = Box<dyn FnOnce(Result<Vec<Receipt>>) + Send>;
+
+/// Where the writer sends an append's outcome: a ticket's channel, or a function it calls.
+pub(crate) enum ReplySender {
+    Ticket(oneshot::Sender<Result<Vec<Receipt>>>),
+    Call(OnDurable),
+}
+
+impl ReplySender {
+    /// Delivers the outcome (a ticket dropped by its owner just does not hear it).
+    pub(crate) fn send(self, outcome: Result<Vec<Receipt>>) {
+        match self {
+            ReplySender::Ticket(sender) => {
+                let _ = sender.send(outcome);
+            }
+            ReplySender::Call(call) => call(outcome),
+        }
+    }
+}
 
 /// Resolves once the appended events are durable (or the append failed).
 #[must_use = "an append is only known durable once its ticket resolves"]
 pub struct AppendTicket {
-    state: TicketState,
+    receiver: oneshot::Receiver<Result<Vec<Receipt>>>,
     log: Arc<PathBuf>,
-}
-
-enum TicketState {
-    Waiting(oneshot::Receiver<Result<Vec<Receipt>>>),
-    Failed(Option<Error>),
 }
 
 impl AppendTicket {
     pub(crate) fn channel(log: Arc<PathBuf>) -> (ReplySender, AppendTicket) {
         let (sender, receiver) = oneshot::channel();
-        (
-            sender,
-            AppendTicket {
-                state: TicketState::Waiting(receiver),
-                log,
-            },
-        )
-    }
-
-    pub(crate) fn failed(log: Arc<PathBuf>, error: Error) -> AppendTicket {
-        AppendTicket {
-            state: TicketState::Failed(Some(error)),
-            log,
-        }
+        (ReplySender::Ticket(sender), AppendTicket { receiver, log })
     }
 
     /// Blocks the calling thread until the append is durable. Do not call this on an async
     /// runtime's thread: `.await` the ticket there instead.
     pub fn wait(self) -> Result<Vec<Receipt>> {
         let log = self.log;
-        match self.state {
-            TicketState::Waiting(receiver) => receiver.blocking_recv().unwrap_or_else(|_| {
-                Err(Error::Closed {
-                    path: log.as_ref().clone(),
-                })
-            }),
-            TicketState::Failed(error) => Err(error.unwrap_or(Error::Closed {
+        self.receiver.blocking_recv().unwrap_or_else(|_| {
+            Err(Error::Closed {
                 path: log.as_ref().clone(),
-            })),
-        }
+            })
+        })
     }
 }
 
@@ -65,17 +63,12 @@ impl Future for AppendTicket {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        match &mut this.state {
-            TicketState::Waiting(receiver) => match Pin::new(receiver).poll(cx) {
-                Poll::Ready(Ok(outcome)) => Poll::Ready(outcome),
-                Poll::Ready(Err(_)) => Poll::Ready(Err(Error::Closed {
-                    path: this.log.as_ref().clone(),
-                })),
-                Poll::Pending => Poll::Pending,
-            },
-            TicketState::Failed(error) => Poll::Ready(Err(error.take().unwrap_or(Error::Closed {
+        match Pin::new(&mut this.receiver).poll(cx) {
+            Poll::Ready(Ok(outcome)) => Poll::Ready(outcome),
+            Poll::Ready(Err(_)) => Poll::Ready(Err(Error::Closed {
                 path: this.log.as_ref().clone(),
-            }))),
+            })),
+            Poll::Pending => Poll::Pending,
         }
     }
 }
