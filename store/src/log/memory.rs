@@ -111,7 +111,7 @@ impl InMemoryEventLog {
         }
         drop(state);
         for (reply, receipts) in acks {
-            let _ = reply.send(Ok(receipts));
+            reply.send(Ok(receipts));
         }
         flushed
     }

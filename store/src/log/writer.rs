@@ -174,13 +174,13 @@ pub(crate) fn run_flusher(
                             stats.group_written(count);
                             for append in appends {
                                 stats.append_acknowledged(append.enqueued.elapsed());
-                                let _ = append.reply.send(Ok(append.receipts));
+                                append.reply.send(Ok(append.receipts));
                             }
                         }
                         Err(error) => {
                             for append in appends {
                                 stats.append_failed();
-                                let _ = append.reply.send(Err(Error::WriterFailed {
+                                append.reply.send(Err(Error::WriterFailed {
                                     path: shared.path.clone(),
                                     reason: error.to_string(),
                                 }));
@@ -278,7 +278,7 @@ impl Writer {
         if let Some(error) = self.fail_reason() {
             for (_, reply, _) in appends {
                 self.stats.append_failed();
-                let _ = reply.send(Err(Error::WriterFailed {
+                reply.send(Err(Error::WriterFailed {
                     path: self.shared.path.clone(),
                     reason: error.to_string(),
                 }));
@@ -313,13 +313,13 @@ impl Writer {
                 }
                 Err(error) => {
                     self.stats.append_failed();
-                    let _ = reply.send(Err(error));
+                    reply.send(Err(error));
                 }
             }
         }
         if record_count == 0 {
             for append in pending {
-                let _ = append.reply.send(Ok(append.receipts));
+                append.reply.send(Ok(append.receipts));
             }
             return;
         }
@@ -349,7 +349,7 @@ impl Writer {
                     self.unflushed_groups.fetch_sub(1, Ordering::AcqRel);
                     for append in appends {
                         self.stats.append_failed();
-                        let _ = append.reply.send(Err(Error::Closed {
+                        append.reply.send(Err(Error::Closed {
                             path: self.shared.path.clone(),
                         }));
                     }
@@ -361,7 +361,7 @@ impl Writer {
                     Some(error.to_string());
                 for append in pending {
                     self.stats.append_failed();
-                    let _ = append.reply.send(Err(Error::WriterFailed {
+                    append.reply.send(Err(Error::WriterFailed {
                         path: self.shared.path.clone(),
                         reason: error.to_string(),
                     }));
