@@ -16,7 +16,7 @@ mod messages;
 
 pub use messages::{
     Accepted, AcceptedBlocking, AdmitFire, AdmitQueued, ControllerStats, Deliver, Detach, Detached,
-    Invoke, InvokeBlocking, InvokeError, QueuedOutcome, SetNamespaceLimits, Stats,
+    Invoke, InvokeBlocking, InvokeError, InvokeForRecord, QueuedOutcome, SetNamespaceLimits, Stats,
 };
 
 use crate::convert;
@@ -415,6 +415,20 @@ impl Handler<InvokeBlocking> for ControllerActor {
             activation_id,
             result,
         })
+    }
+}
+
+impl Handler<InvokeForRecord> for ControllerActor {
+    type Result = ();
+
+    fn handle(&mut self, invoke: InvokeForRecord, _: &mut Self::Context) {
+        let mut message = invoke.message;
+        match self.accept(&mut message) {
+            Ok(activation) => self.dispatch(activation, message, vec![invoke.record], false),
+            Err(refusal) => {
+                let _ = invoke.refused.send(refusal);
+            }
+        }
     }
 }
 

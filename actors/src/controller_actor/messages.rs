@@ -26,6 +26,18 @@ pub struct InvokeBlocking {
     pub message: ActivationMessage,
 }
 
+/// [`InvokeBlocking`] for a caller that only wants the end, sent with `do_send`: nothing is
+/// answered on acceptance (the activation id is in the message), the record comes on `record`
+/// once durable, or the refusal on `refused` (and `record` is dropped). It spares the caller a
+/// wake-up per invocation (the HTTP worker of a blocking invoke sleeps until the record).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct InvokeForRecord {
+    pub message: ActivationMessage,
+    pub record: oneshot::Sender<ActivationDoc>,
+    pub refused: oneshot::Sender<InvokeError>,
+}
+
 /// An invocation accepted with [`InvokeBlocking`].
 #[derive(Debug)]
 pub struct AcceptedBlocking {

@@ -7,7 +7,7 @@ use super::{sequence, InvocationContext, InvokeOutcome};
 use crate::access::ResolvedAction;
 use crate::error::{Error, Result};
 use crate::state::ApiState;
-use actors::controller_actor::{AdmitQueued, Detach, Detached, Invoke, InvokeBlocking};
+use actors::controller_actor::{AdmitQueued, Detach, Detached, Invoke, InvokeForRecord};
 use bridge::bus::ActivationMessage;
 use bridge::bus::InvocationQueue;
 use serde_json::{Map, Value};
@@ -97,23 +97,36 @@ async fn invoke_atomic(
     };
     // A blocking invocation reaches the log with its record; only if the wait runs out is its
     // acceptance appended (`Detach`), before the caller gets its id.
+    // Nothing answers the acceptance: this worker sleeps until the record (or the refusal).
     let started = std::time::Instant::now();
-    let accepted = state
-        .controller
-        .send(InvokeBlocking { message })
-        .await
-        .map_err(|error| Error::internal("reach the controller", error))??;
-    let sent = started.elapsed();
-    let mut result = accepted.result;
-    if let Ok(Ok(record)) = tokio::time::timeout(wait, &mut result).await {
-        tracing::debug!(
-            activation_id = %activation_id,
-            send_us = sent.as_micros() as u64,
-            record_us = started.elapsed().as_micros() as u64,
-            run_ms = record.duration_ms,
-            "blocking invocation recorded"
-        );
-        return Ok(InvokeOutcome::Recorded(Box::new(record)));
+    let (record, mut result) = tokio::sync::oneshot::channel();
+    let (refused, refusal) = tokio::sync::oneshot::channel();
+    state.controller.do_send(InvokeForRecord {
+        message,
+        record,
+        refused,
+    });
+    match tokio::time::timeout(wait, &mut result).await {
+        Ok(Ok(record)) => {
+            tracing::debug!(
+                activation_id = %activation_id,
+                record_us = started.elapsed().as_micros() as u64,
+                run_ms = record.duration_ms,
+                "blocking invocation recorded"
+            );
+            return Ok(InvokeOutcome::Recorded(Box::new(record)));
+        }
+        // The controller refused it (it says why), or stopped.
+        Ok(Err(_)) => {
+            return Err(match refusal.await {
+                Ok(refusal) => refusal.into(),
+                Err(_) => Error::internal(
+                    "reach the controller",
+                    "the controller dropped the invocation",
+                ),
+            })
+        }
+        Err(_) => {}
     }
     let detached = state
         .controller
