@@ -179,9 +179,12 @@ impl ControllerActor {
                     activation,
                     invoker,
                 } => {
-                    if let Some(pending) = self.pending.get_mut(activation) {
+                    let redispatched = self.pending.get_mut(activation).map(|pending| {
                         pending.message.invoker = invoker_name(*invoker);
-                        let _ = self.outbound.send(pending.message.clone());
+                        pending.message.clone()
+                    });
+                    if let Some(message) = redispatched {
+                        self.send_out(message);
                     }
                 }
                 ControllerEffect::Ignore { activation } => {
@@ -320,6 +323,21 @@ fn request(message: &ActivationMessage) -> InvocationRequest {
 }
 
 /// One task sends activations in the order the controller decided them.
+impl ControllerActor {
+    /// Sends an activation on the bus: at once when the bus can (in-process), else through the
+    /// sender task (which keeps the order of a bus that must be awaited).
+    fn send_out(&self, message: ActivationMessage) {
+        match self.bus.send_activation_now(message) {
+            Ok(None) => {}
+            Ok(Some(message)) => {
+                let _ = self.outbound.send(message);
+            }
+            // The controller's deadline turns this into a lost-activation record.
+            Err(error) => tracing::error!(%error, "cannot send activation"),
+        }
+    }
+}
+
 fn spawn_sender(bus: Arc<dyn Bus>) -> mpsc::UnboundedSender<ActivationMessage> {
     let (sender, mut receiver) = mpsc::unbounded_channel::<ActivationMessage>();
     tokio::spawn(async move {
@@ -448,7 +466,7 @@ impl ControllerActor {
         in_log: bool,
     ) {
         self.stats.accepted += 1;
-        let _ = self.outbound.send(message.clone());
+        self.send_out(message.clone());
         self.pending.insert(
             activation,
             Pending {
@@ -520,7 +538,7 @@ impl Handler<Deliver> for ControllerActor {
         }
         let activation = self.place(ControllerInput::Deliver(request(&message)), &mut message)?;
         self.stats.accepted += 1;
-        let _ = self.outbound.send(message.clone());
+        self.send_out(message.clone());
         self.pending.insert(
             activation,
             Pending {

@@ -155,12 +155,18 @@ impl InvokerActor {
                         activation_id: message.activation_id,
                         invoker: self.config.id.to_string(),
                     };
-                    let bus = self.bus.clone();
-                    tokio::spawn(async move {
-                        if let Err(error) = bus.publish_started(notice).await {
-                            tracing::warn!(%error, "cannot publish a start notice");
+                    match self.bus.publish_started_now(notice) {
+                        Ok(None) => {}
+                        Ok(Some(notice)) => {
+                            let bus = self.bus.clone();
+                            tokio::spawn(async move {
+                                if let Err(error) = bus.publish_started(notice).await {
+                                    tracing::warn!(%error, "cannot publish a start notice");
+                                }
+                            });
                         }
-                    });
+                        Err(error) => tracing::warn!(%error, "cannot publish a start notice"),
+                    }
                     let execution = Execution {
                         container,
                         activation,
@@ -211,12 +217,18 @@ impl InvokerActor {
                         recorded: false,
                         system_error,
                     };
-                    let bus = self.bus.clone();
-                    tokio::spawn(async move {
-                        if let Err(error) = bus.publish_completion(completion).await {
-                            tracing::error!(%error, "cannot publish completion");
+                    match self.bus.publish_completion_now(completion) {
+                        Ok(None) => {}
+                        Ok(Some(completion)) => {
+                            let bus = self.bus.clone();
+                            tokio::spawn(async move {
+                                if let Err(error) = bus.publish_completion(completion).await {
+                                    tracing::error!(%error, "cannot publish completion");
+                                }
+                            });
                         }
-                    });
+                        Err(error) => tracing::error!(%error, "cannot publish completion"),
+                    }
                 }
             }
         }

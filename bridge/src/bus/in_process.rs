@@ -70,13 +70,19 @@ fn fan_out<T: Clone>(subscribers: &mut Vec<UnboundedSender<T>>, msg: T) {
 #[async_trait]
 impl Bus for InProcessBus {
     async fn send_activation(&self, msg: ActivationMessage) -> Result<(), BusError> {
+        self.send_activation_now(msg).map(|_| ())
+    }
+
+    fn send_activation_now(
+        &self,
+        msg: ActivationMessage,
+    ) -> Result<Option<ActivationMessage>, BusError> {
         let mut state = self.state();
         let queue = state
             .invokers
             .entry(msg.invoker.clone())
             .or_insert_with(InvokerQueue::new);
         if let Err(returned) = queue.sender.send(msg) {
-            // The invoker's subscription was dropped: start a fresh queue for its next one.
             let fresh = InvokerQueue::new();
             let invoker = returned.0.invoker.clone();
             fresh
@@ -85,7 +91,7 @@ impl Bus for InProcessBus {
                 .map_err(|_| BusError::Closed(format!("queue of invoker {invoker}")))?;
             state.invokers.insert(invoker, fresh);
         }
-        Ok(())
+        Ok(None)
     }
 
     async fn subscribe_activations(
@@ -110,8 +116,15 @@ impl Bus for InProcessBus {
     }
 
     async fn publish_completion(&self, msg: CompletionMessage) -> Result<(), BusError> {
+        self.publish_completion_now(msg).map(|_| ())
+    }
+
+    fn publish_completion_now(
+        &self,
+        msg: CompletionMessage,
+    ) -> Result<Option<CompletionMessage>, BusError> {
         fan_out(&mut self.state().completions, msg);
-        Ok(())
+        Ok(None)
     }
 
     async fn subscribe_completions(&self) -> Result<BusReceiver<CompletionMessage>, BusError> {
@@ -132,8 +145,15 @@ impl Bus for InProcessBus {
     }
 
     async fn publish_started(&self, msg: ActivationStarted) -> Result<(), BusError> {
+        self.publish_started_now(msg).map(|_| ())
+    }
+
+    fn publish_started_now(
+        &self,
+        msg: ActivationStarted,
+    ) -> Result<Option<ActivationStarted>, BusError> {
         fan_out(&mut self.state().started, msg);
-        Ok(())
+        Ok(None)
     }
 
     async fn subscribe_started(&self) -> Result<BusReceiver<ActivationStarted>, BusError> {

@@ -69,4 +69,29 @@ pub trait Bus: Send + Sync + 'static {
     async fn publish_started(&self, msg: ActivationStarted) -> Result<(), BusError>;
     /// Every invoker's start notices.
     async fn subscribe_started(&self) -> Result<BusReceiver<ActivationStarted>, BusError>;
+
+    /// Hands an activation over at once when this bus can without waiting (the in-process
+    /// bus): `Ok(None)` when it did, `Ok(Some(msg))` when the caller must use
+    /// [`Bus::send_activation`] (the default). Saves a host a task hop per message; a host
+    /// that uses it keeps the bus's order because a bus answers the same way every time.
+    fn send_activation_now(
+        &self,
+        msg: ActivationMessage,
+    ) -> Result<Option<ActivationMessage>, BusError> {
+        Ok(Some(msg))
+    }
+    /// [`Bus::send_activation_now`] for [`Bus::publish_completion`].
+    fn publish_completion_now(
+        &self,
+        msg: CompletionMessage,
+    ) -> Result<Option<CompletionMessage>, BusError> {
+        Ok(Some(msg))
+    }
+    /// [`Bus::send_activation_now`] for [`Bus::publish_started`].
+    fn publish_started_now(
+        &self,
+        msg: ActivationStarted,
+    ) -> Result<Option<ActivationStarted>, BusError> {
+        Ok(Some(msg))
+    }
 }
