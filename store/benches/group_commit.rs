@@ -60,10 +60,14 @@ struct GroupCommitRun {
 }
 
 /// `appenders` threads each keeping `in_flight` appends of one 200-byte event outstanding (as
-/// async request handlers would), for `RUN`.
-fn group_commit(appenders: usize, in_flight: usize) -> GroupCommitRun {
+/// async request handlers would), for `RUN`, on a log running `flushes` flushes at once.
+fn group_commit(appenders: usize, in_flight: usize, flushes: usize) -> GroupCommitRun {
     let dir = tempfile::tempdir().unwrap();
-    let log = SledEventLog::open(dir.path(), LogOptions::default()).unwrap();
+    let options = LogOptions {
+        flushes_in_flight: flushes,
+        ..LogOptions::default()
+    };
+    let log = SledEventLog::open(dir.path(), options).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let threads: Vec<_> = (0..appenders)
@@ -123,11 +127,11 @@ fn main() {
         best_raw = best_raw.max(rate);
         println!("raw sled batch {batch:>5} + flush: {rate:>9.0} events/s; one batch+flush p50 {p50} us, p99 {p99} us");
     }
-    for (appenders, in_flight) in phases() {
-        eprintln!("group commit, {appenders} appender threads x {in_flight} in flight ...");
-        let run = group_commit(appenders, in_flight);
+    for (appenders, in_flight, flushes) in phases() {
+        eprintln!("group commit, {appenders} appender threads x {in_flight} in flight, {flushes} flushes at once ...");
+        let run = group_commit(appenders, in_flight, flushes);
         println!(
-            "group commit {appenders:>3} threads x {in_flight:>3} in flight: {:>9.0} events/s = {:.2} x best raw; ack latency p50 {} us, p99 {} us, max {} us ({} appends)",
+            "group commit {appenders:>3} threads x {in_flight:>3} in flight, {flushes} flushes: {:>9.0} events/s = {:.2} x best raw; ack latency p50 {} us, p99 {} us, max {} us ({} appends)",
             run.per_second,
             run.per_second / best_raw,
             run.p50_us,
@@ -138,17 +142,33 @@ fn main() {
     }
 }
 
-/// The group-commit phases: `WHIRL_BENCH_PHASES` ("THREADSxIN_FLIGHT,...", e.g. "4x16,4x64"),
+/// The group-commit phases: `WHIRL_BENCH_PHASES` ("THREADSxIN_FLIGHT[:FLUSHES],...", e.g.
+/// "4x16,4x24:1,4x24:2"; FLUSHES is the log's `flushes_in_flight`, its default when left out),
 /// or the default set.
-fn phases() -> Vec<(usize, usize)> {
-    let default = vec![(8, 1), (64, 1), (256, 1), (4, 16), (4, 64), (4, 256)];
+fn phases() -> Vec<(usize, usize, usize)> {
+    let flushes = LogOptions::default().flushes_in_flight;
+    let default = [
+        (8, 1),
+        (64, 1),
+        (256, 1),
+        (4, 16),
+        (4, 24),
+        (4, 64),
+        (4, 256),
+    ]
+    .map(|(threads, in_flight)| (threads, in_flight, flushes))
+    .to_vec();
     let Ok(spec) = std::env::var("WHIRL_BENCH_PHASES") else {
         return default;
     };
     spec.split(',')
         .filter_map(|phase| {
-            let (threads, in_flight) = phase.trim().split_once('x')?;
-            Some((threads.parse().ok()?, in_flight.parse().ok()?))
+            let (shape, at_once) = match phase.trim().split_once(':') {
+                Some((shape, at_once)) => (shape, at_once.parse().ok()?),
+                None => (phase.trim(), flushes),
+            };
+            let (threads, in_flight) = shape.split_once('x')?;
+            Some((threads.parse().ok()?, in_flight.parse().ok()?, at_once))
         })
         .collect()
 }

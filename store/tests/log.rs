@@ -59,6 +59,67 @@ fn concurrent_appends_get_contiguous_seqs_and_a_valid_chain() {
 }
 
 #[test]
+fn acknowledgements_leave_in_log_order_with_several_flushes_at_once() {
+    for flushes_in_flight in [1, 2, 2, 2, 3] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = SledEventLog::open(
+            dir.path(),
+            LogOptions {
+                flushes_in_flight,
+                ..LogOptions::default()
+            },
+        )
+        .unwrap();
+        // Every acknowledgement, in the order the flushers sent them, with the head it saw.
+        let acked = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let threads: Vec<_> = (0..4u64)
+            .map(|thread| {
+                let (log, acked) = (log.clone(), Arc::clone(&acked));
+                std::thread::spawn(move || {
+                    let (done, wait) = std::sync::mpsc::channel();
+                    for n in 0..300u64 {
+                        let event =
+                            common::activation("guest", "a", thread * 1000 + n, common::T0, 1);
+                        let (log_then, acked, done) =
+                            (log.clone(), Arc::clone(&acked), done.clone());
+                        log.append_then(
+                            vec![event],
+                            Box::new(move |outcome| {
+                                let seq = outcome.unwrap()[0].seq;
+                                let head = log_then.head().unwrap().seq;
+                                acked.lock().unwrap().push((seq, head));
+                                let _ = done.send(());
+                            }),
+                        );
+                        if n % 16 == 15 {
+                            std::thread::sleep(Duration::from_micros(200));
+                        }
+                    }
+                    drop(done);
+                    wait.iter().count()
+                })
+            })
+            .collect();
+        let answered: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(answered, 1200, "flushes_in_flight = {flushes_in_flight}");
+        let acked = acked.lock().unwrap().clone();
+        let seqs: Vec<u64> = acked.iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(
+            seqs,
+            (1..=1200).collect::<Vec<_>>(),
+            "acknowledged out of log order with {flushes_in_flight} flushes at once"
+        );
+        for (seq, head) in acked {
+            assert!(
+                head >= seq,
+                "record {seq} acknowledged before the head reached it ({head})"
+            );
+        }
+        assert_eq!(log.read_from(1).count(), 1200);
+    }
+}
+
+#[test]
 fn a_multi_event_append_is_contiguous_and_times_never_go_back() {
     let dir = tempfile::tempdir().unwrap();
     let clock = common::ManualClock::at(5_000);

@@ -3,6 +3,7 @@
 
 mod clock;
 mod committed;
+mod flusher;
 mod frame;
 mod head;
 mod memory;

@@ -1,5 +1,6 @@
 //! `SledEventLog`: the event log on sled, with one writer thread doing group commit.
 
+use super::flusher::Flushers;
 use super::head::HeadSignal;
 use super::raw::{RawLog, DEFAULT_CACHE_BYTES};
 use super::record::decode_record;
@@ -8,7 +9,7 @@ use super::shared::{CurrentGeneration, SledLogShared};
 use super::stats::LogWriterStats;
 use super::subscription::{CommittedRecords, RecordIter, Subscription};
 use super::ticket::{AppendTicket, OnDurable, ReplySender};
-use super::writer::{run_flusher, ChainEnd, Writer, WriterRequest};
+use super::writer::{ChainEnd, Writer, WriterRequest};
 use super::{Clock, EventLog, Receipt, SystemClock};
 use crate::error::{Error, Result};
 use crate::event::Event;
@@ -25,6 +26,9 @@ pub struct LogOptions {
     pub clock: Arc<dyn Clock>,
     /// The most events one group commit takes before flushing.
     pub max_batch_events: usize,
+    /// How many flushes may run at once (one flusher thread each; at least 1). With 2, a group
+    /// applied while a flush runs is flushed beside it instead of after it.
+    pub flushes_in_flight: usize,
     /// sled's page cache, in bytes.
     pub cache_bytes: u64,
 }
@@ -34,6 +38,7 @@ impl Default for LogOptions {
         Self {
             clock: Arc::new(SystemClock),
             max_batch_events: 8192,
+            flushes_in_flight: 2,
             cache_bytes: DEFAULT_CACHE_BYTES,
         }
     }
@@ -43,6 +48,7 @@ impl std::fmt::Debug for LogOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LogOptions")
             .field("max_batch_events", &self.max_batch_events)
+            .field("flushes_in_flight", &self.flushes_in_flight)
             .field("cache_bytes", &self.cache_bytes)
             .finish_non_exhaustive()
     }
@@ -108,21 +114,29 @@ impl SledEventLog {
         let unflushed_groups = Arc::new(AtomicUsize::new(0));
         let stats = Arc::new(LogWriterStats::default());
         let (flushes, flush_jobs) = mpsc::channel();
-        let flusher = {
-            let shared = Arc::clone(&shared);
-            let failed = Arc::clone(&failed);
-            let unflushed_groups = Arc::clone(&unflushed_groups);
-            let stats = Arc::clone(&stats);
-            std::thread::Builder::new()
-                .name("whirl-log-flusher".into())
-                .spawn(move || run_flusher(shared, failed, unflushed_groups, stats, flush_jobs))
-                .map_err(Error::io("start the log flusher thread for", &path))?
-        };
+        let flushes_in_flight = options.flushes_in_flight.max(1);
+        let flushers = Arc::new(Flushers::new(
+            Arc::clone(&shared),
+            Arc::clone(&failed),
+            Arc::clone(&unflushed_groups),
+            Arc::clone(&stats),
+            flush_jobs,
+        ));
+        let flusher_threads = (0..flushes_in_flight)
+            .map(|n| {
+                let flushers = Arc::clone(&flushers);
+                std::thread::Builder::new()
+                    .name(format!("whirl-log-flusher-{n}"))
+                    .spawn(move || flushers.run())
+                    .map_err(Error::io("start the log flusher threads for", &path))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let writer = Writer {
             shared: Arc::clone(&shared),
             clock: Arc::clone(&options.clock),
             chain: ChainEnd::from_head(head),
             max_batch_events: options.max_batch_events.max(1),
+            flushes_in_flight,
             failed,
             flushes,
             unflushed_groups,
@@ -133,9 +147,11 @@ impl SledEventLog {
             .name("whirl-log-writer".into())
             .spawn(move || {
                 writer.run(receiver);
-                // The writer (and its sender of flush jobs) is gone: the flusher ends after the last flush.
-                if flusher.join().is_err() {
-                    tracing::error!("the event log flusher thread panicked");
+                // The writer (and its sender of flush jobs) is gone: the flushers end after the last flush.
+                for flusher in flusher_threads {
+                    if flusher.join().is_err() {
+                        tracing::error!("an event log flusher thread panicked");
+                    }
                 }
             })
             .map_err(Error::io("start the log writer thread for", &path))?;

@@ -1,9 +1,11 @@
 //! The single writer of a sled log, with pipelined group commit. The writer thread takes every
 //! request pending on its channel, gives the events seqs and chained hashes and applies them in
-//! one sled batch; the flusher thread then flushes once for every group applied so far, publishes
-//! the new head and only then acknowledges those appends. While one flush runs, the next group is
-//! encoded and applied, so the disk and the CPU work at the same time.
+//! one sled insert; the flushers ([`super::flusher`]) then flush once for every group applied so
+//! far, publish the new head and only then acknowledge those appends. While a flush runs, the
+//! next group is encoded, applied and (while a flusher is free) flushed beside it, so the disk and
+//! the CPU work at the same time; once every flusher is busy the writer gathers a bigger group.
 
+use super::flusher::{FlushJob, PendingAppend};
 use super::frame;
 use super::retention::{self, RetentionReport};
 use super::shared::SledLogShared;
@@ -90,112 +92,13 @@ pub(crate) struct Writer {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) chain: ChainEnd,
     pub(crate) max_batch_events: usize,
+    /// How many flushes may run at once (one per flusher thread).
+    pub(crate) flushes_in_flight: usize,
     pub(crate) failed: Arc<Mutex<Option<String>>>,
     pub(crate) flushes: mpsc::Sender<FlushJob>,
     /// Groups handed to the flusher and not yet acknowledged.
     pub(crate) unflushed_groups: Arc<AtomicUsize>,
     pub(crate) stats: Arc<LogWriterStats>,
-}
-
-pub(crate) struct PendingAppend {
-    reply: ReplySender,
-    receipts: Vec<Receipt>,
-    enqueued: Instant,
-}
-
-/// Work for the flusher thread.
-pub(crate) enum FlushJob {
-    /// Appends applied to the tree, to acknowledge once a flush covers them; `head` is the end of
-    /// the chain after them.
-    Group {
-        appends: Vec<PendingAppend>,
-        head: ChainEnd,
-        records: usize,
-        /// The last record of the group that is not an activation's, if any.
-        last_entity_seq: Option<u64>,
-    },
-    /// Answered once every earlier group is flushed and acknowledged.
-    Barrier(mpsc::Sender<()>),
-}
-
-/// The flusher thread: one flush for all groups applied so far, then publish and acknowledge.
-pub(crate) fn run_flusher(
-    shared: Arc<SledLogShared>,
-    failed: Arc<Mutex<Option<String>>>,
-    unflushed_groups: Arc<AtomicUsize>,
-    stats: Arc<LogWriterStats>,
-    jobs: mpsc::Receiver<FlushJob>,
-) {
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        while let Ok(job) = jobs.try_recv() {
-            batch.push(job);
-        }
-        let started = Instant::now();
-        let groups = batch
-            .iter()
-            .filter(|job| matches!(job, FlushJob::Group { .. }))
-            .count();
-        let flushed = if groups > 0 {
-            let flushed = shared
-                .db
-                .flush()
-                .map(|_| ())
-                .map_err(Error::storage("flush the log", &shared.path));
-            stats.flush_latency.observe(started.elapsed());
-            flushed
-        } else {
-            Ok(())
-        };
-        if let Err(error) = &flushed {
-            tracing::error!(path = %shared.path.display(), %error, "flush failed; the log takes no more appends");
-            *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(error.to_string());
-        }
-        let mut records = 0;
-        for job in batch {
-            match job {
-                FlushJob::Group {
-                    appends,
-                    head,
-                    records: count,
-                    last_entity_seq,
-                } => {
-                    records += count;
-                    match &flushed {
-                        Ok(()) => {
-                            shared.head.publish_group(
-                                Receipt {
-                                    seq: head.seq,
-                                    time_ms: head.time_ms,
-                                    hash: head.hash,
-                                },
-                                last_entity_seq,
-                            );
-                            stats.group_written(count);
-                            for append in appends {
-                                stats.append_acknowledged(append.enqueued.elapsed());
-                                append.reply.send(Ok(append.receipts));
-                            }
-                        }
-                        Err(error) => {
-                            for append in appends {
-                                stats.append_failed();
-                                append.reply.send(Err(Error::WriterFailed {
-                                    path: shared.path.clone(),
-                                    reason: error.to_string(),
-                                }));
-                            }
-                        }
-                    }
-                    unflushed_groups.fetch_sub(1, Ordering::AcqRel);
-                }
-                FlushJob::Barrier(done) => {
-                    let _ = done.send(());
-                }
-            }
-        }
-        tracing::trace!(path = %shared.path.display(), groups, records, micros = started.elapsed().as_micros() as u64, "flushed");
-    }
 }
 
 impl Writer {
@@ -213,10 +116,10 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            // While the previous group is being flushed, keep gathering: one bigger frame costs
-            // sled about what one small frame does, and it could not be acknowledged sooner.
+            // While every flusher is busy, keep gathering: one bigger frame costs sled about what
+            // one small frame does, and it could not be flushed sooner.
             while events < self.max_batch_events
-                && self.unflushed_groups.load(Ordering::Acquire) > 0
+                && self.unflushed_groups.load(Ordering::Acquire) >= self.flushes_in_flight
             {
                 match requests.recv_timeout(Duration::from_micros(100)) {
                     Ok(request) => {

@@ -1,0 +1,262 @@
+//! The flushers of a sled log: threads that make the writer's groups durable and acknowledge them.
+//! A flusher takes every job queued so far, flushes sled once for all of them, then publishes the
+//! new head and answers the appends. With several flushers, a group applied while a flush runs is
+//! flushed beside it instead of after it (sled writes and syncs each sealed buffer on the thread
+//! that flushes it), so an append waits for about one flush, not two; acknowledgements still
+//! leave in the order the groups were applied, through [`AckOrder`].
+
+use super::shared::SledLogShared;
+use super::stats::LogWriterStats;
+use super::ticket::ReplySender;
+use super::writer::ChainEnd;
+use super::Receipt;
+use crate::error::Error;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+/// An append applied to the tree, waiting for a flush to cover it.
+pub(crate) struct PendingAppend {
+    pub(crate) reply: ReplySender,
+    pub(crate) receipts: Vec<Receipt>,
+    /// When the append was handed to the writer (for the append latency).
+    pub(crate) enqueued: Instant,
+}
+
+/// Work for the flushers.
+pub(crate) enum FlushJob {
+    /// Appends applied to the tree, to acknowledge once a flush covers them; `head` is the end of
+    /// the chain after them.
+    Group {
+        appends: Vec<PendingAppend>,
+        head: ChainEnd,
+        records: usize,
+        /// The last record of the group that is not an activation's, if any.
+        last_entity_seq: Option<u64>,
+    },
+    /// Answered once every earlier group is flushed and acknowledged.
+    Barrier(mpsc::Sender<()>),
+}
+
+/// What every flusher thread of one log shares.
+pub(crate) struct Flushers {
+    shared: Arc<SledLogShared>,
+    /// Set when a write or flush failed: the log takes no more appends.
+    failed: Arc<Mutex<Option<String>>>,
+    /// Groups handed over and not yet acknowledged (the writer gathers while all flushers are busy).
+    unflushed_groups: Arc<AtomicUsize>,
+    stats: Arc<LogWriterStats>,
+    jobs: Mutex<JobQueue>,
+    acks: Mutex<AckOrder<Vec<FlushJob>>>,
+}
+
+/// The writer's jobs, taken in batches numbered in the order they were taken.
+struct JobQueue {
+    receiver: mpsc::Receiver<FlushJob>,
+    taken: u64,
+}
+
+/// Flushed batches waiting for the earlier ones, so that heads are published and appends answered
+/// in log order whichever flush returns first.
+struct AckOrder<B> {
+    next: u64,
+    flushed: BTreeMap<u64, (B, Result<(), String>)>,
+    /// A flush failed: nothing after it is durable either (recovery stops at the gap).
+    failure: Option<String>,
+}
+
+impl<B> Default for AckOrder<B> {
+    fn default() -> Self {
+        Self {
+            next: 0,
+            flushed: BTreeMap::new(),
+            failure: None,
+        }
+    }
+}
+
+impl<B> AckOrder<B> {
+    /// Batch `number` is flushed (or failed): the batches now ready, in order, each with the
+    /// outcome to report (a failure also fails every batch after it).
+    fn complete(
+        &mut self,
+        number: u64,
+        batch: B,
+        outcome: Result<(), String>,
+    ) -> Vec<(B, Result<(), String>)> {
+        self.flushed.insert(number, (batch, outcome));
+        let mut ready = Vec::new();
+        while let Some((batch, outcome)) = self.flushed.remove(&self.next) {
+            self.next += 1;
+            if let Err(error) = outcome {
+                self.failure.get_or_insert(error);
+            }
+            let outcome = match &self.failure {
+                Some(error) => Err(error.clone()),
+                None => Ok(()),
+            };
+            ready.push((batch, outcome));
+        }
+        ready
+    }
+}
+
+impl Flushers {
+    pub(crate) fn new(
+        shared: Arc<SledLogShared>,
+        failed: Arc<Mutex<Option<String>>>,
+        unflushed_groups: Arc<AtomicUsize>,
+        stats: Arc<LogWriterStats>,
+        receiver: mpsc::Receiver<FlushJob>,
+    ) -> Self {
+        Self {
+            shared,
+            failed,
+            unflushed_groups,
+            stats,
+            jobs: Mutex::new(JobQueue { receiver, taken: 0 }),
+            acks: Mutex::new(AckOrder::default()),
+        }
+    }
+
+    /// One flusher thread: runs until the writer's sender of jobs is gone and the queue is empty.
+    pub(crate) fn run(&self) {
+        while let Some((number, batch)) = self.take() {
+            let outcome = self.flush(&batch);
+            self.acknowledge(number, batch, outcome);
+        }
+    }
+
+    /// Every job queued now (waiting for one if there is none), with the batch's number.
+    fn take(&self) -> Option<(u64, Vec<FlushJob>)> {
+        let mut queue = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        let first = queue.receiver.recv().ok()?;
+        let mut batch = vec![first];
+        while let Ok(job) = queue.receiver.try_recv() {
+            batch.push(job);
+        }
+        let number = queue.taken;
+        queue.taken += 1;
+        Some((number, batch))
+    }
+
+    /// One sled flush covering every group of `batch` (and anything applied before it).
+    fn flush(&self, batch: &[FlushJob]) -> Result<(), String> {
+        if !batch
+            .iter()
+            .any(|job| matches!(job, FlushJob::Group { .. }))
+        {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let flushed = self
+            .shared
+            .db
+            .flush()
+            .map(|_| ())
+            .map_err(|e| Error::storage("flush the log", &self.shared.path)(e).to_string());
+        self.stats.flush_latency.observe(started.elapsed());
+        if let Err(error) = &flushed {
+            tracing::error!(path = %self.shared.path.display(), %error, "flush failed; the log takes no more appends");
+            *self.failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(error.clone());
+        }
+        flushed
+    }
+
+    /// Queues `batch` for acknowledgement and acknowledges every batch whose turn has come. The
+    /// answers go out under the lock, so two flushers never answer out of order.
+    fn acknowledge(&self, number: u64, batch: Vec<FlushJob>, outcome: Result<(), String>) {
+        let mut order = self.acks.lock().unwrap_or_else(PoisonError::into_inner);
+        for (batch, outcome) in order.complete(number, batch, outcome) {
+            self.answer(batch, outcome.as_ref().map_err(String::as_str).copied());
+        }
+    }
+
+    /// Publishes the heads of a flushed batch's groups and answers their appends.
+    fn answer(&self, batch: Vec<FlushJob>, outcome: Result<(), &str>) {
+        let mut records = 0;
+        for job in batch {
+            match job {
+                FlushJob::Group {
+                    appends,
+                    head,
+                    records: count,
+                    last_entity_seq,
+                } => {
+                    records += count;
+                    match outcome {
+                        Ok(()) => {
+                            self.shared.head.publish_group(
+                                Receipt {
+                                    seq: head.seq,
+                                    time_ms: head.time_ms,
+                                    hash: head.hash,
+                                },
+                                last_entity_seq,
+                            );
+                            self.stats.group_written(count);
+                            for append in appends {
+                                self.stats.append_acknowledged(append.enqueued.elapsed());
+                                append.reply.send(Ok(append.receipts));
+                            }
+                        }
+                        Err(reason) => {
+                            for append in appends {
+                                self.stats.append_failed();
+                                append.reply.send(Err(Error::WriterFailed {
+                                    path: self.shared.path.clone(),
+                                    reason: reason.to_owned(),
+                                }));
+                            }
+                        }
+                    }
+                    self.unflushed_groups.fetch_sub(1, Ordering::AcqRel);
+                }
+                FlushJob::Barrier(done) => {
+                    let _ = done.send(());
+                }
+            }
+        }
+        tracing::trace!(path = %self.shared.path.display(), records, "acknowledged");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AckOrder;
+
+    #[test]
+    fn batches_are_released_in_order_whichever_flush_returns_first() {
+        let mut order = AckOrder::default();
+        assert!(order.complete(1, "second", Ok(())).is_empty());
+        assert!(order.complete(2, "third", Ok(())).is_empty());
+        let ready = order.complete(0, "first", Ok(()));
+        assert_eq!(
+            ready,
+            vec![("first", Ok(())), ("second", Ok(())), ("third", Ok(()))]
+        );
+        assert_eq!(
+            order.complete(3, "fourth", Ok(())),
+            vec![("fourth", Ok(()))]
+        );
+    }
+
+    #[test]
+    fn a_failed_flush_fails_every_later_batch() {
+        let mut order = AckOrder::default();
+        assert!(order.complete(1, "after", Ok(())).is_empty());
+        let ready = order.complete(0, "failed", Err("disk full".to_owned()));
+        assert_eq!(
+            ready,
+            vec![
+                ("failed", Err("disk full".to_owned())),
+                ("after", Err("disk full".to_owned()))
+            ]
+        );
+        assert_eq!(
+            order.complete(2, "later", Ok(())),
+            vec![("later", Err("disk full".to_owned()))]
+        );
+    }
+}
