@@ -13,7 +13,7 @@ use super::Receipt;
 use crate::error::Error;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
 /// An append applied to the tree, waiting for a flush to cover it.
@@ -48,13 +48,18 @@ pub(crate) struct Flushers {
     unflushed_groups: Arc<AtomicUsize>,
     stats: Arc<LogWriterStats>,
     jobs: Mutex<JobQueue>,
+    /// Signalled when a job is queued or the queue closes (wakes one idle flusher per job).
+    queued: Condvar,
     acks: Mutex<AckOrder<Vec<FlushJob>>>,
 }
 
 /// The writer's jobs, taken in batches numbered in the order they were taken.
+#[derive(Default)]
 struct JobQueue {
-    receiver: mpsc::Receiver<FlushJob>,
+    jobs: Vec<FlushJob>,
     taken: u64,
+    /// The writer is gone: flushers end once the queue is empty.
+    closed: bool,
 }
 
 /// Flushed batches waiting for the earlier ones, so that heads are published and appends answered
@@ -108,19 +113,40 @@ impl Flushers {
         failed: Arc<Mutex<Option<String>>>,
         unflushed_groups: Arc<AtomicUsize>,
         stats: Arc<LogWriterStats>,
-        receiver: mpsc::Receiver<FlushJob>,
     ) -> Self {
         Self {
             shared,
             failed,
             unflushed_groups,
             stats,
-            jobs: Mutex::new(JobQueue { receiver, taken: 0 }),
+            jobs: Mutex::new(JobQueue::default()),
+            queued: Condvar::new(),
             acks: Mutex::new(AckOrder::default()),
         }
     }
 
-    /// One flusher thread: runs until the writer's sender of jobs is gone and the queue is empty.
+    /// Queues a job for the next free flusher; gives it back when the queue is closed.
+    pub(crate) fn push(&self, job: FlushJob) -> Result<(), FlushJob> {
+        let mut queue = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        if queue.closed {
+            return Err(job);
+        }
+        queue.jobs.push(job);
+        drop(queue);
+        self.queued.notify_one();
+        Ok(())
+    }
+
+    /// The writer is gone: the flushers finish what is queued and end.
+    pub(crate) fn close(&self) {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .closed = true;
+        self.queued.notify_all();
+    }
+
+    /// One flusher thread: runs until the queue is closed and empty.
     pub(crate) fn run(&self) {
         while let Some((number, batch)) = self.take() {
             let outcome = self.flush(&batch);
@@ -131,11 +157,16 @@ impl Flushers {
     /// Every job queued now (waiting for one if there is none), with the batch's number.
     fn take(&self) -> Option<(u64, Vec<FlushJob>)> {
         let mut queue = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
-        let first = queue.receiver.recv().ok()?;
-        let mut batch = vec![first];
-        while let Ok(job) = queue.receiver.try_recv() {
-            batch.push(job);
+        while queue.jobs.is_empty() {
+            if queue.closed {
+                return None;
+            }
+            queue = self
+                .queued
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
         }
+        let batch = std::mem::take(&mut queue.jobs);
         let number = queue.taken;
         queue.taken += 1;
         Some((number, batch))

@@ -113,14 +113,12 @@ impl SledEventLog {
         let failed = Arc::new(Mutex::new(None));
         let unflushed_groups = Arc::new(AtomicUsize::new(0));
         let stats = Arc::new(LogWriterStats::default());
-        let (flushes, flush_jobs) = mpsc::channel();
         let flushes_in_flight = options.flushes_in_flight.max(1);
         let flushers = Arc::new(Flushers::new(
             Arc::clone(&shared),
             Arc::clone(&failed),
             Arc::clone(&unflushed_groups),
             Arc::clone(&stats),
-            flush_jobs,
         ));
         let flusher_threads = (0..flushes_in_flight)
             .map(|n| {
@@ -138,7 +136,7 @@ impl SledEventLog {
             max_batch_events: options.max_batch_events.max(1),
             flushes_in_flight,
             failed,
-            flushes,
+            flushes: Arc::clone(&flushers),
             unflushed_groups,
             stats: Arc::clone(&stats),
         };
@@ -147,7 +145,8 @@ impl SledEventLog {
             .name("whirl-log-writer".into())
             .spawn(move || {
                 writer.run(receiver);
-                // The writer (and its sender of flush jobs) is gone: the flushers end after the last flush.
+                // The writer is gone: the flushers end after the last flush.
+                flushers.close();
                 for flusher in flusher_threads {
                     if flusher.join().is_err() {
                         tracing::error!("an event log flusher thread panicked");

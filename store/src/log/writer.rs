@@ -5,7 +5,7 @@
 //! next group is encoded, applied and (while a flusher is free) flushed beside it, so the disk and
 //! the CPU work at the same time; once every flusher is busy the writer gathers a bigger group.
 
-use super::flusher::{FlushJob, PendingAppend};
+use super::flusher::{FlushJob, Flushers, PendingAppend};
 use super::frame;
 use super::retention::{self, RetentionReport};
 use super::shared::SledLogShared;
@@ -95,7 +95,7 @@ pub(crate) struct Writer {
     /// How many flushes may run at once (one per flusher thread).
     pub(crate) flushes_in_flight: usize,
     pub(crate) failed: Arc<Mutex<Option<String>>>,
-    pub(crate) flushes: mpsc::Sender<FlushJob>,
+    pub(crate) flushes: Arc<Flushers>,
     /// Groups handed to the flusher and not yet acknowledged.
     pub(crate) unflushed_groups: Arc<AtomicUsize>,
     pub(crate) stats: Arc<LogWriterStats>,
@@ -168,7 +168,7 @@ impl Writer {
     /// Waits until every group handed to the flusher is flushed and acknowledged.
     fn drain_flusher(&self) {
         let (done, wait) = mpsc::channel();
-        if self.flushes.send(FlushJob::Barrier(done)).is_ok() {
+        if self.flushes.push(FlushJob::Barrier(done)).is_ok() {
             let _ = wait.recv();
         }
     }
@@ -246,9 +246,7 @@ impl Writer {
                     last_entity_seq,
                 };
                 self.unflushed_groups.fetch_add(1, Ordering::AcqRel);
-                if let Err(mpsc::SendError(FlushJob::Group { appends, .. })) =
-                    self.flushes.send(job)
-                {
+                if let Err(FlushJob::Group { appends, .. }) = self.flushes.push(job) {
                     self.unflushed_groups.fetch_sub(1, Ordering::AcqRel);
                     for append in appends {
                         self.stats.append_failed();
