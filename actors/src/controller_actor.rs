@@ -30,6 +30,7 @@ use crate::core::time::Millis;
 use actix::prelude::*;
 use bridge::bus::{ActivationMessage, ActivationStarted, Bus, CompletionMessage, InvokerPing};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use store::{ActivationDoc, Clock, Event, EventLog, InvocationAccepted, Store};
@@ -66,7 +67,7 @@ pub struct ControllerActor {
     clock: Arc<dyn Clock>,
     rng: SplitMix64,
     pending: BTreeMap<CoreActivationId, Pending>,
-    outbound: mpsc::UnboundedSender<ActivationMessage>,
+    outbound: Outbound,
     tick: Duration,
     stats: Stats,
     /// Namespace-specific throttle limits, re-applied after a rebuild.
@@ -81,7 +82,7 @@ impl ControllerActor {
         bus: Arc<dyn Bus>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let outbound = spawn_sender(bus.clone());
+        let outbound = Outbound::spawn(bus.clone());
         let seed = clock.now_ms() ^ u64::from(std::process::id());
         ControllerActor {
             core: Controller::new(config.clone()),
@@ -322,34 +323,63 @@ fn request(message: &ActivationMessage) -> InvocationRequest {
     }
 }
 
-/// One task sends activations in the order the controller decided them.
 impl ControllerActor {
-    /// Sends an activation on the bus: at once when the bus can (in-process), else through the
-    /// sender task (which keeps the order of a bus that must be awaited).
+    /// Sends an activation on the bus: at once when the bus can and nothing is queued before it,
+    /// else through the sender task (which keeps the order of a bus that must be awaited).
     fn send_out(&self, message: ActivationMessage) {
-        match self.bus.send_activation_now(message) {
-            Ok(None) => {}
-            Ok(Some(message)) => {
-                let _ = self.outbound.send(message);
+        let message = if self.outbound.is_empty() {
+            match self.bus.send_activation_now(message) {
+                Ok(None) => return,
+                Ok(Some(message)) => message,
+                Err(error) => {
+                    // The controller's deadline turns this into a lost-activation record.
+                    tracing::error!(%error, "cannot send activation");
+                    return;
+                }
             }
-            // The controller's deadline turns this into a lost-activation record.
-            Err(error) => tracing::error!(%error, "cannot send activation"),
-        }
+        } else {
+            message
+        };
+        self.outbound.queue(message);
     }
 }
 
-fn spawn_sender(bus: Arc<dyn Bus>) -> mpsc::UnboundedSender<ActivationMessage> {
-    let (sender, mut receiver) = mpsc::unbounded_channel::<ActivationMessage>();
-    tokio::spawn(async move {
-        while let Some(message) = receiver.recv().await {
-            let activation_id = message.activation_id;
-            if let Err(error) = bus.send_activation(message).await {
-                // The controller's deadline turns this into a lost-activation record.
-                tracing::error!(%activation_id, %error, "cannot send activation");
+/// The activations waiting for the sender task, which sends them in the order the controller
+/// decided them; while any waits, later ones queue behind it instead of going out at once.
+struct Outbound {
+    sender: mpsc::UnboundedSender<ActivationMessage>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl Outbound {
+    fn spawn(bus: Arc<dyn Bus>) -> Self {
+        let (sender, mut receiver) = mpsc::unbounded_channel::<ActivationMessage>();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let sent = Arc::clone(&queued);
+        tokio::spawn(async move {
+            while let Some(message) = receiver.recv().await {
+                let activation_id = message.activation_id;
+                if let Err(error) = bus.send_activation(message).await {
+                    // The controller's deadline turns this into a lost-activation record.
+                    tracing::error!(%activation_id, %error, "cannot send activation");
+                }
+                sent.fetch_sub(1, Ordering::AcqRel);
             }
+        });
+        Self { sender, queued }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.queued.load(Ordering::Acquire) == 0
+    }
+
+    fn queue(&self, message: ActivationMessage) {
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        if self.sender.send(message).is_err() {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            tracing::error!("the activation sender task is gone");
         }
-    });
-    sender
+    }
 }
 
 impl Actor for ControllerActor {

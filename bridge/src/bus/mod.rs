@@ -70,10 +70,11 @@ pub trait Bus: Send + Sync + 'static {
     /// Every invoker's start notices.
     async fn subscribe_started(&self) -> Result<BusReceiver<ActivationStarted>, BusError>;
 
-    /// Hands an activation over at once when this bus can without waiting (the in-process
-    /// bus): `Ok(None)` when it did, `Ok(Some(msg))` when the caller must use
-    /// [`Bus::send_activation`] (the default). Saves a host a task hop per message; a host
-    /// that uses it keeps the bus's order because a bus answers the same way every time.
+    /// Hands an activation over at once when this bus can without waiting: `Ok(None)` when it
+    /// did, `Ok(Some(msg))` when the caller must use [`Bus::send_activation`] (the default).
+    /// The in-process bus always can; the NATS bus can while its client's queue has room. Saves
+    /// a host a task hop per message. A host that falls back to a queue of its own must keep
+    /// using that queue while anything is in it, or a later message would overtake an earlier.
     fn send_activation_now(
         &self,
         msg: ActivationMessage,

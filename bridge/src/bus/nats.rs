@@ -12,7 +12,7 @@ pub use probe::PROBE_INTERVAL;
 pub use stats::{BusMessageKind, NatsBusStats};
 
 use async_trait::async_trait;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::Arc;
@@ -98,18 +98,21 @@ impl NatsBus {
         &self.client
     }
 
-    async fn publish<T: Serialize>(
-        &self,
-        subject: String,
-        kind: BusMessageKind,
-        value: &T,
-    ) -> Result<(), BusError> {
-        let payload = bincode::serialize(value).map_err(|e| BusError::Codec {
+    fn encode<T: Serialize>(kind: BusMessageKind, value: &T) -> Result<Vec<u8>, BusError> {
+        bincode::serialize(value).map_err(|e| BusError::Codec {
             operation: "encode",
             message: kind.as_str(),
             reason: e.to_string(),
-        })?;
-        match self.client.publish(subject.clone(), payload.into()).await {
+        })
+    }
+
+    fn published(
+        &self,
+        subject: String,
+        kind: BusMessageKind,
+        outcome: Result<(), async_nats::PublishError>,
+    ) -> Result<(), BusError> {
+        match outcome {
             Ok(()) => {
                 self.stats.count_published(kind);
                 Ok(())
@@ -121,6 +124,38 @@ impl NatsBus {
                     reason: e.to_string(),
                 })
             }
+        }
+    }
+
+    async fn publish<T: Serialize>(
+        &self,
+        subject: String,
+        kind: BusMessageKind,
+        value: &T,
+    ) -> Result<(), BusError> {
+        let payload = Self::encode(kind, value)?;
+        let outcome = self.client.publish(subject.clone(), payload.into()).await;
+        self.published(subject, kind, outcome)
+    }
+
+    /// Hands a message to the client's queue if it has room now (the client's connection task
+    /// writes it out): `Ok(true)` when it did, `Ok(false)` when the queue is full and the caller
+    /// must fall back to [`NatsBus::publish`]. Nothing is queued in the `false` case (a tokio
+    /// channel's send is cancel-safe), so the fallback does not send it twice.
+    fn publish_now<T: Serialize>(
+        &self,
+        subject: String,
+        kind: BusMessageKind,
+        value: &T,
+    ) -> Result<bool, BusError> {
+        let payload = Self::encode(kind, value)?;
+        match self
+            .client
+            .publish(subject.clone(), payload.into())
+            .now_or_never()
+        {
+            Some(outcome) => self.published(subject, kind, outcome).map(|()| true),
+            None => Ok(false),
         }
     }
 
@@ -206,5 +241,30 @@ impl Bus for NatsBus {
     async fn subscribe_started(&self) -> Result<BusReceiver<ActivationStarted>, BusError> {
         self.subscribe(started_subject(), BusMessageKind::StartNotice)
             .await
+    }
+
+    fn send_activation_now(
+        &self,
+        msg: ActivationMessage,
+    ) -> Result<Option<ActivationMessage>, BusError> {
+        let subject = activations_subject(&msg.invoker);
+        let sent = self.publish_now(subject, BusMessageKind::Activation, &msg)?;
+        Ok((!sent).then_some(msg))
+    }
+
+    fn publish_completion_now(
+        &self,
+        msg: CompletionMessage,
+    ) -> Result<Option<CompletionMessage>, BusError> {
+        let sent = self.publish_now(completions_subject(), BusMessageKind::Completion, &msg)?;
+        Ok((!sent).then_some(msg))
+    }
+
+    fn publish_started_now(
+        &self,
+        msg: ActivationStarted,
+    ) -> Result<Option<ActivationStarted>, BusError> {
+        let sent = self.publish_now(started_subject(), BusMessageKind::StartNotice, &msg)?;
+        Ok((!sent).then_some(msg))
     }
 }
