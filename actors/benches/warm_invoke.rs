@@ -66,7 +66,7 @@ fn micros(d: Duration) -> f64 {
 
 fn message(action: &ActionDoc) -> ActivationMessage {
     ActivationMessage {
-        activation_id: ActivationId::random(),
+        activation_id: ActivationId::generate(),
         transaction_id: "bench".into(),
         invoker: String::new(),
         action: action.clone(),

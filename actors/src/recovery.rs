@@ -74,7 +74,7 @@ mod tests {
     async fn orphans_get_exactly_one_record_and_a_second_pass_finds_none() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
-        let id = ActivationId::random();
+        let id = ActivationId::generate();
         let accepted = InvocationAccepted {
             activation_id: id,
             action: FullyQualifiedName::new("guest", "hello"),
@@ -105,7 +105,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
         let accepted = |name: &str| InvocationAccepted {
-            activation_id: ActivationId::random(),
+            activation_id: ActivationId::generate(),
             action: FullyQualifiedName::new("guest", name),
             version: SemVer::default(),
             params: JsonText::empty_object(),

@@ -289,7 +289,7 @@ fn action() -> ActionDoc {
 
 fn message(n: u32, sleep: f64) -> ActivationMessage {
     ActivationMessage {
-        activation_id: ActivationId::random(),
+        activation_id: ActivationId::generate(),
         transaction_id: "test".into(),
         invoker: String::new(),
         action: action(),
@@ -667,7 +667,7 @@ async fn a_delivery_while_the_local_record_is_not_yet_durable_waits_for_it() {
 /// A record of some other activation (filler for the log).
 fn records_filler(n: u32) -> ActivationDoc {
     ActivationDoc {
-        activation_id: ActivationId::random(),
+        activation_id: ActivationId::generate(),
         namespace: "guest".into(),
         name: format!("filler{n}"),
         package: None,

@@ -93,7 +93,7 @@ fn action(name: &str, code: &str) -> ActionDoc {
 
 fn message(action: &ActionDoc, params: serde_json::Value, blocking: bool) -> ActivationMessage {
     ActivationMessage {
-        activation_id: ActivationId::random(),
+        activation_id: ActivationId::generate(),
         transaction_id: "test".into(),
         invoker: String::new(),
         action: action.clone(),

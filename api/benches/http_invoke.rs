@@ -107,7 +107,7 @@ fn main() {
                 .unwrap();
             move || {
                 let message = ActivationMessage {
-                    activation_id: ActivationId::random(),
+                    activation_id: ActivationId::generate(),
                     transaction_id: "bench".into(),
                     invoker: String::new(),
                     action: action.clone(),

@@ -85,7 +85,7 @@ fn an_async_call_accepted_before_a_crash_runs_again_after_the_restart_and_calls_
     // What a crash leaves in the log: the 202'd call's acceptance (the request and the callback
     // in its parameters) with no record.
     let receiver = CallbackReceiver::start(&[]);
-    let lost = store::ActivationId::random();
+    let lost = store::ActivationId::generate();
     {
         let store = store::Store::open(&data, store::StoreOptions::default()).unwrap();
         let params = json!({

@@ -14,7 +14,8 @@ fn mix(n: u64) -> u64 {
 }
 
 /// An activation whose encoded record (envelope included) is about `record_bytes` long. Its id
-/// looks random, as the platform's are (uuid v4), but is a function of `n`.
+/// looks random (a function of `n`): the worst case for the by-id index, as in logs written
+/// before the platform's ids were time-ordered (UUID v7, `ActivationId::generate`).
 pub fn activation(n: u64, record_bytes: usize) -> Event {
     let mut id = [0u8; 16];
     id[..8].copy_from_slice(&mix(n).to_be_bytes());

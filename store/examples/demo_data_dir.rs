@@ -99,7 +99,7 @@ fn main() -> Result<()> {
         },
     ];
     for n in 0..20u64 {
-        let id = ActivationId::random();
+        let id = ActivationId::generate();
         events.push(Event::InvocationAccepted(InvocationAccepted {
             activation_id: id,
             action: FullyQualifiedName::new("guest", "hello"),

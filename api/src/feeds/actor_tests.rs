@@ -42,7 +42,7 @@ impl AlarmFeedHost for FakeHost {
             // A fire takes a while, so restarts land in the middle of some.
             tokio::time::sleep(Duration::from_millis(5)).await;
             self.fires.lock().unwrap().push(fire.occurrence_ms);
-            Ok(FeedFireOutcome::Fired(ActivationId::random()))
+            Ok(FeedFireOutcome::Fired(ActivationId::generate()))
         })
     }
 

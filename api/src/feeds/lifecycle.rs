@@ -229,7 +229,7 @@ pub(super) async fn record_feed_action(
     };
     let end_ms = state.now_ms();
     let record = ActivationDoc {
-        activation_id: ActivationId::random(),
+        activation_id: ActivationId::generate(),
         namespace: context.subject.clone(),
         name: action.name.clone(),
         package: action.package.clone(),

@@ -59,7 +59,7 @@ async fn invoke_atomic(
     params: Map<String, Value>,
     wait: Option<Duration>,
 ) -> Result<InvokeOutcome> {
-    let activation_id = ActivationId::random();
+    let activation_id = ActivationId::generate();
     let message = ActivationMessage {
         activation_id,
         transaction_id: context.transaction_id.clone(),

@@ -96,7 +96,7 @@ pub async fn fire_trigger(
         FireDecision::NoActiveRule => return Ok(FireOutcome::NoActiveRule),
         FireDecision::Fire(firing) => firing,
     };
-    let activation_id = ActivationId::random();
+    let activation_id = ActivationId::generate();
     let start_ms = state.now_ms();
     let mut fire_payload = to_object(&from_json_text(&trigger.parameters));
     fire_payload.extend(payload);

@@ -28,7 +28,7 @@ pub(super) async fn invoke_sequence(
     params: Map<String, Value>,
     wait: Option<Duration>,
 ) -> Result<InvokeOutcome> {
-    let activation_id = ActivationId::random();
+    let activation_id = ActivationId::generate();
     let accepted = InvocationAccepted {
         activation_id,
         action: FullyQualifiedName {

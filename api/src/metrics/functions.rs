@@ -158,7 +158,7 @@ mod tests {
 
     fn record(name: &str, status: ActivationStatus, annotations: serde_json::Value) -> Event {
         Event::ActivationRecorded(ActivationDoc {
-            activation_id: ActivationId::random(),
+            activation_id: ActivationId::generate(),
             // The caller's namespace: the label names the action's own (its path).
             namespace: "caller".into(),
             name: name.into(),
@@ -221,7 +221,7 @@ mod tests {
             json!([{"key": "kind", "value": "trigger"}]),
         ));
         metrics.apply(&Event::InvocationAccepted(InvocationAccepted {
-            activation_id: ActivationId::random(),
+            activation_id: ActivationId::generate(),
             action: FullyQualifiedName {
                 namespace: "owner".into(),
                 package: Some("pkg".into()),
@@ -289,7 +289,7 @@ mod tests {
         else {
             unreachable!("record() builds a record");
         };
-        let id = ActivationId::random();
+        let id = ActivationId::generate();
         doc.activation_id = id;
         metrics.apply(&Event::InvocationAccepted(InvocationAccepted {
             activation_id: id,
@@ -305,10 +305,10 @@ mod tests {
             by: ChangedBy::System,
         }));
         metrics.apply(&Event::ActivationRecorded(doc.clone()));
-        doc.activation_id = ActivationId::random();
+        doc.activation_id = ActivationId::generate();
         metrics.apply(&Event::ActivationRecorded(doc.clone()));
         // An OpenFaaS callback delivery is not a function.
-        doc.activation_id = ActivationId::random();
+        doc.activation_id = ActivationId::generate();
         doc.name = "f:callback".into();
         doc.annotations = JsonText::empty_array();
         metrics.apply(&Event::ActivationRecorded(doc));

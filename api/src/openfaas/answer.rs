@@ -89,7 +89,7 @@ mod tests {
 
     fn record(status: ActivationStatus, result: &str, annotations: &str) -> ActivationDoc {
         ActivationDoc {
-            activation_id: ActivationId::random(),
+            activation_id: ActivationId::generate(),
             namespace: "guest".into(),
             name: "f".into(),
             package: None,

@@ -106,7 +106,7 @@ pub async fn submit(
 ) -> Result<Accepted> {
     let doc = &call.action.doc;
     let message = ActivationMessage {
-        activation_id: ActivationId::random(),
+        activation_id: ActivationId::generate(),
         transaction_id: call.call_id.clone(),
         invoker: String::new(),
         action: (**doc).clone(),
@@ -218,7 +218,7 @@ mod tests {
             call_id: "c1".into(),
             attempt: 2,
             callback_url: Some("http://127.0.0.1:9/cb".into()),
-            delivery: Some(ActivationId::random()),
+            delivery: Some(ActivationId::generate()),
         };
         let params = serde_json::json!({ ASYNC_PARAM: marker, "x": 1 }).to_string();
         assert_eq!(AsyncMarker::from_params(&params), Some(marker));

@@ -56,7 +56,7 @@ impl CallbackDelivery {
     /// A new delivery of a call of `action` (its first attempt is filled in once accepted).
     pub fn new(action: &ActionDoc, call_id: &str, callback_url: &str, accepted_at_ms: u64) -> Self {
         CallbackDelivery {
-            activation_id: ActivationId::random(),
+            activation_id: ActivationId::generate(),
             namespace: action.namespace.clone(),
             version: action.version,
             marker: DeliveryMarker {
@@ -223,7 +223,7 @@ mod tests {
 
     fn delivery() -> CallbackDelivery {
         let mut delivery = CallbackDelivery {
-            activation_id: ActivationId::random(),
+            activation_id: ActivationId::generate(),
             namespace: "guest".into(),
             version: SemVer::INITIAL,
             marker: DeliveryMarker {
@@ -234,7 +234,7 @@ mod tests {
                 first_attempt: None,
             },
         };
-        delivery.marker.first_attempt = Some(ActivationId::random());
+        delivery.marker.first_attempt = Some(ActivationId::generate());
         delivery
     }
 
@@ -268,7 +268,7 @@ mod tests {
     #[test]
     fn the_record_says_how_the_delivery_ended() {
         let delivery = delivery();
-        let attempt = ActivationId::random();
+        let attempt = ActivationId::generate();
         let delivered = delivery.record(
             &DeliveryOutcome {
                 tries: 2,

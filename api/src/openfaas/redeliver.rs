@@ -105,7 +105,7 @@ mod tests {
 
     fn record(cause: Option<ActivationId>, start_ms: u64) -> ActivationDoc {
         ActivationDoc {
-            activation_id: ActivationId::random(),
+            activation_id: ActivationId::generate(),
             namespace: "guest".into(),
             name: "f".into(),
             package: None,

@@ -22,9 +22,11 @@ pub struct ParseIdError {
 pub struct ActivationId(pub [u8; 16]);
 
 impl ActivationId {
-    /// A new random activation id.
-    pub fn random() -> Self {
-        Self(*uuid::Uuid::new_v4().as_bytes())
+    /// A new activation id: time-ordered and unguessable (a UUID v7: the Unix time in
+    /// milliseconds, then a counter and random bits). Ids made later sort after earlier ones, so
+    /// the activation-by-id index grows at its end instead of rewriting pages all over.
+    pub fn generate() -> Self {
+        Self(*uuid::Uuid::now_v7().as_bytes())
     }
 
     /// The raw bytes.
@@ -263,6 +265,19 @@ mod tests {
             .parse::<ActivationId>()
             .is_err());
         assert!("0011".parse::<ActivationId>().is_err());
+    }
+
+    #[test]
+    fn generated_activation_ids_are_distinct_and_sort_in_the_order_made() {
+        let ids: Vec<ActivationId> = (0..10_000).map(|_| ActivationId::generate()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_by_key(|id| *id.as_bytes());
+        assert_eq!(sorted, ids, "a later id sorts before an earlier one");
+        sorted.dedup();
+        assert_eq!(sorted.len(), ids.len());
+        let text = ids[0].to_string();
+        assert_eq!(text.len(), 32);
+        assert_eq!(text.parse::<ActivationId>().unwrap(), ids[0]);
     }
 
     #[test]
