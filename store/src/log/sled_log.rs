@@ -1,4 +1,5 @@
-//! `SledEventLog`: the event log on sled, with one writer thread doing group commit.
+//! `SledEventLog`: the event log on sled, with one writer thread doing group commit and flusher
+//! threads making its groups durable (`writer.rs`, `flusher.rs`).
 
 use super::flusher::Flushers;
 use super::head::HeadSignal;
@@ -128,7 +129,9 @@ impl SledEventLog {
                     .spawn(move || flushers.run())
                     .map_err(Error::io("start the log flusher threads for", &path))
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>()
+            // The flushers already started end at once.
+            .inspect_err(|_| flushers.close())?;
         let writer = Writer {
             shared: Arc::clone(&shared),
             clock: Arc::clone(&options.clock),
@@ -141,6 +144,7 @@ impl SledEventLog {
             stats: Arc::clone(&stats),
         };
         let (sender, receiver) = mpsc::channel();
+        let closer = Arc::clone(&flushers);
         let thread = std::thread::Builder::new()
             .name("whirl-log-writer".into())
             .spawn(move || {
@@ -153,7 +157,8 @@ impl SledEventLog {
                     }
                 }
             })
-            .map_err(Error::io("start the log writer thread for", &path))?;
+            .map_err(Error::io("start the log writer thread for", &path))
+            .inspect_err(|_| closer.close())?;
         tracing::info!(path = %path.display(), generation, head_seq = head.map_or(0, |h| h.seq), "event log open");
         Ok(Self {
             shared,
