@@ -5,6 +5,7 @@
 //! that flushes it), so an append waits for about one flush, not two; acknowledgements still
 //! leave in the order the groups were applied, through [`AckOrder`].
 
+use super::intake::Intake;
 use super::shared::SledLogShared;
 use super::stats::LogWriterStats;
 use super::ticket::ReplySender;
@@ -47,6 +48,8 @@ pub(crate) struct Flushers {
     /// Groups handed over and not yet acknowledged (the writer gathers while all flushers are busy).
     unflushed_groups: Arc<AtomicUsize>,
     stats: Arc<LogWriterStats>,
+    /// The writer's intake, told when a flusher is free again.
+    intake: Arc<Intake>,
     jobs: Mutex<JobQueue>,
     /// Signalled when a job is queued or the queue closes (wakes one idle flusher per job).
     queued: Condvar,
@@ -113,12 +116,14 @@ impl Flushers {
         failed: Arc<Mutex<Option<String>>>,
         unflushed_groups: Arc<AtomicUsize>,
         stats: Arc<LogWriterStats>,
+        intake: Arc<Intake>,
     ) -> Self {
         Self {
             shared,
             failed,
             unflushed_groups,
             stats,
+            intake,
             jobs: Mutex::new(JobQueue::default()),
             queued: Condvar::new(),
             acks: Mutex::new(AckOrder::default()),
@@ -151,6 +156,7 @@ impl Flushers {
         while let Some((number, batch)) = self.take() {
             let outcome = self.flush(&batch);
             self.acknowledge(number, batch, outcome);
+            self.intake.flusher_freed();
         }
     }
 

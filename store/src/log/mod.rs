@@ -6,6 +6,7 @@ mod committed;
 mod flusher;
 mod frame;
 mod head;
+mod intake;
 mod memory;
 pub(crate) mod meta;
 mod raw;

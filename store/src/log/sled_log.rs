@@ -3,6 +3,7 @@
 
 use super::flusher::Flushers;
 use super::head::HeadSignal;
+use super::intake::Intake;
 use super::raw::{RawLog, DEFAULT_CACHE_BYTES};
 use super::record::decode_record;
 use super::retention::RetentionReport;
@@ -16,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::event::Event;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicUsize;
-use std::sync::{mpsc, Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
@@ -65,16 +66,30 @@ pub struct SledEventLog {
 
 struct WriterThread {
     path: Arc<PathBuf>,
-    requests: Mutex<Option<mpsc::Sender<WriterRequest>>>,
+    intake: Arc<Intake>,
     thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Closes the intake and the flushers when the writer thread ends, by a panic too: appends made
+/// after that fail with `Error::Closed` instead of waiting forever, and the flushers end.
+struct WriterExit {
+    intake: Arc<Intake>,
+    flushers: Arc<Flushers>,
+    path: PathBuf,
+}
+
+impl Drop for WriterExit {
+    fn drop(&mut self) {
+        for request in self.intake.close_and_take() {
+            request.fail(&self.path);
+        }
+        self.flushers.close();
+    }
 }
 
 impl Drop for WriterThread {
     fn drop(&mut self) {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        self.intake.close();
         if let Some(thread) = self
             .thread
             .lock()
@@ -115,11 +130,13 @@ impl SledEventLog {
         let unflushed_groups = Arc::new(AtomicUsize::new(0));
         let stats = Arc::new(LogWriterStats::default());
         let flushes_in_flight = options.flushes_in_flight.max(1);
+        let intake = Arc::new(Intake::default());
         let flushers = Arc::new(Flushers::new(
             Arc::clone(&shared),
             Arc::clone(&failed),
             Arc::clone(&unflushed_groups),
             Arc::clone(&stats),
+            Arc::clone(&intake),
         ));
         let flusher_threads = (0..flushes_in_flight)
             .map(|n| {
@@ -143,14 +160,18 @@ impl SledEventLog {
             unflushed_groups,
             stats: Arc::clone(&stats),
         };
-        let (sender, receiver) = mpsc::channel();
+        let exit = WriterExit {
+            intake: Arc::clone(&intake),
+            flushers: Arc::clone(&flushers),
+            path: path.clone(),
+        };
         let closer = Arc::clone(&flushers);
         let thread = std::thread::Builder::new()
             .name("whirl-log-writer".into())
             .spawn(move || {
-                writer.run(receiver);
+                writer.run(&exit.intake);
                 // The writer is gone: the flushers end after the last flush.
-                flushers.close();
+                drop(exit);
                 for flusher in flusher_threads {
                     if flusher.join().is_err() {
                         tracing::error!("an event log flusher thread panicked");
@@ -158,13 +179,16 @@ impl SledEventLog {
                 }
             })
             .map_err(Error::io("start the log writer thread for", &path))
-            .inspect_err(|_| closer.close())?;
+            .inspect_err(|_| {
+                intake.close();
+                closer.close();
+            })?;
         tracing::info!(path = %path.display(), generation, head_seq = head.map_or(0, |h| h.seq), "event log open");
         Ok(Self {
             shared,
             writer: Arc::new(WriterThread {
                 path: Arc::new(path),
-                requests: Mutex::new(Some(sender)),
+                intake,
                 thread: Mutex::new(Some(thread)),
             }),
             stats,
@@ -187,15 +211,7 @@ impl SledEventLog {
     }
 
     fn send(&self, request: WriterRequest) -> std::result::Result<(), WriterRequest> {
-        let requests = self
-            .writer
-            .requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        match requests.as_ref() {
-            Some(sender) => sender.send(request).map_err(|failed| failed.0),
-            None => Err(request),
-        }
+        self.writer.intake.push(request)
     }
 
     /// Drops activation records that ended before `cutoff_ms` (and their invocations) through a

@@ -7,6 +7,7 @@
 
 use super::flusher::{FlushJob, Flushers, PendingAppend};
 use super::frame;
+use super::intake::Intake;
 use super::retention::{self, RetentionReport};
 use super::shared::SledLogShared;
 use super::stats::LogWriterStats;
@@ -18,7 +19,7 @@ use crate::event::{encode_payload, Event, CURRENT_SCHEMA_VERSION};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::oneshot;
 
 /// A request to the writer thread.
@@ -96,40 +97,20 @@ pub(crate) struct Writer {
     pub(crate) flushes_in_flight: usize,
     pub(crate) failed: Arc<Mutex<Option<String>>>,
     pub(crate) flushes: Arc<Flushers>,
-    /// Groups handed to the flusher and not yet acknowledged.
+    /// Groups handed to the flushers and not yet acknowledged (the writer takes the next group
+    /// only while fewer than `flushes_in_flight`, or once it is full).
     pub(crate) unflushed_groups: Arc<AtomicUsize>,
     pub(crate) stats: Arc<LogWriterStats>,
 }
 
 impl Writer {
-    /// Runs until every sender of the channel is gone.
-    pub(crate) fn run(mut self, requests: mpsc::Receiver<WriterRequest>) {
-        while let Ok(first) = requests.recv() {
-            let mut group = vec![first];
-            let mut events = group_events(&group);
-            while events < self.max_batch_events {
-                match requests.try_recv() {
-                    Ok(request) => {
-                        events += request_events(&request);
-                        group.push(request);
-                    }
-                    Err(_) => break,
-                }
-            }
-            // While every flusher is busy, keep gathering: one bigger frame costs sled about what
-            // one small frame does, and it could not be flushed sooner.
-            while events < self.max_batch_events
-                && self.unflushed_groups.load(Ordering::Acquire) >= self.flushes_in_flight
-            {
-                match requests.recv_timeout(Duration::from_micros(100)) {
-                    Ok(request) => {
-                        events += request_events(&request);
-                        group.push(request);
-                    }
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                }
-            }
+    /// Runs until the intake is closed and empty.
+    pub(crate) fn run(mut self, intake: &Intake) {
+        while let Some(group) = intake.next_group(
+            &self.unflushed_groups,
+            self.flushes_in_flight,
+            self.max_batch_events,
+        ) {
             self.handle_group(group);
         }
         tracing::debug!(path = %self.shared.path.display(), "event log writer stopped");
@@ -353,13 +334,25 @@ fn encode_all(events: &[Event]) -> Result<Vec<Vec<u8>>> {
         .collect()
 }
 
-fn request_events(request: &WriterRequest) -> usize {
-    match request {
-        WriterRequest::Append { events, .. } => events.len(),
-        WriterRequest::Retain { .. } => 0,
+impl WriterRequest {
+    /// Answers a request the writer will never take: the log at `path` is closed.
+    pub(crate) fn fail(self, path: &std::path::Path) {
+        let closed = || Error::Closed {
+            path: path.to_path_buf(),
+        };
+        match self {
+            WriterRequest::Append { reply, .. } => reply.send(Err(closed())),
+            WriterRequest::Retain { reply, .. } => {
+                let _ = reply.send(Err(closed()));
+            }
+        }
     }
-}
 
-fn group_events(group: &[WriterRequest]) -> usize {
-    group.iter().map(request_events).sum()
+    /// The events an append carries (none for other requests).
+    pub(crate) fn events(&self) -> usize {
+        match self {
+            WriterRequest::Append { events, .. } => events.len(),
+            WriterRequest::Retain { .. } => 0,
+        }
+    }
 }
