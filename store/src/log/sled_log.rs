@@ -75,12 +75,16 @@ struct WriterThread {
 struct WriterExit {
     intake: Arc<Intake>,
     flushers: Arc<Flushers>,
+    stats: Arc<LogWriterStats>,
     path: PathBuf,
 }
 
 impl Drop for WriterExit {
     fn drop(&mut self) {
         for request in self.intake.close_and_take() {
+            if request.events() > 0 {
+                self.stats.append_failed();
+            }
             request.fail(&self.path);
         }
         self.flushers.close();
@@ -163,6 +167,7 @@ impl SledEventLog {
         let exit = WriterExit {
             intake: Arc::clone(&intake),
             flushers: Arc::clone(&flushers),
+            stats: Arc::clone(&stats),
             path: path.clone(),
         };
         let closer = Arc::clone(&flushers);
