@@ -19,6 +19,7 @@ pub use messages::{
     Invoke, InvokeBlocking, InvokeError, InvokeForRecord, QueuedOutcome, SetNamespaceLimits, Stats,
 };
 
+use crate::bus_intake;
 use crate::convert;
 use crate::core::controller::{
     Controller, ControllerConfig, ControllerEffect, ControllerInput, InvocationRequest,
@@ -108,34 +109,13 @@ impl ControllerActor {
     /// Starts the actor under a supervisor and forwards the bus's completions and pings into it.
     pub async fn start_supervised(self) -> Result<Addr<ControllerActor>, bridge::bus::BusError> {
         let bus = self.bus.clone();
-        let mut completions = bus.subscribe_completions().await?;
-        let mut pings = bus.subscribe_pings().await?;
-        let mut started = bus.subscribe_started().await?;
+        let completions = bus.subscribe_completions().await?;
+        let pings = bus.subscribe_pings().await?;
+        let started = bus.subscribe_started().await?;
         let addr = Supervisor::start(move |_| self);
-        let to = addr.clone();
-        tokio::spawn(async move {
-            while let Some(notice) = started.recv().await {
-                if to.send(Started(notice)).await.is_err() {
-                    break;
-                }
-            }
-        });
-        let to = addr.clone();
-        tokio::spawn(async move {
-            while let Some(completion) = completions.recv().await {
-                if to.send(Completion(completion)).await.is_err() {
-                    break;
-                }
-            }
-        });
-        let to = addr.clone();
-        tokio::spawn(async move {
-            while let Some(ping) = pings.recv().await {
-                if to.send(Ping(ping)).await.is_err() {
-                    break;
-                }
-            }
-        });
+        bus_intake::forward(started, addr.clone(), Started);
+        bus_intake::forward(completions, addr.clone(), Completion);
+        bus_intake::forward(pings, addr.clone(), Ping);
         Ok(addr)
     }
 

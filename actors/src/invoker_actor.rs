@@ -11,6 +11,7 @@
 mod execution;
 mod worker;
 
+use crate::bus_intake;
 use crate::convert;
 use crate::core::ids::{
     ActivationId as CoreActivationId, ContainerId as CoreContainerId, InvokerId,
@@ -99,16 +100,9 @@ impl InvokerActor {
     /// Starts the actor under a supervisor and forwards its bus queue into it.
     pub async fn start_supervised(self) -> Result<Addr<InvokerActor>, bridge::bus::BusError> {
         let name = self.config.id.to_string();
-        let mut activations = self.bus.subscribe_activations(&name).await?;
+        let activations = self.bus.subscribe_activations(&name).await?;
         let addr = Supervisor::start(move |_| self);
-        let to = addr.clone();
-        tokio::spawn(async move {
-            while let Some(message) = activations.recv().await {
-                if to.send(Activation(message)).await.is_err() {
-                    break;
-                }
-            }
-        });
+        bus_intake::forward(activations, addr.clone(), Activation);
         Ok(addr)
     }
 

@@ -5,6 +5,7 @@
 //! deterministic simulator; the actors carry the effects out through `store::EventLog`,
 //! `bridge::ContainerDriver` and `bridge::bus::Bus`.
 
+mod bus_intake;
 pub mod controller_actor;
 mod convert;
 pub mod core;
