@@ -254,6 +254,33 @@ fn invocations_move_the_gateway_pool_controller_and_log_metrics() {
             && m.value("gateway_function_invocation_total", &fails) == 1.0
     });
 
+    // The process collector's usual families.
+    assert_eq!(after.types["process_cpu_seconds_total"], "counter");
+    assert_eq!(after.types["process_resident_memory_bytes"], "gauge");
+    let cpu_before = before.value("process_cpu_seconds_total", &[]);
+    let cpu_after = after.value("process_cpu_seconds_total", &[]);
+    assert!(
+        cpu_after > 0.0 && cpu_after >= cpu_before,
+        "CPU seconds {cpu_before} then {cpu_after}"
+    );
+    assert!(after.value("process_resident_memory_bytes", &[]) > 1_000_000.0);
+    assert!(
+        after.value("process_virtual_memory_bytes", &[])
+            >= after.value("process_resident_memory_bytes", &[])
+    );
+    assert!(after.value("process_threads", &[]) >= 2.0);
+    let open_fds = after.value("process_open_fds", &[]);
+    assert!(open_fds >= 3.0 && open_fds <= after.value("process_max_fds", &[]));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let started = after.value("process_start_time_seconds", &[]);
+    assert!(
+        (now - 86_400.0..=now + 1.0).contains(&started),
+        "started at {started}, now {now}"
+    );
+
     // OpenFaaS's gateway metrics.
     assert_eq!(
         after.value(

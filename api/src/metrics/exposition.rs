@@ -47,6 +47,13 @@ impl TextExposition {
         let _ = writeln!(self.out, " {value}");
     }
 
+    /// One sample with a fractional value (seconds, say).
+    pub fn sample_f64(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
+        self.out.push_str(name);
+        write_labels(&mut self.out, labels);
+        let _ = writeln!(self.out, " {value}");
+    }
+
     /// One histogram series: buckets (bounds in seconds), sum (seconds) and count.
     pub fn histogram(
         &mut self,
@@ -126,6 +133,9 @@ mod tests {
         text.family("calls_total", "Calls.\nAll of them.", MetricType::Counter);
         text.sample("calls_total", &[("fn", "a\"b\\c\nd")], 3);
         text.sample("calls_total", &[], 4);
+        text.family("cpu_seconds_total", "CPU.", MetricType::Counter);
+        text.sample_f64("cpu_seconds_total", &[], 12.34);
+        text.sample_f64("cpu_seconds_total", &[("x", "y")], 3.0);
         text.family("took_seconds", "Time.", MetricType::Histogram);
         text.histogram(
             "took_seconds",
@@ -143,6 +153,10 @@ mod tests {
              # TYPE calls_total counter\n\
              calls_total{fn=\"a\\\"b\\\\c\\nd\"} 3\n\
              calls_total 4\n\
+             # HELP cpu_seconds_total CPU.\n\
+             # TYPE cpu_seconds_total counter\n\
+             cpu_seconds_total 12.34\n\
+             cpu_seconds_total{x=\"y\"} 3\n\
              # HELP took_seconds Time.\n\
              # TYPE took_seconds histogram\n\
              took_seconds_bucket{fn=\"x\",le=\"0.00005\"} 1\n\

@@ -2,8 +2,8 @@
 //! `gateway_functions_seconds`, `gateway_function_invocation_started`, `gateway_service_count`)
 //! and Whirl's own (cold and warm starts, init times, the pool's containers by state and its
 //! queue, the controller's counters, the event log's append and flush latency, the NATS bus's
-//! messages and round trips), in the text exposition format 0.0.4. Every metric, its labels and
-//! buckets: docs/metrics.md.
+//! messages and round trips) and the usual `process_*` families of a Prometheus target, in the
+//! text exposition format 0.0.4. Every metric, its labels and buckets: docs/metrics.md.
 //!
 //! The per-function metrics are counted from the log ([`FunctionMetrics`], fed by a follower
 //! thread that reads every second, and caught up to the log's head at each scrape), so no handler
@@ -22,6 +22,7 @@ mod families;
 mod function_name;
 mod functions;
 mod gateway;
+mod process;
 mod render;
 
 pub use access::{authorize, MetricsToken};

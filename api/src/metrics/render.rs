@@ -5,6 +5,7 @@
 use super::exposition::{MetricType, TextExposition};
 use super::families::{CounterFamily, HistogramFamily};
 use super::function_name::function_name_of_path;
+use super::process::{self, ProcessSample};
 use super::Metrics;
 use actix::Addr;
 use actors::controller_actor::{ControllerActor, ControllerStats};
@@ -61,6 +62,9 @@ pub async fn render(
     if let Some(nats) = metrics.nats.get() {
         write_nats(&mut text, nats);
     }
+    if let Some(process) = process::read_own() {
+        write_process(&mut text, &process);
+    }
     text.finish()
 }
 
@@ -83,6 +87,60 @@ async fn ask<T>(
 
 fn to_u64(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// The families of Prometheus's process collector, under their usual names.
+fn write_process(text: &mut TextExposition, process: &ProcessSample) {
+    text.family(
+        "process_cpu_seconds_total",
+        "Total user and system CPU time spent in seconds.",
+        MetricType::Counter,
+    );
+    text.sample_f64("process_cpu_seconds_total", &[], process.cpu_seconds);
+    gauge(
+        text,
+        "process_resident_memory_bytes",
+        "Resident memory size in bytes.",
+        process.resident_bytes,
+    );
+    gauge(
+        text,
+        "process_virtual_memory_bytes",
+        "Virtual memory size in bytes.",
+        process.virtual_bytes,
+    );
+    gauge(
+        text,
+        "process_threads",
+        "Number of OS threads in the process.",
+        process.threads,
+    );
+    text.family(
+        "process_start_time_seconds",
+        "Start time of the process since unix epoch in seconds.",
+        MetricType::Gauge,
+    );
+    text.sample_f64(
+        "process_start_time_seconds",
+        &[],
+        process.start_time_seconds,
+    );
+    if let Some(open) = process.open_fds {
+        gauge(
+            text,
+            "process_open_fds",
+            "Number of open file descriptors.",
+            open,
+        );
+    }
+    if let Some(max) = process.max_fds {
+        gauge(
+            text,
+            "process_max_fds",
+            "Maximum number of open file descriptors.",
+            max,
+        );
+    }
 }
 
 fn counter(text: &mut TextExposition, name: &str, help: &str, samples: &[(&[(&str, &str)], u64)]) {

@@ -2,6 +2,7 @@
 //! (the launcher the process driver runs), each driven directly by one task over its socket:
 //! one JSON line out, one line back, no HTTP, no controller, no record.
 
+use super::cpu::CpuMeter;
 use super::load::Stop;
 use super::stats::PhaseStats;
 use crate::cli::client_error::ClientError;
@@ -11,13 +12,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Runs the baseline phase with `python` and `code` (entry point `main`).
+/// Runs the baseline phase with `python` and `code` (entry point `main`), reading `meter` when
+/// the measured window opens and when it closes.
 pub fn run(
     python: &Path,
     code: &str,
     concurrency: usize,
     warmup: Duration,
     stop: Stop,
+    meter: &CpuMeter,
 ) -> Result<PhaseStats, ClientError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -32,6 +35,7 @@ pub fn run(
         warmup,
         stop,
         &scratch,
+        meter,
     ));
     let _ = std::fs::remove_dir_all(&scratch);
     result
@@ -54,6 +58,7 @@ async fn drive(
     warmup: Duration,
     stop: Stop,
     scratch: &Path,
+    meter: &CpuMeter,
 ) -> Result<PhaseStats, ClientError> {
     let mut processes = Vec::with_capacity(concurrency);
     for index in 0..concurrency {
@@ -113,6 +118,13 @@ async fn drive(
             })
         })
         .collect();
+    tokio::time::sleep_until(measure_from.into()).await;
+    let opened = meter.read();
+    let mut closed = None;
+    if let Stop::After(duration) = stop {
+        tokio::time::sleep_until((measure_from + duration).into()).await;
+        closed = Some(meter.read());
+    }
     let mut parts = Vec::with_capacity(tasks.len());
     for task in tasks {
         parts.push(
@@ -125,5 +137,6 @@ async fn drive(
         Stop::Count(_) => start.elapsed().saturating_sub(warmup),
     }
     .max(Duration::from_millis(1));
-    Ok(PhaseStats::merge(parts, window))
+    let cpu = opened.until(&closed.unwrap_or_else(|| meter.read()));
+    Ok(PhaseStats::merge(parts, window, cpu))
 }

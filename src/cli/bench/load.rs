@@ -1,7 +1,8 @@
 //! The HTTP load generator: `concurrency` threads, each with its own keep-alive connection (one
 //! `ureq` agent), sending the same request shape in a closed loop; a warm-up, then a measured
-//! window that ends after a duration or a total count.
+//! window that ends after a duration or a total count, with the CPU meter read at both its ends.
 
+use super::cpu::CpuMeter;
 use super::stats::PhaseStats;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
@@ -27,8 +28,15 @@ pub enum Stop {
     Count(u64),
 }
 
-/// Runs one phase: warm-up for `warmup`, then measure until `stop`.
-pub fn run(request: &Request, concurrency: usize, warmup: Duration, stop: Stop) -> PhaseStats {
+/// Runs one phase: warm-up for `warmup`, then measure until `stop`, reading `meter` when the
+/// window opens and when it closes.
+pub fn run(
+    request: &Request,
+    concurrency: usize,
+    warmup: Duration,
+    stop: Stop,
+    meter: &CpuMeter,
+) -> PhaseStats {
     let concurrency = concurrency.max(1);
     let barrier = Arc::new(Barrier::new(concurrency + 1));
     let issued = Arc::new(AtomicU64::new(0));
@@ -52,10 +60,17 @@ pub fn run(request: &Request, concurrency: usize, warmup: Duration, stop: Stop) 
         .collect();
     barrier.wait();
     let started = Instant::now();
+    std::thread::sleep(warmup);
+    let opened = meter.read();
+    let closed = match stop {
+        Stop::After(duration) => Some(meter.read_after(duration)),
+        Stop::Count(_) => None,
+    };
     let parts: Vec<PhaseStats> = workers
         .into_iter()
         .map(|worker| worker.join().unwrap_or_default())
         .collect();
+    let cpu = opened.until(&closed.unwrap_or_else(|| meter.read()));
     // Timed: every worker measured exactly that window. Counted: from the end of the warm-up
     // until the last worker finished.
     let window = match stop {
@@ -63,7 +78,7 @@ pub fn run(request: &Request, concurrency: usize, warmup: Duration, stop: Stop) 
         Stop::Count(_) => started.elapsed().saturating_sub(warmup),
     }
     .max(Duration::from_millis(1));
-    PhaseStats::merge(parts, window)
+    PhaseStats::merge(parts, window, cpu)
 }
 
 fn work(
@@ -206,7 +221,13 @@ mod tests {
             authorization: "Basic x".into(),
             body: "{}".into(),
         };
-        let stats = run(&request, 3, Duration::ZERO, Stop::Count(90));
+        let stats = run(
+            &request,
+            3,
+            Duration::ZERO,
+            Stop::Count(90),
+            &CpuMeter::none(),
+        );
         assert_eq!(stats.micros.len(), 90);
         assert_eq!(stats.errors, 0);
         assert!(stats.summary().per_second > 0.0);
@@ -218,7 +239,13 @@ mod tests {
         let request = Request::Get {
             url: format!("{base}/busy"),
         };
-        let stats = run(&request, 2, Duration::ZERO, Stop::Count(10));
+        let stats = run(
+            &request,
+            2,
+            Duration::ZERO,
+            Stop::Count(10),
+            &CpuMeter::none(),
+        );
         assert_eq!(stats.errors, 10);
         assert!(stats.micros.is_empty());
         assert!(stats.first_error.unwrap().starts_with("HTTP 429"));
@@ -236,6 +263,7 @@ mod tests {
             2,
             Duration::from_millis(50),
             Stop::After(Duration::from_millis(200)),
+            &CpuMeter::none(),
         );
         assert!(started.elapsed() >= Duration::from_millis(250));
         assert!(started.elapsed() < Duration::from_secs(5));

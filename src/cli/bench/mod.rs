@@ -3,6 +3,7 @@
 //! no work) and a direct ActionLoop round trip to the same Python launcher the platform runs.
 
 mod baseline;
+mod cpu;
 mod load;
 mod report;
 mod stats;
@@ -12,6 +13,7 @@ use super::client_error::ClientError;
 use super::names::QualifiedName;
 use super::property::{resolve, ConnectionArgs};
 use api::wire::{ActionLimitsPut, ActionPut, ExecBody};
+use cpu::CpuMeter;
 use load::{Request, Stop};
 use report::{Phase, Report};
 use std::path::PathBuf;
@@ -135,6 +137,7 @@ fn invoke_bench(
         body: "{}".into(),
     };
 
+    let meter = CpuMeter::for_server(&base);
     let mut report = Report::new(&base, args.concurrency, args.warmup, stop);
     if !args.no_floor {
         eprintln!("bench: HTTP floor (GET /api/v1)");
@@ -143,7 +146,7 @@ fn invoke_bench(
         };
         report.add(
             Phase::Floor,
-            load::run(&floor, args.concurrency, warmup, stop),
+            load::run(&floor, args.concurrency, warmup, stop, &meter),
         );
     }
     eprintln!("bench: invoke {single} (blocking)");
@@ -154,6 +157,7 @@ fn invoke_bench(
             args.concurrency,
             warmup,
             stop,
+            &meter,
         ),
     );
     if !many.is_empty() {
@@ -163,7 +167,7 @@ fn invoke_bench(
         );
         report.add(
             Phase::InvokeMany(many.len()),
-            load::run(&post(&many), args.concurrency, warmup, stop),
+            load::run(&post(&many), args.concurrency, warmup, stop, &meter),
         );
     }
     if !args.no_baseline {
@@ -171,7 +175,14 @@ fn invoke_bench(
             "bench: direct ActionLoop baseline ({} launchers)",
             args.concurrency
         );
-        let stats = baseline::run(&args.python, TRIVIAL_PYTHON, args.concurrency, warmup, stop)?;
+        let stats = baseline::run(
+            &args.python,
+            TRIVIAL_PYTHON,
+            args.concurrency,
+            warmup,
+            stop,
+            &meter.machine_only(),
+        )?;
         report.add(Phase::Baseline, stats);
     }
     Ok(report)

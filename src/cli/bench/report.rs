@@ -1,6 +1,8 @@
-//! The bench's report: one row per phase, ratios against the baselines of the same run, and the
-//! issue's targets (warm blocking invoke p50 ≤ 1 ms, p99 ≤ 5 ms, ≥ 10,000/s at concurrency 8,
-//! many actions ≥ half the single-action throughput), as text or JSON.
+//! The bench's report: one row per phase (with CPU time per request where the meter could read
+//! it), ratios against the baselines of the same run, and the targets (warm blocking
+//! invoke p50 ≤ 1 ms, p99 ≤ 5 ms, ≥ 10,000/s at concurrency 8 and the CPU budget per invocation
+//! that rate leaves on this machine's cores, many actions ≥ half the single-action throughput),
+//! as text or JSON.
 
 use super::load::Stop;
 use super::stats::{PhaseStats, Summary};
@@ -47,8 +49,13 @@ pub struct Report {
     concurrency: usize,
     warmup_s: u64,
     stop: Stop,
+    /// The cores of this machine (the CPU budget of the throughput target).
+    cores: usize,
     rows: Vec<(Phase, Summary, Option<String>)>,
 }
+
+/// The throughput target at concurrency 8, in invocations per second.
+const TARGET_PER_SECOND: f64 = 10_000.0;
 
 impl Report {
     pub fn new(apihost: &str, concurrency: usize, warmup_s: u64, stop: Stop) -> Self {
@@ -57,8 +64,16 @@ impl Report {
             concurrency,
             warmup_s,
             stop,
+            cores: std::thread::available_parallelism().map_or(1, usize::from),
             rows: Vec::new(),
         }
+    }
+
+    /// Sets the core count the CPU budget is computed for (this machine's otherwise).
+    #[cfg(test)]
+    pub fn on_cores(mut self, cores: usize) -> Self {
+        self.cores = cores.max(1);
+        self
     }
 
     pub fn add(&mut self, phase: Phase, stats: PhaseStats) {
@@ -118,6 +133,16 @@ impl Report {
             baseline.map(|s| s.per_second),
         );
         push(
+            "invoke server CPU/req / HTTP floor server CPU/req",
+            invoke.and_then(|s| s.server_cpu_us),
+            floor.and_then(|s| s.server_cpu_us),
+        );
+        push(
+            "invoke machine CPU/req / ActionLoop machine CPU/req",
+            invoke.and_then(|s| s.machine_cpu_us),
+            baseline.and_then(|s| s.machine_cpu_us),
+        );
+        push(
             "many actions req/s / 1 action req/s",
             many.map(|s| s.per_second),
             invoke.map(|s| s.per_second),
@@ -143,8 +168,20 @@ impl Report {
                 out.push((
                     ">= 10,000 invocations/s at concurrency 8".into(),
                     format!("{:.0}/s", invoke.per_second),
-                    invoke.per_second >= 10_000.0,
+                    invoke.per_second >= TARGET_PER_SECOND,
                 ));
+                if let Some(used) = invoke.machine_cpu_us {
+                    // At 10,000/s every invocation may use the cores' second / 10,000.
+                    let budget = self.cores as f64 * 1e6 / TARGET_PER_SECOND;
+                    out.push((
+                        format!(
+                            "machine CPU per invocation <= {budget:.0} us (10,000/s on {} cores)",
+                            self.cores
+                        ),
+                        format!("{used:.0} us"),
+                        used <= budget,
+                    ));
+                }
             }
             if let Some(many) = self.get(|p| matches!(p, Phase::InvokeMany(_))) {
                 let ratio = if invoke.per_second > 0.0 {
@@ -179,11 +216,23 @@ impl Report {
             self.warmup_s
         );
         let mut table = Table::new();
-        table.row([
+        let with_cpu = self
+            .rows
+            .iter()
+            .any(|(_, s, _)| s.server_cpu_us.is_some() || s.machine_cpu_us.is_some());
+        let mut header: Vec<String> = [
             "phase", "requests", "errors", "req/s", "p50 ms", "p90 ms", "p99 ms",
-        ]);
+        ]
+        .map(String::from)
+        .to_vec();
+        if with_cpu {
+            header.push("server CPU us/req".into());
+            header.push("machine CPU us/req".into());
+        }
+        table.row(header);
+        let micros = |value: Option<f64>| value.map_or_else(|| "-".into(), |v| format!("{v:.0}"));
         for (phase, s, _) in &self.rows {
-            table.row([
+            let mut row = vec![
                 phase.label(),
                 s.requests.to_string(),
                 s.errors.to_string(),
@@ -191,7 +240,12 @@ impl Report {
                 format!("{:.3}", s.p50_ms),
                 format!("{:.3}", s.p90_ms),
                 format!("{:.3}", s.p99_ms),
-            ]);
+            ];
+            if with_cpu {
+                row.push(micros(s.server_cpu_us));
+                row.push(micros(s.machine_cpu_us));
+            }
+            table.row(row);
         }
         text.push_str(&table.render());
         for (phase, _, error) in &self.rows {
@@ -258,6 +312,7 @@ impl Report {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::cli::bench::cpu::CpuUse;
     use std::time::Duration;
 
     fn stats(micros: Vec<u32>, seconds: u64) -> PhaseStats {
@@ -291,5 +346,72 @@ mod tests {
         let json = report.to_json();
         assert_eq!(json["phases"]["invoke"]["requests"], 12_000);
         assert_eq!(json["targets"][3]["met"], false);
+        assert!(!text.contains("CPU us/req"), "no CPU was read: {text}");
+        assert_eq!(
+            json["phases"]["invoke"]["server_cpu_us_per_request"],
+            Value::Null
+        );
+    }
+
+    fn with_cpu(micros: u32, requests: usize, server_s: Option<f64>, machine_s: f64) -> PhaseStats {
+        PhaseStats {
+            cpu: CpuUse {
+                server_seconds: server_s,
+                machine_seconds: Some(machine_s),
+            },
+            ..stats(vec![micros; requests], 1)
+        }
+    }
+
+    #[test]
+    fn cpu_per_request_is_shown_compared_and_held_to_the_budget() {
+        let mut report =
+            Report::new("http://h", 8, 1, Stop::After(Duration::from_secs(1))).on_cores(2);
+        // Floor: 20,000 requests, 0.4 s of server CPU (20 us each), 1 s of machine CPU.
+        report.add(Phase::Floor, with_cpu(200, 20_000, Some(0.4), 1.0));
+        // Invoke: 4,000 requests, 1.6 s of server CPU (400 us), 2.0 s of machine CPU (500 us).
+        report.add(Phase::Invoke, with_cpu(2000, 4_000, Some(1.6), 2.0));
+        // Baseline: 25,000 round trips, 2.0 s of machine CPU (80 us).
+        report.add(Phase::Baseline, with_cpu(300, 25_000, None, 2.0));
+        let ratios: std::collections::HashMap<_, _> = report.ratios().into_iter().collect();
+        assert_eq!(
+            ratios["invoke server CPU/req / HTTP floor server CPU/req"],
+            20.0
+        );
+        assert_eq!(
+            ratios["invoke machine CPU/req / ActionLoop machine CPU/req"],
+            6.25
+        );
+        let budget = report
+            .targets()
+            .into_iter()
+            .find(|(name, _, _)| name.starts_with("machine CPU per invocation"))
+            .unwrap();
+        assert_eq!(
+            budget,
+            (
+                "machine CPU per invocation <= 200 us (10,000/s on 2 cores)".into(),
+                "500 us".into(),
+                false
+            )
+        );
+        let text = report.render();
+        assert!(text.contains("server CPU us/req"), "{text}");
+        let baseline_row = text
+            .lines()
+            .find(|line| line.starts_with("baseline"))
+            .unwrap();
+        let cells: Vec<&str> = baseline_row.split_whitespace().collect();
+        assert_eq!(cells[cells.len() - 2..], ["-", "80"], "{baseline_row}");
+        let json = report.to_json();
+        assert_eq!(json["phases"]["invoke"]["server_cpu_us_per_request"], 400.0);
+        assert_eq!(
+            json["phases"]["invoke"]["machine_cpu_us_per_request"],
+            500.0
+        );
+        assert_eq!(
+            json["phases"]["actionloop_baseline"]["server_cpu_us_per_request"],
+            Value::Null
+        );
     }
 }

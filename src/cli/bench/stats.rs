@@ -1,6 +1,7 @@
 //! Latency samples of one bench phase and what the report says about them: count, throughput,
-//! p50/p90/p99.
+//! p50/p90/p99, CPU time per request.
 
+use super::cpu::{per_request_micros, CpuUse};
 use std::time::Duration;
 
 /// What one phase measured.
@@ -14,6 +15,8 @@ pub struct PhaseStats {
     pub first_error: Option<String>,
     /// How long the measured window lasted.
     pub window: Duration,
+    /// CPU spent over the window (what the meter could read).
+    pub cpu: CpuUse,
 }
 
 /// The summary the report prints.
@@ -25,13 +28,20 @@ pub struct Summary {
     pub p50_ms: f64,
     pub p90_ms: f64,
     pub p99_ms: f64,
+    /// The server's CPU time per successful request, in microseconds.
+    #[serde(rename = "server_cpu_us_per_request")]
+    pub server_cpu_us: Option<f64>,
+    /// The whole machine's busy time per successful request, in microseconds.
+    #[serde(rename = "machine_cpu_us_per_request")]
+    pub machine_cpu_us: Option<f64>,
 }
 
 impl PhaseStats {
     /// Merges the samples of several workers of the same window.
-    pub fn merge(parts: Vec<PhaseStats>, window: Duration) -> PhaseStats {
+    pub fn merge(parts: Vec<PhaseStats>, window: Duration, cpu: CpuUse) -> PhaseStats {
         let mut all = PhaseStats {
             window,
+            cpu,
             ..PhaseStats::default()
         };
         for part in parts {
@@ -59,6 +69,8 @@ impl PhaseStats {
             p50_ms: percentile_ms(&sorted, 0.50),
             p90_ms: percentile_ms(&sorted, 0.90),
             p99_ms: percentile_ms(&sorted, 0.99),
+            server_cpu_us: per_request_micros(self.cpu.server_seconds, sorted.len() as u64),
+            machine_cpu_us: per_request_micros(self.cpu.machine_seconds, sorted.len() as u64),
         }
     }
 }
@@ -95,16 +107,23 @@ mod tests {
             errors: 1,
             first_error: Some("HTTP 429".into()),
             window: Duration::ZERO,
+            cpu: CpuUse::default(),
         };
         let b = PhaseStats {
             micros: vec![2000, 4000],
             ..PhaseStats::default()
         };
-        let summary = PhaseStats::merge(vec![a, b], Duration::from_secs(2)).summary();
+        let cpu = CpuUse {
+            server_seconds: Some(0.002),
+            machine_seconds: None,
+        };
+        let summary = PhaseStats::merge(vec![a, b], Duration::from_secs(2), cpu).summary();
         assert_eq!(summary.requests, 4);
         assert_eq!(summary.errors, 1);
         assert_eq!(summary.per_second, 2.0);
         assert_eq!(summary.p50_ms, 2.0);
         assert_eq!(summary.p99_ms, 4.0);
+        assert_eq!(summary.server_cpu_us, Some(500.0));
+        assert_eq!(summary.machine_cpu_us, None);
     }
 }
