@@ -57,28 +57,41 @@ pub fn run_line(request: &RunRequest) -> Result<String, BadParams> {
     } else {
         serde_json::from_str(&request.params).map_err(|e| BadParams(e.to_string()))?
     };
-    let mut fields = Map::new();
-    fields.insert("activation_id".into(), request.activation_id.clone().into());
-    fields.insert(
-        "transaction_id".into(),
-        request.transaction_id.clone().into(),
-    );
-    fields.insert("namespace".into(), request.namespace.clone().into());
-    fields.insert("action_name".into(), request.action_name.clone().into());
-    fields.insert(
-        "action_version".into(),
-        request.action_version.clone().into(),
-    );
-    fields.insert("deadline".into(), request.deadline_ms.to_string().into());
+    // Written straight into the line (this runs once per activation; building a JSON map and
+    // printing it showed in profiles). A key of `extra` equal to a standard one comes later on
+    // the line, and JSON parsers keep the last value, so it overrides as before.
+    let mut line = Vec::with_capacity(params.get().len() + 320);
+    line.extend_from_slice(b"{\"value\":");
+    line.extend_from_slice(params.get().as_bytes());
+    let deadline = request.deadline_ms.to_string();
+    let standard = [
+        ("activation_id", request.activation_id.as_str()),
+        ("transaction_id", request.transaction_id.as_str()),
+        ("namespace", request.namespace.as_str()),
+        ("action_name", request.action_name.as_str()),
+        ("action_version", request.action_version.as_str()),
+        ("deadline", deadline.as_str()),
+    ];
+    for (key, value) in standard {
+        push_string_field(&mut line, key, value)?;
+    }
     if let Some(key) = &request.api_key {
-        fields.insert("api_key".into(), key.clone().into());
+        push_string_field(&mut line, "api_key", key)?;
     }
     for (key, value) in &request.extra {
-        fields.insert(key.clone(), value.clone().into());
+        push_string_field(&mut line, key, value)?;
     }
-    let rest = Value::Object(fields).to_string();
-    // rest is "{...}" with at least one field: splice the raw params in front.
-    Ok(format!("{{\"value\":{},{}", params.get(), &rest[1..]))
+    line.push(b'}');
+    String::from_utf8(line).map_err(|e| BadParams(e.to_string()))
+}
+
+/// `,"key":"value"`, both escaped as JSON strings.
+fn push_string_field(line: &mut Vec<u8>, key: &str, value: &str) -> Result<(), BadParams> {
+    let escape = |e: serde_json::Error| BadParams(e.to_string());
+    line.push(b',');
+    serde_json::to_writer(&mut *line, key).map_err(escape)?;
+    line.push(b':');
+    serde_json::to_writer(&mut *line, value).map_err(escape)
 }
 
 /// Splits `\x1e<id>\x1e<rest>` into `(Some(id), rest)`; untagged lines give `(None, line)`.
@@ -176,6 +189,24 @@ mod tests {
         assert!(!line.contains('\n'));
         let v: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["value"]["a"], "x\ny");
+    }
+
+    #[test]
+    fn run_line_escapes_fields_and_extras_override_standard_ones() {
+        let mut request = run_request("{}");
+        request.action_name = "/guest/quo\"te\\back\nline\u{1}".into();
+        request.extra = BTreeMap::from([
+            ("namespace".to_string(), "overridden".to_string()),
+            ("k\"ey".to_string(), "v".to_string()),
+        ]);
+        let line = run_line(&request).unwrap();
+        assert!(!line.contains('\n'));
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["action_name"], "/guest/quo\"te\\back\nline\u{1}");
+        assert_eq!(v["k\"ey"], "v");
+        // serde_json, like the launchers' parsers, keeps the last of a repeated key.
+        assert_eq!(v["namespace"], "overridden");
+        assert_eq!(v["value"], serde_json::json!({}));
     }
 
     #[test]
