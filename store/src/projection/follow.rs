@@ -5,7 +5,7 @@
 //! commit rewrites each index page it touches. Under load one commit per group of the log (about
 //! one per invocation at concurrency 1) was most of the projection's cost, so records of
 //! activations (`InvocationAccepted`, `ActivationRecorded`) are gathered for up to
-//! [`ProjectionOptions::follow_gather`](super::ProjectionOptions) (10 ms by default) and
+//! [`ProjectionOptions::follow_gather`](super::ProjectionOptions) (100 ms by default) and
 //! committed together. Anything else (an entity change, a feed's progress, a snapshot),
 //! [`ProjectionOptions::follow_batch_events`](super::ProjectionOptions) records, or a reader
 //! waiting in `wait_applied` for a seq not yet committed, commits at once; readers that must see

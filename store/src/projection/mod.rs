@@ -46,7 +46,9 @@ pub struct ProjectionOptions {
     pub follow_batch_events: usize,
     /// The longest records of activations wait, applied, before the follower commits them
     /// (entity changes and readers in `wait_applied` never wait): one commit per group instead
-    /// of one per record. See `follow.rs`.
+    /// of one per record. 100 ms by default: under `whirl bench invoke -c 8` the server's CPU per
+    /// invocation fell by about a tenth from 10 to 50 ms and flattened out past 100 ms
+    /// (docs/benchmarks.md). See `follow.rs`.
     pub follow_gather: Duration,
     /// sled's page cache, in bytes.
     pub cache_bytes: u64,
@@ -57,7 +59,7 @@ impl Default for ProjectionOptions {
         Self {
             batch_events: 1_000_000,
             follow_batch_events: 1_000,
-            follow_gather: Duration::from_millis(10),
+            follow_gather: Duration::from_millis(100),
             cache_bytes: 256 * 1024 * 1024,
         }
     }
