@@ -54,6 +54,9 @@ pub struct Report {
     rows: Vec<(Phase, Summary, Option<String>)>,
 }
 
+/// What a ratio compares of two phases.
+type Measure = fn(&Summary) -> Option<f64>;
+
 /// The throughput target at concurrency 8, in invocations per second.
 const TARGET_PER_SECOND: f64 = 10_000.0;
 
@@ -94,60 +97,40 @@ impl Report {
         let floor = self.get(|p| p == Phase::Floor);
         let baseline = self.get(|p| p == Phase::Baseline);
         let many = self.get(|p| matches!(p, Phase::InvokeMany(_)));
-        let mut out = Vec::new();
-        let mut push = |name: &str, a: Option<f64>, b: Option<f64>| {
-            if let (Some(a), Some(b)) = (a, b) {
-                if b > 0.0 {
-                    out.push((name.to_string(), a / b));
-                }
-            }
-        };
-        push(
-            "invoke p50 / HTTP floor p50",
-            invoke.map(|s| s.p50_ms),
-            floor.map(|s| s.p50_ms),
-        );
-        push(
-            "invoke p99 / HTTP floor p99",
-            invoke.map(|s| s.p99_ms),
-            floor.map(|s| s.p99_ms),
-        );
-        push(
-            "invoke p50 / ActionLoop p50",
-            invoke.map(|s| s.p50_ms),
-            baseline.map(|s| s.p50_ms),
-        );
-        push(
-            "invoke p99 / ActionLoop p99",
-            invoke.map(|s| s.p99_ms),
-            baseline.map(|s| s.p99_ms),
-        );
-        push(
-            "invoke req/s / HTTP floor req/s",
-            invoke.map(|s| s.per_second),
-            floor.map(|s| s.per_second),
-        );
-        push(
-            "invoke req/s / ActionLoop req/s",
-            invoke.map(|s| s.per_second),
-            baseline.map(|s| s.per_second),
-        );
-        push(
-            "invoke server CPU/req / HTTP floor server CPU/req",
-            invoke.and_then(|s| s.server_cpu_us),
-            floor.and_then(|s| s.server_cpu_us),
-        );
-        push(
-            "invoke machine CPU/req / ActionLoop machine CPU/req",
-            invoke.and_then(|s| s.machine_cpu_us),
-            baseline.and_then(|s| s.machine_cpu_us),
-        );
-        push(
-            "many actions req/s / 1 action req/s",
-            many.map(|s| s.per_second),
-            invoke.map(|s| s.per_second),
-        );
-        out
+        let p50 = |s: &Summary| Some(s.p50_ms);
+        let p99 = |s: &Summary| Some(s.p99_ms);
+        let rate = |s: &Summary| Some(s.per_second);
+        let server_cpu = |s: &Summary| s.server_cpu_us;
+        let machine_cpu = |s: &Summary| s.machine_cpu_us;
+        // (name, numerator phase, denominator phase, what is compared)
+        let pairs: [(&str, _, _, Measure); 9] = [
+            ("invoke p50 / HTTP floor p50", invoke, floor, p50),
+            ("invoke p99 / HTTP floor p99", invoke, floor, p99),
+            ("invoke p50 / ActionLoop p50", invoke, baseline, p50),
+            ("invoke p99 / ActionLoop p99", invoke, baseline, p99),
+            ("invoke req/s / HTTP floor req/s", invoke, floor, rate),
+            ("invoke req/s / ActionLoop req/s", invoke, baseline, rate),
+            (
+                "invoke server CPU/req / HTTP floor server CPU/req",
+                invoke,
+                floor,
+                server_cpu,
+            ),
+            (
+                "invoke machine CPU/req / ActionLoop machine CPU/req",
+                invoke,
+                baseline,
+                machine_cpu,
+            ),
+            ("many actions req/s / 1 action req/s", many, invoke, rate),
+        ];
+        pairs
+            .into_iter()
+            .filter_map(|(name, a, b, measure)| {
+                let (a, b) = (a.and_then(measure)?, b.and_then(measure)?);
+                (b > 0.0).then(|| (name.to_string(), a / b))
+            })
+            .collect()
     }
 
     /// `(target, measured, met)` for the targets that this run measured.
