@@ -27,15 +27,10 @@ pub struct ProcessSample {
 
 /// Reads this process's sample from `/proc` (`None` where it is missing or unreadable).
 pub fn read_own() -> Option<ProcessSample> {
-    read_from(Path::new("/proc"), "self")
-}
-
-/// Reads the sample of process `pid` ("self" for this one) under a procfs mounted at `proc`.
-fn read_from(proc: &Path, pid: &str) -> Option<ProcessSample> {
-    let dir = proc.join(pid);
+    let dir = Path::new("/proc/self");
     let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
     let status = std::fs::read_to_string(dir.join("status")).ok()?;
-    let boot_time = std::fs::read_to_string(proc.join("stat"))
+    let boot_time = std::fs::read_to_string("/proc/stat")
         .ok()
         .and_then(|text| boot_time(&text))?;
     let times = stat_times(&stat)?;
