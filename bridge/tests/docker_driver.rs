@@ -306,11 +306,19 @@ async fn blackbox_images_speak_openwhisk_http_and_fprocess_images_run_their_comm
         .unwrap();
     let value: serde_json::Value = serde_json::from_str(out.result.as_ref().unwrap()).unwrap();
     assert_eq!(value["echo"]["x"], 42);
-    assert!(
-        out.logs.iter().any(|l| l.message == "blackbox ran"),
-        "{:?}",
-        out.logs
-    );
+    // A blackbox image writes no sentinels: the run keeps the lines that arrived up to a short
+    // grace after the answer. A line docker delivers later (a loaded machine) is not lost: it
+    // goes with the container's next activation.
+    let mut logs = out.logs;
+    if !logs.iter().any(|l| l.message == "blackbox ran") {
+        let next = h
+            .driver
+            .run(&id, run_request(r#"{"x":43}"#), TIMEOUT)
+            .await
+            .unwrap();
+        logs.extend(next.logs);
+    }
+    assert!(logs.iter().any(|l| l.message == "blackbox ran"), "{logs:?}");
 
     // Without a network, the invoker still reaches port 8080 over the internal network.
     let isolated = ContainerSpec {
