@@ -18,6 +18,13 @@ pub(crate) struct HeadSignal {
     watch: watch::Sender<u64>,
 }
 
+/// Which condvar a blocking reader waits on.
+#[derive(Clone, Copy)]
+enum Waiters {
+    Head,
+    Entity,
+}
+
 /// The durable head, and the last durable record that changed an entity.
 #[derive(Clone, Copy)]
 struct Heads {
@@ -25,6 +32,10 @@ struct Heads {
     entity_seq: u64,
     /// The highest seq a reader needs the projections to have applied.
     demanded_seq: u64,
+    /// Threads blocked on `changed` and on `entity_changed`: a publish with nobody waiting makes
+    /// no futex call (the flushers publish once per flush).
+    head_waiters: usize,
+    entity_waiters: usize,
 }
 
 impl Heads {
@@ -44,6 +55,8 @@ impl HeadSignal {
                 head,
                 entity_seq: seq,
                 demanded_seq: 0,
+                head_waiters: 0,
+                entity_waiters: 0,
             }),
             changed: Condvar::new(),
             entity_changed: Condvar::new(),
@@ -73,15 +86,21 @@ impl HeadSignal {
     /// Publishes a new durable head; `last_entity_seq` is the last record up to it that is not an
     /// activation's (`None`: they all are). Entity waiters wake only when it is `Some`.
     pub(crate) fn publish_group(&self, head: Receipt, last_entity_seq: Option<u64>) {
-        {
+        let (wake_head, wake_entity) = {
             let mut heads = self.lock();
             heads.head = Some(head);
             if let Some(seq) = last_entity_seq {
                 heads.entity_seq = heads.entity_seq.max(seq);
             }
+            (
+                heads.head_waiters > 0,
+                last_entity_seq.is_some() && heads.entity_waiters > 0,
+            )
+        };
+        if wake_head {
+            self.changed.notify_all();
         }
-        self.changed.notify_all();
-        if last_entity_seq.is_some() {
+        if wake_entity {
             self.entity_changed.notify_all();
         }
         self.watch.send_replace(head.seq);
@@ -89,17 +108,15 @@ impl HeadSignal {
 
     /// Blocks until the head reaches `seq` or `timeout` passes; returns the head seq then.
     pub(crate) fn wait_for(&self, seq: u64, timeout: Duration) -> u64 {
-        self.wait_until(&self.changed, timeout, |heads| heads.seq() >= seq)
+        self.wait_until(Waiters::Head, timeout, |heads| heads.seq() >= seq)
             .seq()
     }
 
     /// Blocks until a record at or after `seq` that is not an activation's is durable, or
     /// `timeout` passes; true when one is.
     pub(crate) fn wait_for_entity_change(&self, seq: u64, timeout: Duration) -> bool {
-        self.wait_until(&self.entity_changed, timeout, |heads| {
-            heads.entity_seq >= seq
-        })
-        .entity_seq
+        self.wait_until(Waiters::Entity, timeout, |heads| heads.entity_seq >= seq)
+            .entity_seq
             >= seq
     }
 
@@ -112,6 +129,9 @@ impl HeadSignal {
                 return;
             }
             heads.demanded_seq = seq;
+            if heads.entity_waiters == 0 {
+                return;
+            }
         }
         self.entity_changed.notify_all();
     }
@@ -124,17 +144,21 @@ impl HeadSignal {
         applied: u64,
         timeout: Duration,
     ) {
-        self.wait_until(&self.entity_changed, timeout, |heads| {
+        self.wait_until(Waiters::Entity, timeout, |heads| {
             heads.entity_seq >= seq || heads.demanded_seq > applied
         });
     }
 
     fn wait_until(
         &self,
-        condvar: &Condvar,
+        waiters: Waiters,
         timeout: Duration,
         done: impl Fn(&Heads) -> bool,
     ) -> Heads {
+        let (condvar, count): (&Condvar, fn(&mut Heads) -> &mut usize) = match waiters {
+            Waiters::Head => (&self.changed, |heads| &mut heads.head_waiters),
+            Waiters::Entity => (&self.entity_changed, |heads| &mut heads.entity_waiters),
+        };
         let deadline = Instant::now() + timeout;
         let mut heads = self.lock();
         loop {
@@ -142,15 +166,83 @@ impl HeadSignal {
             if done(&heads) || now >= deadline {
                 return *heads;
             }
+            *count(&mut *heads) += 1;
             heads = condvar
                 .wait_timeout(heads, deadline - now)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
+            *count(&mut *heads) -= 1;
         }
     }
 
     /// A receiver that sees every new head seq (for async waiters).
     pub(crate) fn watch(&self) -> watch::Receiver<u64> {
         self.watch.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::sync::Arc;
+
+    fn receipt(seq: u64) -> Receipt {
+        Receipt {
+            seq,
+            time_ms: 0,
+            hash: crate::envelope::RecordHash([0; 32]),
+        }
+    }
+
+    fn waiting(signal: &HeadSignal) -> (usize, usize) {
+        let heads = signal.lock();
+        (heads.head_waiters, heads.entity_waiters)
+    }
+
+    fn until_waiting(signal: &HeadSignal, expected: (usize, usize)) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while waiting(signal) != expected {
+            assert!(Instant::now() < deadline, "waiters never blocked");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn blocked_readers_are_counted_and_woken_by_the_publish_they_wait_for() {
+        let signal = Arc::new(HeadSignal::new(None));
+        let head_reader = {
+            let signal = Arc::clone(&signal);
+            std::thread::spawn(move || signal.wait_for(3, Duration::from_secs(30)))
+        };
+        let entity_reader = {
+            let signal = Arc::clone(&signal);
+            std::thread::spawn(move || signal.wait_for_entity_change(3, Duration::from_secs(30)))
+        };
+        until_waiting(&signal, (1, 1));
+        // Activation records only: the entity reader sleeps on.
+        signal.publish_group(receipt(3), None);
+        assert_eq!(head_reader.join().unwrap(), 3);
+        until_waiting(&signal, (0, 1));
+        signal.publish_group(receipt(4), Some(4));
+        assert!(entity_reader.join().unwrap());
+        assert_eq!(waiting(&signal), (0, 0));
+    }
+
+    #[test]
+    fn a_demand_wakes_a_blocked_projector_and_a_reader_that_timed_out_is_no_longer_counted() {
+        let signal = Arc::new(HeadSignal::new(None));
+        assert_eq!(signal.wait_for(1, Duration::from_millis(5)), 0);
+        assert_eq!(waiting(&signal), (0, 0));
+        let projector = {
+            let signal = Arc::clone(&signal);
+            std::thread::spawn(move || {
+                signal.wait_for_entity_change_or_demand(1, 0, Duration::from_secs(30));
+            })
+        };
+        until_waiting(&signal, (0, 1));
+        signal.demand(1);
+        projector.join().unwrap();
+        assert_eq!(waiting(&signal), (0, 0));
     }
 }

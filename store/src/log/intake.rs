@@ -24,6 +24,9 @@ struct IntakeState {
     closed: bool,
     /// The writer sleeps on `changed` (so a push or a freed flusher must wake it).
     writer_waiting: bool,
+    /// How often the writer woke from `changed` (tests count the wake-ups an idle log makes).
+    #[cfg(test)]
+    writer_wakes: usize,
 }
 
 impl Intake {
@@ -35,16 +38,23 @@ impl Intake {
         }
         state.events += request.events();
         state.requests.push(request);
-        if state.writer_waiting {
+        let wake = state.writer_waiting;
+        // Woken after the lock is released, so the writer does not wake only to block on it.
+        drop(state);
+        if wake {
             self.changed.notify_one();
         }
         Ok(())
     }
 
-    /// A flusher finished (after lowering `busy_flushes`): wakes the writer if it waits for one.
+    /// A flusher finished (after lowering `busy_flushes`): wakes the writer if it waits for one,
+    /// that is, if it sleeps with requests queued. A writer asleep on an empty queue stays asleep
+    /// (the next push wakes it), so an idle log does not wake its writer once per flush.
     pub(crate) fn flusher_freed(&self) {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if state.writer_waiting {
+        let wake = state.writer_waiting && !state.requests.is_empty();
+        drop(state);
+        if wake {
             self.changed.notify_one();
         }
     }
@@ -93,6 +103,10 @@ impl Intake {
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
             state.writer_waiting = false;
+            #[cfg(test)]
+            {
+                state.writer_wakes += 1;
+            }
         }
     }
 }
@@ -166,6 +180,26 @@ mod tests {
         busy.fetch_sub(1, Ordering::AcqRel);
         intake.flusher_freed();
         assert_eq!(writer.join().unwrap(), Some(2));
+    }
+
+    #[test]
+    fn a_freed_flusher_does_not_wake_a_writer_with_nothing_queued() {
+        let intake = Arc::new(Intake::default());
+        let busy = Arc::new(AtomicUsize::new(0));
+        let writer = {
+            let (intake, busy) = (Arc::clone(&intake), Arc::clone(&busy));
+            std::thread::spawn(move || intake.next_group(&busy, 2, 100).map(|g| g.len()))
+        };
+        std::thread::sleep(Duration::from_millis(30));
+        for _ in 0..20 {
+            intake.flusher_freed();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        intake.push(append(1)).map_err(|_| ()).unwrap();
+        assert_eq!(writer.join().unwrap(), Some(1));
+        let wakes = intake.state.lock().unwrap().writer_wakes;
+        // One wake for the push (a spurious one is allowed); one per freed flusher was the bug.
+        assert!(wakes <= 2, "the idle writer woke {wakes} times");
     }
 
     #[test]
