@@ -7,7 +7,8 @@
 //! controller actor too (`InvokeBlocking`: throttle and dispatcher cores; the acceptance is written
 //! with the record) and stops when the completion (with its record) is back on the bus, the path
 //! the "adds < 100 µs" target is about; "durable" waits further until the activation record
-//! is flushed to the log (what a blocking HTTP caller waits for).
+//! is flushed to the log (what a blocking HTTP caller waits for). It also prints the CPU time of
+//! the one thread everything here runs on, per run of each phase.
 //!
 //! Run: `cargo bench -p actors --bench warm_invoke` (WHIRL_BENCH_RUNS overrides the count, 2000).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -58,6 +59,18 @@ fn summarize(name: &'static str, samples: &mut [Duration]) -> Summary {
         samples.len()
     );
     summary
+}
+
+/// CPU time of the calling thread so far, in ns (the first field of its schedstat). The bench,
+/// the controller, the invoker and the driver's tasks all run on this one thread.
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 fn micros(d: Duration) -> f64 {
@@ -168,13 +181,17 @@ fn main() {
         let mut durable = Vec::with_capacity(runs);
         // Interleave blocks so drift on a shared machine hits all three alike.
         let block = 100;
+        let mut cpu = [0u64; 3];
         for round in 0..runs.div_ceil(block) {
             eprintln!("round {}/{}", round + 1, runs.div_ceil(block));
+            let c0 = thread_cpu_ns();
             for _ in 0..block {
                 let t = Instant::now();
                 direct.invoke(PARAMS).await.unwrap();
                 baseline.push(t.elapsed());
             }
+            cpu[0] += thread_cpu_ns() - c0;
+            let c0 = thread_cpu_ns();
             for _ in 0..block {
                 let mut direct_to_invoker = message(&action);
                 direct_to_invoker.invoker = "invoker0".into();
@@ -183,6 +200,8 @@ fn main() {
                 completions.recv().await.unwrap();
                 invoker_only.push(t.elapsed());
             }
+            cpu[1] += thread_cpu_ns() - c0;
+            let c0 = thread_cpu_ns();
             for _ in 0..block {
                 let t = Instant::now();
                 let accepted = controller
@@ -199,13 +218,21 @@ fn main() {
                 accepted.result.await.unwrap();
                 durable.push(t.elapsed());
             }
+            cpu[2] += thread_cpu_ns() - c0;
         }
+        let per_run = |ns: u64| ns as f64 / runs as f64 / 1e3;
         println!();
         let base = summarize("direct ActionLoop round trip (baseline)", &mut baseline);
         let invoker = summarize("invoker only: bus in, completion out", &mut invoker_only);
         let through = summarize("platform, until the result is back", &mut result);
         let recorded = summarize("platform, until the record is durable", &mut durable);
         println!();
+        println!(
+            "CPU of the thread per run: baseline {:.1} µs, invoker only {:.1} µs, platform until durable {:.1} µs (the log's writer and flushers are other threads)",
+            per_run(cpu[0]),
+            per_run(cpu[1]),
+            per_run(cpu[2]),
+        );
         for s in [&invoker, &through, &recorded] {
             println!(
                 "{:<48} adds {:>7.1} µs at p50 ({:.2}x the baseline), {:>7.1} µs at p99",

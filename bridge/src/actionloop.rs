@@ -14,6 +14,9 @@ use crate::driver::{InitRequest, RunRequest};
 /// OpenWhisk's end-of-activation marker, written on stdout and stderr after each activation.
 pub const SENTINEL: &str = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX";
 
+/// The launcher's file descriptor for answers (ActionLoop's fd 3).
+pub const RESULT_FD: i32 = 3;
+
 /// Starts and ends the activation tag on the lines of concurrent containers.
 pub const TAG: char = '\u{1e}';
 

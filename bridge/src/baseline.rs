@@ -1,11 +1,11 @@
 //! The baseline of warm invocations: a direct ActionLoop round trip to a warm Python
-//! launcher (one line written on its socket, one line read back), with none of the driver's
+//! launcher (one line written on its stdin, one line read back from its fd 3, the same pipes the
+//! process driver uses), with none of the driver's
 //! bookkeeping. Benchmarks compare the platform's warm invoke against it.
 
 use std::path::{Path, PathBuf};
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::process::Child;
 
 use crate::actionloop::init_answer_error;
@@ -15,8 +15,8 @@ use crate::process::{spawn_python_for_baseline, BaselineIo};
 
 /// A warm Python launcher driven directly over ActionLoop.
 pub struct WarmPythonProcess {
-    writer: OwnedWriteHalf,
-    answers: BufReader<OwnedReadHalf>,
+    writer: Box<dyn AsyncWrite + Send + Unpin>,
+    answers: BufReader<Box<dyn AsyncRead + Send + Unpin>>,
     child: Child,
     line: String,
 }
@@ -26,17 +26,17 @@ impl WarmPythonProcess {
     /// `code` (entry point `main`).
     pub async fn start(python: &Path, runtime_dir: &Path, code: &str) -> Result<Self> {
         let BaselineIo {
-            socket,
+            requests,
+            answers,
             stdout,
             stderr,
             child,
         } = spawn_python_for_baseline(python, runtime_dir).await?;
         tokio::spawn(drain(stdout));
         tokio::spawn(drain(stderr));
-        let (read_half, writer) = socket.into_split();
         let mut process = WarmPythonProcess {
-            writer,
-            answers: BufReader::new(read_half),
+            writer: requests,
+            answers: BufReader::new(answers),
             child,
             line: String::new(),
         };

@@ -560,3 +560,47 @@ async fn init_that_hangs_times_out_and_init_that_exits_crashes() {
     }
     assert!(t.driver.list().await.unwrap().is_empty());
 }
+
+/// Voluntary context switches of `pid` so far (times it blocked).
+fn voluntary_switches(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The launcher blocks once per warm run, reading its next request. Over one socket for both
+/// directions it blocked twice: reading the answer freed buffer space on the socket, which woke
+/// the launcher already waiting for its next request (docs/runtimes.md, "plumbing").
+#[tokio::test]
+async fn a_warm_launcher_wakes_once_per_run() {
+    for zygote in [true, false] {
+        let t = driver(zygote).await;
+        let code = "def main(args):\n    return {\"n\": args.get(\"n\")}\n";
+        let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
+        let info = t.driver.list().await.unwrap();
+        let pid = info
+            .iter()
+            .find(|c| c.id == id)
+            .and_then(|c| c.process_group)
+            .unwrap();
+        for n in 0..20 {
+            run(&t.driver, &id, &format!("w{n}"), "{}").await;
+        }
+        let runs = 200;
+        let before = voluntary_switches(pid);
+        for n in 0..runs {
+            let out = run(&t.driver, &id, &format!("a{n}"), &format!("{{\"n\":{n}}}")).await;
+            assert_eq!(result_json(&out)["n"], n);
+        }
+        let per_run = (voluntary_switches(pid) - before) as f64 / f64::from(runs);
+        assert!(
+            per_run < 1.4,
+            "zygote {zygote}: the launcher blocked {per_run:.2} times per run"
+        );
+    }
+}

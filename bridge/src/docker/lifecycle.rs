@@ -232,11 +232,7 @@ pub(crate) async fn create(inner: &Inner, spec: &ContainerSpec) -> Result<Docker
                     }
                 };
                 let conn = LauncherConnection::start(
-                    LauncherIo {
-                        socket,
-                        stdout: output.stdout,
-                        stderr: output.stderr,
-                    },
+                    LauncherIo::over_socket(socket, output.stdout, output.stderr),
                     &name,
                 );
                 match conn.await_ack(timeout).await.answer {

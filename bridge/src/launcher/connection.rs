@@ -1,5 +1,5 @@
-//! One launcher's ActionLoop connection: writes request lines on the container's socket,
-//! reads answers back from it (fd 3 on the launcher's side), and splits the stdout/stderr
+//! One launcher's ActionLoop connection: writes request lines to the launcher's stdin, reads
+//! answers back from its fd 3 (pipes for the process driver, one socket for Docker), and splits the stdout/stderr
 //! logs per activation at the sentinels. Concurrent containers tag every line with the
 //! activation id; single-activation containers are matched in order.
 
@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use tokio::io::{AsyncRead, AsyncWriteExt};
-use tokio::net::unix::OwnedWriteHalf;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -25,17 +24,37 @@ const TAG_SLACK: usize = 512;
 /// Early answers kept for a request still to be registered.
 const MAX_UNCLAIMED: usize = 16;
 
-/// The Rust side of a started launcher: its socket (requests out, answers in) and the read
-/// ends of its stdout and stderr.
+/// The Rust side of a started launcher: where requests go, where answers come from (the
+/// process driver's pipes, or both halves of a Docker container's socket), and the read ends of
+/// its stdout and stderr.
 pub(crate) struct LauncherIo {
-    pub socket: UnixStream,
+    pub requests: Box<dyn AsyncWrite + Send + Unpin>,
+    pub answers: Box<dyn AsyncRead + Send + Unpin>,
     pub stdout: Box<dyn AsyncRead + Send + Unpin>,
     pub stderr: Box<dyn AsyncRead + Send + Unpin>,
 }
 
+impl LauncherIo {
+    /// Requests and answers over one socket (a Docker container's), logs from `stdout` and
+    /// `stderr`.
+    pub fn over_socket(
+        socket: UnixStream,
+        stdout: Box<dyn AsyncRead + Send + Unpin>,
+        stderr: Box<dyn AsyncRead + Send + Unpin>,
+    ) -> Self {
+        let (answers, requests) = socket.into_split();
+        LauncherIo {
+            requests: Box::new(requests),
+            answers: Box::new(answers),
+            stdout,
+            stderr,
+        }
+    }
+}
+
 /// What the reader task reads.
 struct ReadSide {
-    answers: tokio::net::unix::OwnedReadHalf,
+    answers: Box<dyn AsyncRead + Send + Unpin>,
     stdout: Box<dyn AsyncRead + Send + Unpin>,
     stderr: Box<dyn AsyncRead + Send + Unpin>,
 }
@@ -197,9 +216,10 @@ impl Router {
     }
 }
 
-/// A launcher's connection; dropping it stops its reader tasks and closes the socket.
+/// A launcher's connection; dropping it stops its reader tasks and closes its request channel
+/// (the launcher sees the end of its stdin and exits).
 pub(crate) struct LauncherConnection {
-    writer: tokio::sync::Mutex<OwnedWriteHalf>,
+    writer: tokio::sync::Mutex<Box<dyn AsyncWrite + Send + Unpin>>,
     router: Arc<Router>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -214,15 +234,14 @@ impl LauncherConnection {
             answer_max: Arc::new(AtomicUsize::new(1024 * 1024 + TAG_SLACK)),
             container: container.to_string(),
         });
-        let (read_half, write_half) = io.socket.into_split();
         let read_side = ReadSide {
-            answers: read_half,
+            answers: io.answers,
             stdout: io.stdout,
             stderr: io.stderr,
         };
         let tasks = vec![tokio::spawn(read_launcher(read_side, router.clone()))];
         LauncherConnection {
-            writer: tokio::sync::Mutex::new(write_half),
+            writer: tokio::sync::Mutex::new(io.requests),
             router,
             tasks,
         }
@@ -240,7 +259,7 @@ impl LauncherConnection {
         self.router.tagged.store(tagged, Ordering::Relaxed);
     }
 
-    /// True once the launcher closed its socket (it died).
+    /// True once the launcher closed its answer channel (it died).
     pub fn is_closed(&self) -> bool {
         self.router.lock().answers_closed
     }
@@ -355,7 +374,7 @@ async fn read_launcher(io: ReadSide, router: Arc<Router>) {
     }
 }
 
-/// Routes one answer line; false once the socket is closed.
+/// Routes one answer line; false once the answer channel is closed.
 fn on_answer_line(router: &Router, line: io::Result<Option<BoundedLine>>) -> bool {
     match line {
         Ok(Some(line)) => {

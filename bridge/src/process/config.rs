@@ -21,8 +21,6 @@ pub struct ProcessDriverConfig {
     pub runtime_dir: PathBuf,
     pub python: PathBuf,
     pub node: PathBuf,
-    /// The POSIX shell used to put the container socket on fd 3 of direct launches.
-    pub shell: PathBuf,
     /// Fork python:3 containers from a zygote instead of starting a new interpreter.
     pub python_zygote: bool,
     /// Prewarmed launchers per kind and memory size (refilled in the background).
@@ -46,7 +44,6 @@ impl ProcessDriverConfig {
             runtime_dir: runtime_dir.into(),
             python: PathBuf::from("python3"),
             node: PathBuf::from("node"),
-            shell: PathBuf::from("sh"),
             python_zygote: true,
             stem_cells: vec![StemCellConfig {
                 kind: RuntimeKind::Nodejs20,

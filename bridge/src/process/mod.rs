@@ -421,7 +421,8 @@ impl ContainerDriver for ProcessDriver {
 
 /// The parts of a directly started Python launcher, for [`crate::baseline`].
 pub(crate) struct BaselineIo {
-    pub socket: tokio::net::UnixStream,
+    pub requests: Box<dyn tokio::io::AsyncWrite + Send + Unpin>,
+    pub answers: Box<dyn tokio::io::AsyncRead + Send + Unpin>,
     pub stdout: Box<dyn tokio::io::AsyncRead + Send + Unpin>,
     pub stderr: Box<dyn tokio::io::AsyncRead + Send + Unpin>,
     pub child: tokio::process::Child,
@@ -436,15 +437,10 @@ pub(crate) async fn spawn_python_for_baseline(
     let python = interpreters::real_python(python).await;
     let (io, ends) = spawn::launcher_pipes()?;
     let launcher = files.python_launcher.display().to_string();
-    let child = spawn::spawn_direct(
-        std::path::Path::new("sh"),
-        &python,
-        &[&launcher],
-        &base_env(),
-        ends,
-    )?;
+    let child = spawn::spawn_direct(&python, &[&launcher], &base_env(), ends)?;
     Ok(BaselineIo {
-        socket: io.socket,
+        requests: io.requests,
+        answers: io.answers,
         stdout: io.stdout,
         stderr: io.stderr,
         child,

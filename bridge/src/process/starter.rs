@@ -75,25 +75,13 @@ impl LauncherStarter {
             }
             (RuntimeKind::Python3, None) => {
                 let launcher = self.files.python_launcher.display().to_string();
-                let child = spawn_direct(
-                    &self.config.shell,
-                    &self.config.python,
-                    &[&launcher],
-                    &env,
-                    ends,
-                )?;
+                let child = spawn_direct(&self.config.python, &[&launcher], &env, ends)?;
                 (child_pid(&child)?, Some(child))
             }
             (RuntimeKind::Nodejs20, _) => {
                 let heap = format!("--max-old-space-size={memory_mb}");
                 let launcher = self.files.node_launcher.display().to_string();
-                let child = spawn_direct(
-                    &self.config.shell,
-                    &self.config.node,
-                    &[&heap, &launcher],
-                    &env,
-                    ends,
-                )?;
+                let child = spawn_direct(&self.config.node, &[&heap, &launcher], &env, ends)?;
                 (child_pid(&child)?, Some(child))
             }
             (RuntimeKind::Exec, _) => {

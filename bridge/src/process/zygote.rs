@@ -1,5 +1,5 @@
 //! The client of the Python fork server (`deploy/runtimes/python/zygote.py`): starts it with
-//! a Unix socket as its stdin, hands it a new container's socket and pipes with SCM_RIGHTS,
+//! a Unix socket as its stdin, hands it a new container's four pipes with SCM_RIGHTS,
 //! reads back the child's pid, and restarts the zygote when it has died.
 
 use std::collections::BTreeMap;
@@ -100,14 +100,15 @@ impl Zygote {
     ) -> Result<i32> {
         let zygote = self.started(running)?;
         let fds = [
-            ends.socket.as_fd(),
+            ends.requests.as_fd(),
+            ends.answers.as_fd(),
             ends.stdout.as_fd(),
             ends.stderr.as_fd(),
         ];
         let sent = zygote
             .control
             .async_io(Interest::WRITABLE, || {
-                let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(3))];
+                let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(4))];
                 let mut control = SendAncillaryBuffer::new(&mut space);
                 if !control.push(SendAncillaryMessage::ScmRights(&fds)) {
                     return Err(std::io::Error::other("ancillary buffer too small"));

@@ -7,13 +7,15 @@ instead of a new interpreter. To take even the fork out of the way, the zygote k
 container (like Android's pool of unspecialized app processes).
 
 Protocol on the socket, one request at a time:
-  * request: one JSON line `{"memory_mb": N, "env": {...}}` sent together with three file
-    descriptors (SCM_RIGHTS): the container's ActionLoop socket, its stdout and its stderr;
+  * request: one JSON line `{"memory_mb": N, "env": {...}}` sent together with four file
+    descriptors (SCM_RIGHTS): the read end of the container's request pipe, the write end of
+    its answer pipe, its stdout and its stderr;
   * the spare, while it waits, runs the launcher's paths once (`launcher.warm_up`) so the
     copy-on-write faults of a new container are paid in advance;
   * the zygote hands the request and the descriptors to its spare child (or forks one if the
     spare is gone); the child, already in a new session (its pid is its process group), puts
-    the socket on fds 0 and 3, stdout on 1, stderr on 2, closes everything else, applies the
+    the request pipe on fd 0, the answer pipe on fd 3, stdout on 1, stderr on 2, closes
+    everything else, applies the
     environment and the memory limit, and runs the launcher;
   * reply: one JSON line `{"pid": N}` (or `{"error": "..."}`); then the zygote forks the next
     spare;
@@ -21,6 +23,7 @@ Protocol on the socket, one request at a time:
 The zygote reaps its children; it exits when the socket closes (and its spare then exits too).
 """
 
+import fcntl
 import gc
 import json
 import os
@@ -32,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import launcher  # noqa: E402  (imported here so that every child inherits it)
 
-MAX_FDS = 3
+MAX_FDS = 4
 
 
 def reap_children(_signum=None, _frame=None):
@@ -49,11 +52,11 @@ def become_container(request, fds):
     """Runs in a child that has its request: never returns."""
     code = 1
     try:
-        conn, out, err = fds
-        os.dup2(conn, 0)
-        os.dup2(out, 1)
-        os.dup2(err, 2)
-        os.dup2(conn, launcher.RESULT_FD)
+        # Each descriptor is first copied above every target, so that no dup2 below overwrites
+        # one still to be placed (a spare receives them in whatever numbers are free, 0 too).
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in fds]
+        for fd, target in zip(high, (0, launcher.RESULT_FD, 1, 2)):
+            os.dup2(fd, target)
         os.closerange(launcher.RESULT_FD + 1, os.sysconf("SC_OPEN_MAX"))
         for key, val in (request.get("env") or {}).items():
             os.environ[str(key)] = str(val)
@@ -162,7 +165,7 @@ def main():
         if len(fds) != MAX_FDS:
             for fd in fds:
                 os.close(fd)
-            control.sendall(b'{"error":"expected 3 file descriptors"}\n')
+            control.sendall(b'{"error":"expected 4 file descriptors"}\n')
             continue
         line = json.dumps(request).encode() + b"\n"
         pid = hand_to_spare(spare, line, fds) if spare else None

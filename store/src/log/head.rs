@@ -166,12 +166,12 @@ impl HeadSignal {
             if done(&heads) || now >= deadline {
                 return *heads;
             }
-            *count(&mut *heads) += 1;
+            *count(&mut heads) += 1;
             heads = condvar
                 .wait_timeout(heads, deadline - now)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
-            *count(&mut *heads) -= 1;
+            *count(&mut heads) -= 1;
         }
     }
 
