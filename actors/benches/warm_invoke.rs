@@ -228,7 +228,7 @@ fn main() {
         let recorded = summarize("platform, until the record is durable", &mut durable);
         println!();
         println!(
-            "CPU of the thread per run: baseline {:.1} µs, invoker only {:.1} µs, platform until durable {:.1} µs (the log's writer and flushers are other threads)",
+            "CPU of the thread per run: baseline {:.1} µs, invoker only {:.1} µs, platform until durable {:.1} µs (the log's threads are other threads)",
             per_run(cpu[0]),
             per_run(cpu[1]),
             per_run(cpu[2]),

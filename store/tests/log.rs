@@ -70,7 +70,7 @@ fn acknowledgements_leave_in_log_order_with_several_flushes_at_once() {
             },
         )
         .unwrap();
-        // Every acknowledgement, in the order the flushers sent them, with the head it saw.
+        // Every acknowledgement, in the order the log threads sent them, with the head it saw.
         let acked = Arc::new(std::sync::Mutex::new(Vec::new()));
         let threads: Vec<_> = (0..4u64)
             .map(|thread| {

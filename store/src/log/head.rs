@@ -33,7 +33,7 @@ struct Heads {
     /// The highest seq a reader needs the projections to have applied.
     demanded_seq: u64,
     /// Threads blocked on `changed` and on `entity_changed`: a publish with nobody waiting makes
-    /// no futex call (the flushers publish once per flush).
+    /// no futex call (the log threads publish once per flush).
     head_waiters: usize,
     entity_waiters: usize,
 }

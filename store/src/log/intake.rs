@@ -1,17 +1,16 @@
-//! `Intake`: the requests waiting for a sled log's writer thread. Appenders push; the writer takes
-//! what is waiting as one group once a flusher is free (or the group is full), and sleeps until
-//! then: an append or a flusher finishing wakes it, nothing else does (no polling while every
-//! flusher is busy).
+//! `Intake`: the requests waiting for a sled log's threads. Appenders push; a log thread takes
+//! what is waiting as one group (up to a size), numbered so that the writer applies groups in the
+//! order they were taken, and sleeps while nothing waits: only a push (or closing) wakes it, one
+//! thread per push.
 
 use super::writer::WriterRequest;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
-/// The writer's queue of requests.
+/// The queue of requests for the log's threads.
 #[derive(Default)]
 pub(crate) struct Intake {
     state: Mutex<IntakeState>,
-    /// Signalled for the writer when it waits and something it waits for happened.
+    /// Signalled when a request is queued or the intake closes.
     changed: Condvar,
 }
 
@@ -20,17 +19,19 @@ struct IntakeState {
     requests: Vec<WriterRequest>,
     /// Events in `requests`.
     events: usize,
-    /// The log is closing: the writer takes what is left and ends.
+    /// The log is closing: the threads take what is left and end.
     closed: bool,
-    /// The writer sleeps on `changed` (so a push or a freed flusher must wake it).
-    writer_waiting: bool,
-    /// How often the writer woke from `changed` (tests count the wake-ups an idle log makes).
+    /// Log threads sleeping on `changed` (a push wakes one of them).
+    waiting: usize,
+    /// The number the next group taken gets.
+    next_group: u64,
+    /// How often a thread woke from `changed` (tests count the wake-ups an idle log makes).
     #[cfg(test)]
-    writer_wakes: usize,
+    wakes: usize,
 }
 
 impl Intake {
-    /// Queues a request for the writer; gives it back when the log is closed.
+    /// Queues a request; gives it back when the log is closed.
     pub(crate) fn push(&self, request: WriterRequest) -> Result<(), WriterRequest> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.closed {
@@ -38,8 +39,8 @@ impl Intake {
         }
         state.events += request.events();
         state.requests.push(request);
-        let wake = state.writer_waiting;
-        // Woken after the lock is released, so the writer does not wake only to block on it.
+        let wake = state.waiting > 0;
+        // Woken after the lock is released, so the thread does not wake only to block on it.
         drop(state);
         if wake {
             self.changed.notify_one();
@@ -47,65 +48,48 @@ impl Intake {
         Ok(())
     }
 
-    /// A flusher finished (after lowering `busy_flushes`): wakes the writer if it waits for one,
-    /// that is, if it sleeps with requests queued. A writer asleep on an empty queue stays asleep
-    /// (the next push wakes it), so an idle log does not wake its writer once per flush.
-    pub(crate) fn flusher_freed(&self) {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let wake = state.writer_waiting && !state.requests.is_empty();
-        drop(state);
-        if wake {
-            self.changed.notify_one();
-        }
-    }
-
-    /// No more requests: the writer takes what is queued and ends.
+    /// No more requests: the threads take what is queued and end.
     pub(crate) fn close(&self) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.closed = true;
-        self.changed.notify_one();
+        drop(state);
+        self.changed.notify_all();
     }
 
-    /// Closes the intake and hands back what nobody will write (the writer is gone).
+    /// Closes the intake and hands back what nobody will write (the log failed).
     pub(crate) fn close_and_take(&self) -> Vec<WriterRequest> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.closed = true;
         state.events = 0;
-        std::mem::take(&mut state.requests)
+        let requests = std::mem::take(&mut state.requests);
+        drop(state);
+        self.changed.notify_all();
+        requests
     }
 
-    /// The next group for the writer: waits until requests are queued and either fewer than
-    /// `flushes_in_flight` groups are being flushed (`busy_flushes`, read under the intake's
-    /// lock so no wake-up is lost), or the queue holds `max_events`, or the log is closing.
-    /// Takes requests up to `max_events` events (at least one request). `None` once the log is
-    /// closed and nothing is left.
-    pub(crate) fn next_group(
-        &self,
-        busy_flushes: &AtomicUsize,
-        flushes_in_flight: usize,
-        max_events: usize,
-    ) -> Option<Vec<WriterRequest>> {
+    /// The next group and its number (0, 1, 2... in the order groups are taken): waits until
+    /// requests are queued, then takes them up to `max_events` events (at least one request).
+    /// `None` once the log is closed and nothing is left.
+    pub(crate) fn next_group(&self, max_events: usize) -> Option<(u64, Vec<WriterRequest>)> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
-            if !state.requests.is_empty()
-                && (state.closed
-                    || state.events >= max_events
-                    || busy_flushes.load(Ordering::Acquire) < flushes_in_flight)
-            {
-                return Some(take_group(&mut state, max_events));
+            if !state.requests.is_empty() {
+                let number = state.next_group;
+                state.next_group += 1;
+                return Some((number, take_group(&mut state, max_events)));
             }
-            if state.requests.is_empty() && state.closed {
+            if state.closed {
                 return None;
             }
-            state.writer_waiting = true;
+            state.waiting += 1;
             state = self
                 .changed
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
-            state.writer_waiting = false;
+            state.waiting -= 1;
             #[cfg(test)]
             {
-                state.writer_wakes += 1;
+                state.wakes += 1;
             }
         }
     }
@@ -158,71 +142,57 @@ mod tests {
     }
 
     #[test]
-    fn the_writer_waits_for_a_free_flusher_and_is_woken_when_one_is() {
+    fn a_waiting_thread_is_woken_by_a_push_and_takes_everything_queued() {
         let intake = Arc::new(Intake::default());
-        let busy = Arc::new(AtomicUsize::new(2));
-        intake.push(append(1)).map_err(|_| ()).unwrap();
-        let writer = {
-            let (intake, busy) = (Arc::clone(&intake), Arc::clone(&busy));
-            std::thread::spawn(move || intake.next_group(&busy, 2, 100).map(|g| g.len()))
-        };
-        std::thread::sleep(Duration::from_millis(50));
-        assert!(
-            !writer.is_finished(),
-            "took a group while every flusher was busy"
-        );
-        intake.push(append(1)).map_err(|_| ()).unwrap();
-        std::thread::sleep(Duration::from_millis(20));
-        assert!(
-            !writer.is_finished(),
-            "an append alone must not start a group"
-        );
-        busy.fetch_sub(1, Ordering::AcqRel);
-        intake.flusher_freed();
-        assert_eq!(writer.join().unwrap(), Some(2));
-    }
-
-    #[test]
-    fn a_freed_flusher_does_not_wake_a_writer_with_nothing_queued() {
-        let intake = Arc::new(Intake::default());
-        let busy = Arc::new(AtomicUsize::new(0));
-        let writer = {
-            let (intake, busy) = (Arc::clone(&intake), Arc::clone(&busy));
-            std::thread::spawn(move || intake.next_group(&busy, 2, 100).map(|g| g.len()))
+        let taker = {
+            let intake = Arc::clone(&intake);
+            std::thread::spawn(move || intake.next_group(100).map(|(_, g)| g.len()))
         };
         std::thread::sleep(Duration::from_millis(30));
-        for _ in 0..20 {
-            intake.flusher_freed();
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        assert!(!taker.is_finished(), "took a group from an empty intake");
         intake.push(append(1)).map_err(|_| ()).unwrap();
-        assert_eq!(writer.join().unwrap(), Some(1));
-        let wakes = intake.state.lock().unwrap().writer_wakes;
-        // One wake for the push (a spurious one is allowed); one per freed flusher was the bug.
-        assert!(wakes <= 2, "the idle writer woke {wakes} times");
+        assert_eq!(taker.join().unwrap(), Some(1));
+        let wakes = intake.state.lock().unwrap().wakes;
+        // One wake for the push (a spurious one is allowed).
+        assert!(wakes <= 2, "the idle thread woke {wakes} times");
     }
 
     #[test]
-    fn a_full_group_goes_even_while_flushers_are_busy_and_is_cut_at_the_limit() {
+    fn a_group_is_cut_at_the_limit() {
         let intake = Intake::default();
-        let busy = AtomicUsize::new(2);
         for _ in 0..3 {
             intake.push(append(4)).map_err(|_| ()).unwrap();
         }
-        let group = intake.next_group(&busy, 2, 8).unwrap();
+        let (first, group) = intake.next_group(8).unwrap();
         assert_eq!(group.iter().map(WriterRequest::events).sum::<usize>(), 8);
-        busy.store(0, Ordering::Release);
-        assert_eq!(intake.next_group(&busy, 2, 8).unwrap().len(), 1);
+        let (second, rest) = intake.next_group(8).unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(
+            (first, second),
+            (0, 1),
+            "groups are numbered in the order taken"
+        );
     }
 
     #[test]
-    fn a_closed_intake_refuses_pushes_and_ends_the_writer_once_empty() {
+    fn a_closed_intake_refuses_pushes_and_ends_the_threads_once_empty() {
         let intake = Intake::default();
-        let busy = AtomicUsize::new(0);
         intake.push(append(1)).map_err(|_| ()).unwrap();
         intake.close();
         assert!(intake.push(append(1)).is_err());
-        assert_eq!(intake.next_group(&busy, 2, 8).unwrap().len(), 1);
-        assert!(intake.next_group(&busy, 2, 8).is_none());
+        assert_eq!(intake.next_group(8).unwrap().1.len(), 1);
+        assert!(intake.next_group(8).is_none());
+    }
+
+    #[test]
+    fn closing_wakes_a_waiting_thread() {
+        let intake = Arc::new(Intake::default());
+        let taker = {
+            let intake = Arc::clone(&intake);
+            std::thread::spawn(move || intake.next_group(8).is_none())
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(intake.close_and_take().is_empty());
+        assert!(taker.join().unwrap());
     }
 }

@@ -3,7 +3,6 @@
 
 mod clock;
 mod committed;
-mod flusher;
 mod frame;
 mod head;
 mod intake;
@@ -16,6 +15,7 @@ mod shared;
 mod sled_log;
 mod stats;
 mod subscription;
+mod threads;
 mod ticket;
 mod writer;
 

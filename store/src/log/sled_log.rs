@@ -1,7 +1,6 @@
-//! `SledEventLog`: the event log on sled, with one writer thread doing group commit and flusher
-//! threads making its groups durable (`writer.rs`, `flusher.rs`).
+//! `SledEventLog`: the event log on sled, with group commit by its log threads: each takes the
+//! next group while holding the writer, applies it and flushes it (`threads.rs`, `writer.rs`).
 
-use super::flusher::Flushers;
 use super::head::HeadSignal;
 use super::intake::Intake;
 use super::raw::{RawLog, DEFAULT_CACHE_BYTES};
@@ -10,13 +9,13 @@ use super::retention::RetentionReport;
 use super::shared::{CurrentGeneration, SledLogShared};
 use super::stats::LogWriterStats;
 use super::subscription::{CommittedRecords, RecordIter, Subscription};
+use super::threads::LogThreads;
 use super::ticket::{AppendTicket, OnDurable, ReplySender};
 use super::writer::{ChainEnd, Writer, WriterRequest};
 use super::{Clock, EventLog, Receipt, SystemClock};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
@@ -28,7 +27,7 @@ pub struct LogOptions {
     pub clock: Arc<dyn Clock>,
     /// The most events one group commit takes before flushing.
     pub max_batch_events: usize,
-    /// How many flushes may run at once (one flusher thread each; at least 1). With 2, a group
+    /// How many flushes may run at once (one log thread each; at least 1). With 2, a group
     /// applied while a flush runs is flushed beside it instead of after it.
     pub flushes_in_flight: usize,
     /// sled's page cache, in bytes.
@@ -56,52 +55,55 @@ impl std::fmt::Debug for LogOptions {
     }
 }
 
-/// The durable event log. Cheap to clone; the writer stops when the last clone is dropped.
+/// The durable event log. Cheap to clone; the log threads stop when the last clone is dropped.
 #[derive(Clone)]
 pub struct SledEventLog {
     shared: Arc<SledLogShared>,
-    writer: Arc<WriterThread>,
+    threads: Arc<ThreadHandles>,
     stats: Arc<LogWriterStats>,
 }
 
-struct WriterThread {
+/// The intake and the log threads: dropping the last handle closes the intake, and the threads
+/// end once they have written and flushed what was queued.
+struct ThreadHandles {
     path: Arc<PathBuf>,
     intake: Arc<Intake>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
-/// Closes the intake and the flushers when the writer thread ends, by a panic too: appends made
-/// after that fail with `Error::Closed` instead of waiting forever, and the flushers end.
-struct WriterExit {
+/// Fails the log when a log thread panics: the intake is closed and what waits in it or in the
+/// flush queue is answered with an error instead of waiting forever; the other threads end.
+struct PanicGuard {
     intake: Arc<Intake>,
-    flushers: Arc<Flushers>,
+    threads: Arc<LogThreads>,
     stats: Arc<LogWriterStats>,
     path: PathBuf,
 }
 
-impl Drop for WriterExit {
+impl Drop for PanicGuard {
     fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        tracing::error!(path = %self.path.display(), "an event log thread panicked; the log takes no more appends");
+        self.threads.fail_queued("an event log thread panicked");
         for request in self.intake.close_and_take() {
             if request.events() > 0 {
                 self.stats.append_failed();
             }
             request.fail(&self.path);
         }
-        self.flushers.close();
     }
 }
 
-impl Drop for WriterThread {
+impl Drop for ThreadHandles {
     fn drop(&mut self) {
         self.intake.close();
-        if let Some(thread) = self
-            .thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
+        let threads =
+            std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
+        for thread in threads {
             if thread.join().is_err() {
-                tracing::error!(path = %self.path.display(), "the event log writer thread panicked");
+                tracing::error!(path = %self.path.display(), "an event log thread panicked");
             }
         }
     }
@@ -131,76 +133,74 @@ impl SledEventLog {
             head: HeadSignal::new(head),
         });
         let failed = Arc::new(Mutex::new(None));
-        let unflushed_groups = Arc::new(AtomicUsize::new(0));
         let stats = Arc::new(LogWriterStats::default());
-        let flushes_in_flight = options.flushes_in_flight.max(1);
+        let thread_count = options.flushes_in_flight.max(1);
+        let max_events = options.max_batch_events.max(1);
         let intake = Arc::new(Intake::default());
-        let flushers = Arc::new(Flushers::new(
+        let threads = Arc::new(LogThreads::new(
             Arc::clone(&shared),
             Arc::clone(&failed),
-            Arc::clone(&unflushed_groups),
             Arc::clone(&stats),
-            Arc::clone(&intake),
         ));
-        let flusher_threads = (0..flushes_in_flight)
-            .map(|n| {
-                let flushers = Arc::clone(&flushers);
-                std::thread::Builder::new()
-                    .name(format!("whirl-log-flusher-{n}"))
-                    .spawn(move || flushers.run())
-                    .map_err(Error::io("start the log flusher threads for", &path))
-            })
-            .collect::<Result<Vec<_>>>()
-            // The flushers already started end at once.
-            .inspect_err(|_| flushers.close())?;
-        let writer = Writer {
+        let writer = Arc::new(Mutex::new(Writer {
             shared: Arc::clone(&shared),
             clock: Arc::clone(&options.clock),
             chain: ChainEnd::from_head(head),
-            max_batch_events: options.max_batch_events.max(1),
-            flushes_in_flight,
             failed,
-            flushes: Arc::clone(&flushers),
-            unflushed_groups,
+            threads: Arc::clone(&threads),
             stats: Arc::clone(&stats),
-        };
-        let exit = WriterExit {
-            intake: Arc::clone(&intake),
-            flushers: Arc::clone(&flushers),
-            stats: Arc::clone(&stats),
-            path: path.clone(),
-        };
-        let closer = Arc::clone(&flushers);
-        let thread = std::thread::Builder::new()
-            .name("whirl-log-writer".into())
-            .spawn(move || {
-                writer.run(&exit.intake);
-                // The writer is gone: the flushers end after the last flush.
-                drop(exit);
-                for flusher in flusher_threads {
-                    if flusher.join().is_err() {
-                        tracing::error!("an event log flusher thread panicked");
-                    }
-                }
+            next_group: 0,
+            turn_waiters: 0,
+        }));
+        let handles = (0..thread_count)
+            .map(|n| {
+                let (writer, intake, threads) = (
+                    Arc::clone(&writer),
+                    Arc::clone(&intake),
+                    Arc::clone(&threads),
+                );
+                let guard = PanicGuard {
+                    intake: Arc::clone(&intake),
+                    threads: Arc::clone(&threads),
+                    stats: Arc::clone(&stats),
+                    path: path.clone(),
+                };
+                std::thread::Builder::new()
+                    .name(format!("whirl-log-{n}"))
+                    .spawn(move || {
+                        let _guard = guard;
+                        threads.run(&writer, &intake, max_events);
+                    })
+                    .map_err(Error::io("start the log threads for", &path))
             })
-            .map_err(Error::io("start the log writer thread for", &path))
-            .inspect_err(|_| {
-                intake.close();
-                closer.close();
-            })?;
+            .collect::<Vec<_>>();
+        let mut started = Vec::with_capacity(handles.len());
+        let mut start_error = None;
+        for handle in handles {
+            match handle {
+                Ok(thread) => started.push(thread),
+                Err(error) => start_error = Some(error),
+            }
+        }
+        let handles = ThreadHandles {
+            path: Arc::new(path.clone()),
+            intake,
+            threads: Mutex::new(started),
+        };
+        if let Some(error) = start_error {
+            // Dropping the handles closes the intake and joins the threads already started.
+            drop(handles);
+            return Err(error);
+        }
         tracing::info!(path = %path.display(), generation, head_seq = head.map_or(0, |h| h.seq), "event log open");
         Ok(Self {
             shared,
-            writer: Arc::new(WriterThread {
-                path: Arc::new(path),
-                intake,
-                thread: Mutex::new(Some(thread)),
-            }),
+            threads: Arc::new(handles),
             stats,
         })
     }
 
-    /// What the writer has done: appends, records, groups, append and flush latencies.
+    /// What the log threads have done: appends, records, groups, append and flush latencies.
     pub fn stats(&self) -> &Arc<LogWriterStats> {
         &self.stats
     }
@@ -216,7 +216,7 @@ impl SledEventLog {
     }
 
     fn send(&self, request: WriterRequest) -> std::result::Result<(), WriterRequest> {
-        self.writer.intake.push(request)
+        self.threads.intake.push(request)
     }
 
     /// Drops activation records that ended before `cutoff_ms` (and their invocations) through a
@@ -240,7 +240,7 @@ impl SledEventLog {
 }
 
 impl SledEventLog {
-    /// Hands an append to the writer thread; if it is gone, answers `reply` with the error.
+    /// Hands an append to the log threads; if the log is closed, answers `reply` with the error.
     fn append_with(&self, events: Vec<Event>, reply: ReplySender) {
         let request = WriterRequest::Append {
             events,
@@ -258,7 +258,7 @@ impl SledEventLog {
 
 impl EventLog for SledEventLog {
     fn append(&self, events: Vec<Event>) -> AppendTicket {
-        let (reply, ticket) = AppendTicket::channel(Arc::clone(&self.writer.path));
+        let (reply, ticket) = AppendTicket::channel(Arc::clone(&self.threads.path));
         self.append_with(events, reply);
         ticket
     }

@@ -1,4 +1,4 @@
-//! `LogWriterStats`: what the sled log's writer and flusher threads have done, in atomics the
+//! `LogWriterStats`: what the sled log's threads have done, in atomics the
 //! API reads for `/metrics` (the store knows nothing about HTTP or Prometheus).
 
 use crate::latency::{LatencyHistogram, FAST_BUCKETS_MICROS};

@@ -1,22 +1,21 @@
-//! The single writer of a sled log, with pipelined group commit. The writer thread takes every
-//! request pending on its channel, gives the events seqs and chained hashes and applies them in
-//! one sled insert; the flushers ([`super::flusher`]) then flush once for every group applied so
-//! far, publish the new head and only then acknowledge those appends. While a flush runs, the
-//! next group is encoded, applied and (while a flusher is free) flushed beside it, so the disk and
-//! the CPU work at the same time; once every flusher is busy the writer gathers a bigger group.
+//! The writer of a sled log, with pipelined group commit: the state one log thread at a time holds
+//! ([`super::threads`]) to apply a group. It gives the group's events seqs and chained hashes and
+//! applies them in one sled insert, then queues the group for a flush; the thread that applied it
+//! flushes once for every group queued so far, publishes the new head and only then acknowledges
+//! those appends. While a flush runs, another thread takes, applies and flushes the next group
+//! beside it, so the disk and the CPU work at the same time; once every thread is busy, appends
+//! gather in the intake into a bigger group.
 
-use super::flusher::{FlushJob, Flushers, PendingAppend};
 use super::frame;
-use super::intake::Intake;
 use super::retention::{self, RetentionReport};
 use super::shared::SledLogShared;
 use super::stats::LogWriterStats;
+use super::threads::{FlushJob, LogThreads, PendingAppend};
 use super::ticket::ReplySender;
 use super::{Clock, Receipt};
 use crate::envelope::{self, EnvelopeHeader, RecordHash};
 use crate::error::{Error, Result};
 use crate::event::{encode_payload, Event, CURRENT_SCHEMA_VERSION};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -92,31 +91,18 @@ pub(crate) struct Writer {
     pub(crate) shared: Arc<SledLogShared>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) chain: ChainEnd,
-    pub(crate) max_batch_events: usize,
-    /// How many flushes may run at once (one per flusher thread).
-    pub(crate) flushes_in_flight: usize,
     pub(crate) failed: Arc<Mutex<Option<String>>>,
-    pub(crate) flushes: Arc<Flushers>,
-    /// Groups handed to the flushers and not yet acknowledged (the writer takes the next group
-    /// only while fewer than `flushes_in_flight`, or once it is full).
-    pub(crate) unflushed_groups: Arc<AtomicUsize>,
+    pub(crate) threads: Arc<LogThreads>,
     pub(crate) stats: Arc<LogWriterStats>,
+    /// The number of the next group to apply (groups are numbered as the intake hands them out).
+    pub(crate) next_group: u64,
+    /// Threads waiting for their group's turn.
+    pub(crate) turn_waiters: usize,
 }
 
 impl Writer {
-    /// Runs until the intake is closed and empty.
-    pub(crate) fn run(mut self, intake: &Intake) {
-        while let Some(group) = intake.next_group(
-            &self.unflushed_groups,
-            self.flushes_in_flight,
-            self.max_batch_events,
-        ) {
-            self.handle_group(group);
-        }
-        tracing::debug!(path = %self.shared.path.display(), "event log writer stopped");
-    }
-
-    fn handle_group(&mut self, group: Vec<WriterRequest>) {
+    /// Applies a group taken from the intake (a retention runs in its turn, between appends).
+    pub(crate) fn handle_group(&mut self, group: Vec<WriterRequest>) {
         let mut appends = Vec::new();
         for request in group {
             match request {
@@ -146,15 +132,16 @@ impl Writer {
             })
     }
 
-    /// Waits until every group handed to the flusher is flushed and acknowledged.
-    fn drain_flusher(&self) {
+    /// Waits until every group applied so far is flushed and acknowledged: flushes what is still
+    /// queued itself, then waits for the flushes other threads have running.
+    fn drain_flushes(&self) {
         let (done, wait) = mpsc::channel();
-        if self.flushes.push(FlushJob::Barrier(done)).is_ok() {
-            let _ = wait.recv();
-        }
+        self.threads.push(FlushJob::Barrier(done));
+        self.threads.flush_queued();
+        let _ = wait.recv();
     }
 
-    /// One group: encode, apply in one batch, hand to the flusher (which acknowledges).
+    /// One group: encode, apply in one batch, queue it for a flush (which acknowledges).
     fn commit(&mut self, appends: Vec<(Vec<Event>, ReplySender, Instant)>) {
         if appends.is_empty() {
             return;
@@ -226,16 +213,7 @@ impl Writer {
                     records: record_count,
                     last_entity_seq,
                 };
-                self.unflushed_groups.fetch_add(1, Ordering::AcqRel);
-                if let Err(FlushJob::Group { appends, .. }) = self.flushes.push(job) {
-                    self.unflushed_groups.fetch_sub(1, Ordering::AcqRel);
-                    for append in appends {
-                        self.stats.append_failed();
-                        append.reply.send(Err(Error::Closed {
-                            path: self.shared.path.clone(),
-                        }));
-                    }
-                }
+                self.threads.push(job);
             }
             Err(error) => {
                 tracing::error!(path = %self.shared.path.display(), %error, "append failed; the log takes no more appends");
@@ -253,7 +231,7 @@ impl Writer {
     }
 
     fn retain(&mut self, cutoff_ms: u64) -> Result<RetentionReport> {
-        self.drain_flusher();
+        self.drain_flushes();
         if let Some(error) = self.fail_reason() {
             return Err(error);
         }

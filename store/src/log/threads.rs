@@ -1,19 +1,20 @@
-//! The flushers of a sled log: threads that make the writer's groups durable and acknowledge them.
-//! A flusher takes every job queued so far, flushes sled once for all of them, then publishes the
-//! new head and answers the appends. With several flushers, a group applied while a flush runs is
-//! flushed beside it instead of after it (sled writes and syncs each sealed buffer on the thread
-//! that flushes it), so an append waits for about one flush, not two; acknowledgements still
-//! leave in the order the groups were applied, through [`AckOrder`].
+//! The log's threads ([`LogThreads`]): each takes the next group of appends from the intake
+//! while it holds the [`Writer`] (which applies the group to sled), then flushes sled once for
+//! every group queued so far, publishes the new head and answers the appends. With two threads, a
+//! group applied while a flush runs is flushed beside it instead of after it (sled writes and syncs
+//! each sealed buffer on the thread that flushes it), so an append waits for about one flush, not
+//! two; acknowledgements still leave in the order the groups were applied, through [`AckOrder`].
+//! The thread that applies a group flushes it itself: an append wakes one thread, not a writer
+//! that then wakes a flusher.
 
 use super::intake::Intake;
 use super::shared::SledLogShared;
 use super::stats::LogWriterStats;
 use super::ticket::ReplySender;
-use super::writer::ChainEnd;
+use super::writer::{ChainEnd, Writer};
 use super::Receipt;
 use crate::error::Error;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -21,11 +22,11 @@ use std::time::Instant;
 pub(crate) struct PendingAppend {
     pub(crate) reply: ReplySender,
     pub(crate) receipts: Vec<Receipt>,
-    /// When the append was handed to the writer (for the append latency).
+    /// When the append was handed to the log (for the append latency).
     pub(crate) enqueued: Instant,
 }
 
-/// Work for the flushers.
+/// Work for a flush.
 pub(crate) enum FlushJob {
     /// Appends applied to the tree, to acknowledge once a flush covers them; `head` is the end of
     /// the chain after them.
@@ -40,29 +41,25 @@ pub(crate) enum FlushJob {
     Barrier(mpsc::Sender<()>),
 }
 
-/// What every flusher thread of one log shares.
-pub(crate) struct Flushers {
+/// What the threads of one log share besides the writer.
+pub(crate) struct LogThreads {
     shared: Arc<SledLogShared>,
     /// Set when a write or flush failed: the log takes no more appends.
     failed: Arc<Mutex<Option<String>>>,
-    /// Groups handed over and not yet acknowledged (the writer gathers while all flushers are busy).
-    unflushed_groups: Arc<AtomicUsize>,
     stats: Arc<LogWriterStats>,
-    /// The writer's intake, told when a flusher is free again.
-    intake: Arc<Intake>,
+    /// Groups applied and not yet taken by a flush, in the order they were applied.
     jobs: Mutex<JobQueue>,
-    /// Signalled when a job is queued or the queue closes (wakes one idle flusher per job).
-    queued: Condvar,
     acks: Mutex<AckOrder<Vec<FlushJob>>>,
+    /// Signalled (with the writer's lock) when a group is applied, for a thread holding the
+    /// next group's number.
+    turn: Condvar,
 }
 
-/// The writer's jobs, taken in batches numbered in the order they were taken.
+/// Applied groups, taken in batches numbered in the order they were taken.
 #[derive(Default)]
 struct JobQueue {
     jobs: Vec<FlushJob>,
     taken: u64,
-    /// The writer is gone: flushers end once the queue is empty.
-    closed: bool,
 }
 
 /// Flushed batches waiting for the earlier ones, so that heads are published and appends answered
@@ -110,67 +107,90 @@ impl<B> AckOrder<B> {
     }
 }
 
-impl Flushers {
+impl LogThreads {
     pub(crate) fn new(
         shared: Arc<SledLogShared>,
         failed: Arc<Mutex<Option<String>>>,
-        unflushed_groups: Arc<AtomicUsize>,
         stats: Arc<LogWriterStats>,
-        intake: Arc<Intake>,
     ) -> Self {
         Self {
             shared,
             failed,
-            unflushed_groups,
             stats,
-            intake,
             jobs: Mutex::new(JobQueue::default()),
-            queued: Condvar::new(),
             acks: Mutex::new(AckOrder::default()),
+            turn: Condvar::new(),
         }
     }
 
-    /// Queues a job for the next free flusher; gives it back when the queue is closed.
-    pub(crate) fn push(&self, job: FlushJob) -> Result<(), FlushJob> {
-        let mut queue = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
-        if queue.closed {
-            return Err(job);
-        }
-        queue.jobs.push(job);
-        drop(queue);
-        self.queued.notify_one();
-        Ok(())
-    }
-
-    /// The writer is gone: the flushers finish what is queued and end.
-    pub(crate) fn close(&self) {
+    /// Queues an applied group (or a barrier) for the next flush. Called with the writer held, so
+    /// jobs queue in the order their groups were applied.
+    pub(crate) fn push(&self, job: FlushJob) {
         self.jobs
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .closed = true;
-        self.queued.notify_all();
+            .jobs
+            .push(job);
     }
 
-    /// One flusher thread: runs until the queue is closed and empty.
-    pub(crate) fn run(&self) {
-        while let Some((number, batch)) = self.take() {
-            let outcome = self.flush(&batch);
-            self.acknowledge(number, batch, outcome);
-            self.intake.flusher_freed();
+    /// One log thread: until the intake is closed and empty, takes the next group, applies it
+    /// with the writer in the order groups were taken, then flushes whatever is queued (its own
+    /// group, unless another thread's flush, which started after the group was applied, took it
+    /// first). The intake is waited on without the writer, so an append wakes exactly one thread.
+    pub(crate) fn run(&self, writer: &Mutex<Writer>, intake: &Intake, max_events: usize) {
+        while let Some((number, group)) = intake.next_group(max_events) {
+            let mut writer = writer.lock().unwrap_or_else(PoisonError::into_inner);
+            // Another thread took the group before this one and has not applied it yet (rare).
+            while writer.next_group != number && !self.has_failed() {
+                writer.turn_waiters += 1;
+                writer = self
+                    .turn
+                    .wait(writer)
+                    .unwrap_or_else(PoisonError::into_inner);
+                writer.turn_waiters -= 1;
+            }
+            writer.handle_group(group);
+            writer.next_group = number + 1;
+            let wake = writer.turn_waiters > 0;
+            drop(writer);
+            if wake {
+                self.turn.notify_all();
+            }
+            self.flush_queued();
         }
     }
 
-    /// Every job queued now (waiting for one if there is none), with the batch's number.
+    fn has_failed(&self) -> bool {
+        self.failed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
+    /// Flushes and acknowledges every job queued now, if any.
+    pub(crate) fn flush_queued(&self) {
+        if let Some((number, batch)) = self.take() {
+            let outcome = self.flush(&batch);
+            self.acknowledge(number, batch, outcome);
+        }
+    }
+
+    /// A log thread panicked: whatever is queued is answered with `reason`, in its turn.
+    pub(crate) fn fail_queued(&self, reason: &str) {
+        *self.failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(reason.to_owned());
+        // A thread waiting for the dead thread's group to be applied stops waiting (its group
+        // fails, as the log has failed).
+        self.turn.notify_all();
+        if let Some((number, batch)) = self.take() {
+            self.acknowledge(number, batch, Err(reason.to_owned()));
+        }
+    }
+
+    /// Every job queued now, with the batch's number; `None` when nothing is queued.
     fn take(&self) -> Option<(u64, Vec<FlushJob>)> {
         let mut queue = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
-        while queue.jobs.is_empty() {
-            if queue.closed {
-                return None;
-            }
-            queue = self
-                .queued
-                .wait(queue)
-                .unwrap_or_else(PoisonError::into_inner);
+        if queue.jobs.is_empty() {
+            return None;
         }
         let batch = std::mem::take(&mut queue.jobs);
         let number = queue.taken;
@@ -202,7 +222,7 @@ impl Flushers {
     }
 
     /// Queues `batch` for acknowledgement and acknowledges every batch whose turn has come. The
-    /// answers go out under the lock, so two flushers never answer out of order.
+    /// answers go out under the lock, so two log threads never answer out of order.
     fn acknowledge(&self, number: u64, batch: Vec<FlushJob>, outcome: Result<(), String>) {
         let mut order = self.acks.lock().unwrap_or_else(PoisonError::into_inner);
         for (batch, outcome) in order.complete(number, batch, outcome) {
@@ -248,7 +268,6 @@ impl Flushers {
                             }
                         }
                     }
-                    self.unflushed_groups.fetch_sub(1, Ordering::AcqRel);
                 }
                 FlushJob::Barrier(done) => {
                     let _ = done.send(());
