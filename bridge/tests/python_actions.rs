@@ -231,7 +231,10 @@ import os
 def main(a):
     keys = ["__OW_API_KEY", "__OW_NAMESPACE", "__OW_ACTION_NAME", "__OW_ACTION_VERSION",
             "__OW_ACTIVATION_ID", "__OW_TRANSACTION_ID", "__OW_DEADLINE", "FROM_INIT", "FROM_SPEC"]
-    return {k: os.environ.get(k) for k in keys}
+    seen = {k: os.environ.get(k) for k in keys}
+    # An action that overwrites its own variables does not change what the next run sees.
+    os.environ["__OW_NAMESPACE"] = "tampered"
+    return seen
 "#;
     let mut init = init_request(code);
     init.env.insert("FROM_INIT".into(), "init-value".into());
@@ -251,6 +254,8 @@ def main(a):
     assert_eq!(v["FROM_SPEC"], "spec-value");
     let v = result_json(&run(&t.driver, &id, "act-2", "{}").await);
     assert_eq!(v["__OW_ACTIVATION_ID"], "act-2");
+    assert_eq!(v["__OW_TRANSACTION_ID"], "tx-act-2");
+    assert_eq!(v["__OW_NAMESPACE"], "guest");
 }
 
 #[tokio::test]

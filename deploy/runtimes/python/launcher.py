@@ -118,12 +118,24 @@ def serialize(result):
         return "null"
 
 
+def set_run_env(request):
+    """Every key of a run request but `value` becomes `__OW_<KEY>`. Most of them (namespace,
+    action name, version, key) stay the same from run to run: a variable already holding its
+    value is left alone (reading it is cheaper than a putenv and its encodings)."""
+    environ = os.environ
+    for key, val in request.items():
+        if key == "value":
+            continue
+        name = "__OW_" + key.upper()
+        text = val if isinstance(val, str) else json.dumps(val)
+        if environ.get(name) != text:
+            environ[name] = text
+
+
 def run_one(entry_fn, line):
     request = json.loads(line)
     params = request.get("value", {})
-    for key, val in request.items():
-        if key != "value":
-            os.environ["__OW_" + key.upper()] = val if isinstance(val, str) else json.dumps(val)
+    set_run_env(request)
     try:
         return serialize(entry_fn(params))
     except MemoryError:
