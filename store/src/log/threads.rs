@@ -1,6 +1,7 @@
-//! The log's threads ([`LogThreads`]): each takes the next group of appends from the intake
-//! while it holds the [`Writer`] (which applies the group to sled), then flushes sled once for
-//! every group queued so far, publishes the new head and answers the appends. With two threads, a
+//! The log's threads ([`LogThreads`]): each takes the next group of appends from the intake,
+//! applies it with the [`Writer`] (one thread at a time, groups in the order they were taken),
+//! then flushes sled once for every group queued so far, publishes the new head and answers the
+//! appends. With two threads, a
 //! group applied while a flush runs is flushed beside it instead of after it (sled writes and syncs
 //! each sealed buffer on the thread that flushes it), so an append waits for about one flush, not
 //! two; acknowledgements still leave in the order the groups were applied, through [`AckOrder`].
