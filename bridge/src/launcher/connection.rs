@@ -1,7 +1,7 @@
 //! One launcher's ActionLoop connection: writes request lines to the launcher's stdin, reads
 //! answers back from its fd 3 (pipes for the process driver, one socket for Docker), and splits
-//! the stdout/stderr logs per activation at the sentinels. Concurrent containers tag every line with the
-//! activation id; single-activation containers are matched in order.
+//! the stdout/stderr logs per activation at the sentinels. Concurrent containers tag every line
+//! with the activation id; single-activation containers are matched in order.
 
 use std::collections::VecDeque;
 use std::io;
