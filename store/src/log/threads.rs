@@ -56,6 +56,42 @@ pub(crate) struct LogThreads {
     turn: Condvar,
 }
 
+/// A batch a thread took for its flush. Acknowledged when the flush returns; if the thread
+/// unwinds out of the flush instead (a panic), dropping it fails the batch in its turn, so that
+/// the appends after it are answered instead of waiting forever for its number.
+struct TakenBatch<'a> {
+    threads: &'a LogThreads,
+    number: u64,
+    batch: Option<Vec<FlushJob>>,
+}
+
+impl TakenBatch<'_> {
+    fn jobs(&self) -> &[FlushJob] {
+        self.batch.as_deref().unwrap_or_default()
+    }
+
+    fn acknowledge(mut self, outcome: Result<(), String>) {
+        if let Some(batch) = self.batch.take() {
+            self.threads.acknowledge(self.number, batch, outcome);
+        }
+    }
+}
+
+impl Drop for TakenBatch<'_> {
+    fn drop(&mut self) {
+        if let Some(batch) = self.batch.take() {
+            let reason = "an event log thread panicked while flushing";
+            *self
+                .threads
+                .failed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(reason.to_owned());
+            self.threads
+                .acknowledge(self.number, batch, Err(reason.to_owned()));
+        }
+    }
+}
+
 /// Applied groups, taken in batches numbered in the order they were taken.
 #[derive(Default)]
 struct JobQueue {
@@ -171,8 +207,13 @@ impl LogThreads {
     /// Flushes and acknowledges every job queued now, if any.
     pub(crate) fn flush_queued(&self) {
         if let Some((number, batch)) = self.take() {
-            let outcome = self.flush(&batch);
-            self.acknowledge(number, batch, outcome);
+            let taken = TakenBatch {
+                threads: self,
+                number,
+                batch: Some(batch),
+            };
+            let outcome = self.flush(taken.jobs());
+            taken.acknowledge(outcome);
         }
     }
 
@@ -281,7 +322,84 @@ impl LogThreads {
 
 #[cfg(test)]
 mod tests {
-    use super::AckOrder;
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::log::head::HeadSignal;
+    use crate::log::shared::CurrentGeneration;
+    use crate::log::ticket::AppendTicket;
+    use std::path::PathBuf;
+    use std::sync::RwLock;
+
+    fn log_threads(dir: &std::path::Path) -> LogThreads {
+        let db = sled::Config::new().path(dir).open().unwrap();
+        let tree = db.open_tree("log.1").unwrap();
+        let shared = Arc::new(SledLogShared {
+            path: dir.to_path_buf(),
+            db,
+            current: RwLock::new(CurrentGeneration {
+                generation: 1,
+                tree,
+            }),
+            head: HeadSignal::new(None),
+        });
+        LogThreads::new(
+            shared,
+            Arc::new(Mutex::new(None)),
+            Arc::new(LogWriterStats::default()),
+        )
+    }
+
+    fn group(reply: ReplySender, seq: u64) -> FlushJob {
+        let receipt = Receipt {
+            seq,
+            time_ms: 0,
+            hash: crate::envelope::RecordHash([0; 32]),
+        };
+        FlushJob::Group {
+            appends: vec![PendingAppend {
+                reply,
+                receipts: vec![receipt],
+                enqueued: Instant::now(),
+            }],
+            head: ChainEnd::from_head(Some(receipt)),
+            records: 1,
+            last_entity_seq: None,
+        }
+    }
+
+    #[test]
+    fn a_batch_dropped_without_its_acknowledgement_fails_in_its_turn_and_fails_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads = log_threads(dir.path());
+        let path = Arc::new(PathBuf::from("log"));
+        let (first_reply, first) = AppendTicket::channel(Arc::clone(&path));
+        let (second_reply, second) = AppendTicket::channel(path);
+        threads.push(group(first_reply, 1));
+        let (number, batch) = threads.take().unwrap();
+        threads.push(group(second_reply, 2));
+        // The thread that took the first batch unwinds out of its flush.
+        drop(TakenBatch {
+            threads: &threads,
+            number,
+            batch: Some(batch),
+        });
+        assert!(first.wait().is_err());
+        assert!(threads.has_failed());
+        // The next batch is not held back by the lost one; it fails too (the log has failed).
+        threads.flush_queued();
+        assert!(second.wait().is_err());
+    }
+
+    #[test]
+    fn a_flushed_batch_is_acknowledged_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads = log_threads(dir.path());
+        let (reply, ticket) = AppendTicket::channel(Arc::new(PathBuf::from("log")));
+        threads.push(group(reply, 1));
+        threads.flush_queued();
+        assert_eq!(ticket.wait().unwrap()[0].seq, 1);
+        assert!(!threads.has_failed());
+    }
 
     #[test]
     fn batches_are_released_in_order_whichever_flush_returns_first() {
