@@ -1,5 +1,6 @@
 //! `SledEventLog`: the event log on sled, with group commit by its log threads: each takes the
-//! next group while holding the writer, applies it and flushes it (`threads.rs`, `writer.rs`).
+//! next group from the intake, applies it with the writer (groups in the order they were taken)
+//! and flushes it (`threads.rs`, `writer.rs`).
 
 use super::head::HeadSignal;
 use super::intake::Intake;
@@ -152,45 +153,37 @@ impl SledEventLog {
             next_group: 0,
             turn_waiters: 0,
         }));
-        let handles = (0..thread_count)
-            .map(|n| {
-                let (writer, intake, threads) = (
-                    Arc::clone(&writer),
-                    Arc::clone(&intake),
-                    Arc::clone(&threads),
-                );
-                let guard = PanicGuard {
-                    intake: Arc::clone(&intake),
-                    threads: Arc::clone(&threads),
-                    stats: Arc::clone(&stats),
-                    path: path.clone(),
-                };
-                std::thread::Builder::new()
-                    .name(format!("whirl-log-{n}"))
-                    .spawn(move || {
-                        let _guard = guard;
-                        threads.run(&writer, &intake, max_events);
-                    })
-                    .map_err(Error::io("start the log threads for", &path))
-            })
-            .collect::<Vec<_>>();
-        let mut started = Vec::with_capacity(handles.len());
-        let mut start_error = None;
-        for handle in handles {
-            match handle {
-                Ok(thread) => started.push(thread),
-                Err(error) => start_error = Some(error),
-            }
-        }
-        let handles = ThreadHandles {
+        let mut handles = ThreadHandles {
             path: Arc::new(path.clone()),
-            intake,
-            threads: Mutex::new(started),
+            intake: Arc::clone(&intake),
+            threads: Mutex::new(Vec::with_capacity(thread_count)),
         };
-        if let Some(error) = start_error {
-            // Dropping the handles closes the intake and joins the threads already started.
-            drop(handles);
-            return Err(error);
+        for n in 0..thread_count {
+            let (writer, intake, threads) = (
+                Arc::clone(&writer),
+                Arc::clone(&intake),
+                Arc::clone(&threads),
+            );
+            let guard = PanicGuard {
+                intake: Arc::clone(&intake),
+                threads: Arc::clone(&threads),
+                stats: Arc::clone(&stats),
+                path: path.clone(),
+            };
+            // On an error, `handles` is dropped: it closes the intake and joins the threads
+            // already started.
+            let thread = std::thread::Builder::new()
+                .name(format!("whirl-log-{n}"))
+                .spawn(move || {
+                    let _guard = guard;
+                    threads.run(&writer, &intake, max_events);
+                })
+                .map_err(Error::io("start the log threads for", &path))?;
+            handles
+                .threads
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(thread);
         }
         tracing::info!(path = %path.display(), generation, head_seq = head.map_or(0, |h| h.seq), "event log open");
         Ok(Self {

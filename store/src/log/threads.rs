@@ -187,7 +187,8 @@ impl LogThreads {
                 writer.turn_waiters -= 1;
             }
             writer.handle_group(group);
-            writer.next_group = number + 1;
+            // `max`: once the log has failed, groups may go through out of turn (they all fail).
+            writer.next_group = writer.next_group.max(number + 1);
             let wake = writer.turn_waiters > 0;
             drop(writer);
             if wake {
