@@ -89,14 +89,72 @@ fn trunk(text: &str, max: u64) -> &str {
 }
 
 enum Parsed {
-    Object(serde_json::Map<String, serde_json::Value>),
+    /// A JSON object, with the value of its `error` key if it has one.
+    Object {
+        error: Option<serde_json::Value>,
+    },
     NotObject,
 }
 
+/// Reads a JSON object's top level, keeping only the value of `error` (the last one, as a map
+/// would): the other values are checked and skipped, not built.
+struct ErrorField(Option<serde_json::Value>);
+
+impl<'de> Deserialize<'de> for ErrorField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ErrorFieldVisitor)
+    }
+}
+
+struct ErrorFieldVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ErrorFieldVisitor {
+    type Value = ErrorField;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<ErrorField, M::Error> {
+        let mut error = None;
+        while let Some(KeyIsError(is_error)) = map.next_key()? {
+            if is_error {
+                error = Some(map.next_value::<serde_json::Value>()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(ErrorField(error))
+    }
+}
+
+/// Whether an object key is `error`, read without keeping the key.
+struct KeyIsError(bool);
+
+impl<'de> Deserialize<'de> for KeyIsError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(KeyIsErrorVisitor)
+    }
+}
+
+struct KeyIsErrorVisitor;
+
+impl serde::de::Visitor<'_> for KeyIsErrorVisitor {
+    type Value = KeyIsError;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<KeyIsError, E> {
+        Ok(KeyIsError(key == "error"))
+    }
+}
+
 fn parse(body: &str) -> Parsed {
-    match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(serde_json::Value::Object(map)) => Parsed::Object(map),
-        _ => Parsed::NotObject,
+    match serde_json::from_str::<ErrorField>(body) {
+        Ok(ErrorField(error)) => Parsed::Object { error },
+        Err(_) => Parsed::NotObject,
     }
 }
 
@@ -128,7 +186,7 @@ pub(crate) fn process_init(
                 return Some(too_big);
             }
             let error = match parse(body) {
-                Parsed::Object(mut map) => map.remove("error"),
+                Parsed::Object { error } => error,
                 Parsed::NotObject => None,
             };
             ProcessedResponse {
@@ -163,7 +221,7 @@ pub(crate) fn process_run(
             }
             let size = Some(body.len() as u64);
             match parse(body) {
-                Parsed::Object(mut map) => match (ok, map.remove("error")) {
+                Parsed::Object { error } => match (ok, error) {
                     (true, None) => ProcessedResponse {
                         status: ActivationStatus::Success,
                         result: body.trim().to_string(),
@@ -238,6 +296,29 @@ mod tests {
         let r = run(true, r#"{"error":{"code":7},"other":1}"#);
         assert_eq!(r.status, ActivationStatus::ApplicationError);
         assert_eq!(r.result, r#"{"error":{"code":7}}"#);
+    }
+
+    #[test]
+    fn only_a_top_level_error_counts_and_the_last_one_wins() {
+        let r = run(true, r#"{"nested":{"error":1},"x":[{"error":2}]}"#);
+        assert_eq!(r.status, ActivationStatus::Success);
+        let r = run(true, r#"{"error":1,"err\u006fr":{"b":[true]}}"#);
+        assert_eq!(r.status, ActivationStatus::ApplicationError);
+        assert_eq!(r.result, r#"{"error":{"b":[true]}}"#);
+        let r = run(true, r#"{"error":null}"#);
+        assert_eq!(r.status, ActivationStatus::ApplicationError);
+        assert_eq!(r.result, r#"{"error":null}"#);
+    }
+
+    #[test]
+    fn an_object_with_a_broken_value_or_trailing_text_is_not_an_object() {
+        for body in [r#"{"a":[1,}"#, r#"{"a":1} x"#, r#"{"a":1"#, r#"{"a" 1}"#] {
+            assert_eq!(
+                run(true, body).status,
+                ActivationStatus::DeveloperError,
+                "{body}"
+            );
+        }
     }
 
     #[test]
