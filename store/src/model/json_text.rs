@@ -27,15 +27,26 @@ impl JsonText {
         Self("[]".to_owned())
     }
 
+    /// Text its writer produced as compact JSON, kept as it is (checked in debug builds only).
+    pub fn from_compact(text: String) -> Self {
+        debug_assert!(
+            serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok(),
+            "not JSON: {text}"
+        );
+        Self(text)
+    }
+
     /// The compact text of `value`.
     pub fn from_value(value: &serde_json::Value) -> Self {
         Self(value.to_string())
     }
 
-    /// Checks that `text` is JSON and keeps it in compact form.
+    /// Checks that `text` is JSON and keeps it in compact form: the whitespace between tokens
+    /// goes, everything else (key order included) stays as written. Cheaper than building the
+    /// value: nothing is allocated but the kept text.
     pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
-        let value: serde_json::Value = serde_json::from_str(text)?;
-        Ok(Self::from_value(&value))
+        serde_json::from_str::<serde::de::IgnoredAny>(text)?;
+        Ok(Self(compact(text)))
     }
 
     /// The JSON text as stored.
@@ -47,6 +58,33 @@ impl JsonText {
     pub fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
         serde_json::from_str(&self.0)
     }
+}
+
+/// `text` (valid JSON) without the whitespace between its tokens.
+fn compact(text: &str) -> String {
+    let is_space = |b: u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
+    let mut kept = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut plain_from = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if byte == b'"' {
+            in_string = true;
+        } else if is_space(byte) {
+            // Whitespace is ASCII, so `at` is a character boundary.
+            kept.push_str(&text[plain_from..at]);
+            plain_from = at + 1;
+        }
+    }
+    kept.push_str(&text[plain_from..]);
+    kept
 }
 
 impl Default for JsonText {
@@ -112,6 +150,18 @@ mod tests {
         assert_eq!(json, r#"{"a":[1,2]}"#);
         let from_json: JsonText = serde_json::from_str(&json).unwrap();
         assert_eq!(from_json, text);
+    }
+
+    #[test]
+    fn parse_drops_the_space_between_tokens_and_keeps_the_rest() {
+        let text =
+            JsonText::parse(" {\n\t\"z\" : \"a b\\\" \\\\ c\",\r\n \"a\": [ 1 , 2.5e3, null ] } ")
+                .unwrap();
+        assert_eq!(text.as_str(), r#"{"z":"a b\" \\ c","a":[1,2.5e3,null]}"#);
+        assert_eq!(
+            text.to_value().unwrap(),
+            serde_json::json!({"z": "a b\" \\ c", "a": [1, 2500.0, null]})
+        );
     }
 
     #[test]
