@@ -1,15 +1,14 @@
 //! Conversions between the persisted and wire types (`store`, `bridge`) and the cores' value types,
 //! and the activation record built from a settled outcome.
 
+use crate::annotation_list::AnnotationList;
 use crate::core::action::{ActionKey, ActionLimits, Kind};
 use crate::core::ids::ActivationId as CoreActivationId;
-use crate::core::lifecycle::{ActivationOutcome, ActivationStatus as CoreStatus};
+use crate::core::lifecycle::{ActivationOutcome, ActivationStatus as CoreStatus, AnnotationValue};
 use crate::core::time::Millis;
 use bridge::bus::ActivationMessage;
 use bridge::{Isolation, NetworkAccess};
-use store::{
-    ActionDoc, ActivationDoc, ActivationId, ActivationStatus, Exec, FullyQualifiedName, JsonText,
-};
+use store::{ActionDoc, ActivationDoc, ActivationId, ActivationStatus, Exec, JsonText};
 
 /// The key an activation is throttled and placed under: like OpenWhisk, the namespace is the
 /// invoking one (`subject`), so a public action runs in containers of each caller's namespace and
@@ -22,54 +21,64 @@ pub fn invocation_key(msg: &ActivationMessage) -> ActionKey {
     )
 }
 
-/// The annotations of a record: the lifecycle's, plus `causedBy` when the message has one.
-fn record_annotations(
-    msg: &ActivationMessage,
-    mut annotations: Vec<serde_json::Value>,
-) -> JsonText {
+/// Finishes a record's annotations: `causedBy` when the message has one, then an async call's.
+fn record_annotations(msg: &ActivationMessage, mut annotations: AnnotationList) -> JsonText {
     if let Some(caused_by) = &msg.caused_by {
-        annotations.push(serde_json::json!({ "key": "causedBy", "value": caused_by }));
+        annotations.push("causedBy", AnnotationValue::Text(caused_by));
     }
-    annotations.extend(async_call_annotations(msg));
-    JsonText::from_value(&serde_json::Value::Array(annotations))
+    push_async_call_annotations(msg, &mut annotations);
+    annotations.finish()
 }
 
 /// An OpenFaaS async call's attempt (parameters with the gateway's `__whirl_async` marker) is
 /// annotated `openfaas.callId` and `openfaas.attempt`, linking its records.
-fn async_call_annotations(msg: &ActivationMessage) -> Vec<serde_json::Value> {
+fn push_async_call_annotations(msg: &ActivationMessage, annotations: &mut AnnotationList) {
     let text = msg.params.as_str();
     if !text.contains("\"__whirl_async\"") {
-        return Vec::new();
+        return;
     }
     let Ok(serde_json::Value::Object(mut params)) = serde_json::from_str(text) else {
-        return Vec::new();
+        return;
     };
     let Some(marker) = params.remove("__whirl_async") else {
-        return Vec::new();
+        return;
     };
-    let mut annotations = Vec::new();
     if let Some(call_id) = marker.get("callId") {
-        annotations.push(serde_json::json!({ "key": "openfaas.callId", "value": call_id }));
+        annotations.push_json("openfaas.callId", call_id);
     }
     if let Some(attempt) = marker.get("attempt") {
-        annotations.push(serde_json::json!({ "key": "openfaas.attempt", "value": attempt }));
+        annotations.push_json("openfaas.attempt", attempt);
     }
-    annotations
 }
 
 /// `/namespace[/package]/name`.
 pub fn fully_qualified(doc: &ActionDoc) -> String {
-    FullyQualifiedName {
-        namespace: doc.namespace.clone(),
-        package: doc.package.clone(),
-        name: doc.name.clone(),
-    }
-    .to_string()
+    let mut name = String::with_capacity(1 + path_len(doc));
+    name.push('/');
+    push_path(&mut name, doc);
+    name
 }
 
 /// `namespace[/package]/name`, OpenWhisk's `path` annotation.
 pub fn path(doc: &ActionDoc) -> String {
-    format!("{}/{}", doc.namespace, doc.name_in_namespace())
+    let mut path = String::with_capacity(path_len(doc));
+    push_path(&mut path, doc);
+    path
+}
+
+fn path_len(doc: &ActionDoc) -> usize {
+    let package = doc.package.as_ref().map_or(0, |package| package.len() + 1);
+    doc.namespace.len() + 1 + package + doc.name.len()
+}
+
+fn push_path(text: &mut String, doc: &ActionDoc) {
+    text.push_str(&doc.namespace);
+    text.push('/');
+    if let Some(package) = &doc.package {
+        text.push_str(package);
+        text.push('/');
+    }
+    text.push_str(&doc.name);
 }
 
 /// The kind stem cells are matched on: the runtime kind, `exec`, or `blackbox:<image>`, qualified
@@ -184,12 +193,10 @@ fn status(status: CoreStatus) -> ActivationStatus {
 
 /// The activation record of a settled outcome.
 pub fn record(msg: &ActivationMessage, outcome: &ActivationOutcome) -> ActivationDoc {
-    let annotations: Vec<serde_json::Value> = outcome
-        .annotations
-        .to_key_values()
-        .into_iter()
-        .map(|(key, value)| serde_json::json!({ "key": key, "value": value }))
-        .collect();
+    let mut annotations = AnnotationList::new();
+    for (key, value) in outcome.annotations.pairs() {
+        annotations.push(key, value);
+    }
     ActivationDoc {
         activation_id: msg.activation_id,
         // The activation belongs to the invoking namespace (OpenWhisk); `path` names the action.
@@ -213,22 +220,26 @@ pub fn record(msg: &ActivationMessage, outcome: &ActivationOutcome) -> Activatio
 
 /// A whisk internal error record for an accepted activation that will not get another one.
 pub fn lost_record(msg: &ActivationMessage, message: &str, now: Millis) -> ActivationDoc {
-    internal_error_record(msg, message, now, Vec::new())
+    internal_error_record(msg, message, now, &[])
 }
 
 fn internal_error_record(
     msg: &ActivationMessage,
     message: &str,
     now: Millis,
-    extra: Vec<serde_json::Value>,
+    extra: &[(&str, AnnotationValue<'_>)],
 ) -> ActivationDoc {
-    let mut annotations = vec![
-        serde_json::json!({ "key": "path", "value": path(&msg.action) }),
-        serde_json::json!({ "key": "kind", "value": kind(&msg.action).as_str() }),
-        serde_json::json!({ "key": "limits", "value": limits(&msg.action).to_json() }),
-        serde_json::json!({ "key": "waitTime", "value": now.as_u64().saturating_sub(msg.accepted_at_ms) }),
-    ];
-    annotations.extend(extra);
+    let mut annotations = AnnotationList::new();
+    annotations.push("path", AnnotationValue::Text(&path(&msg.action)));
+    annotations.push("kind", AnnotationValue::Text(kind(&msg.action).as_str()));
+    annotations.push("limits", AnnotationValue::Limits(&limits(&msg.action)));
+    annotations.push(
+        "waitTime",
+        AnnotationValue::Number(now.as_u64().saturating_sub(msg.accepted_at_ms)),
+    );
+    for (key, value) in extra {
+        annotations.push(key, *value);
+    }
     ActivationDoc {
         activation_id: msg.activation_id,
         namespace: msg.subject.clone(),
@@ -260,9 +271,58 @@ pub fn dead_letter_record(
         msg,
         &message,
         now,
-        vec![
-            serde_json::json!({ "key": "deadLetter", "value": true }),
-            serde_json::json!({ "key": "attempts", "value": attempts }),
+        &[
+            ("deadLetter", AnnotationValue::Flag(true)),
+            ("attempts", AnnotationValue::Number(u64::from(attempts))),
         ],
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use store::{ActionLimits as StoreLimits, FullyQualifiedName, SemVer};
+
+    fn action(package: Option<&str>) -> ActionDoc {
+        ActionDoc {
+            namespace: "guest".into(),
+            package: package.map(str::to_owned),
+            name: "hello".into(),
+            version: SemVer {
+                major: 0,
+                minor: 0,
+                patch: 1,
+            },
+            publish: false,
+            exec: Exec::Command {
+                command: "cat".into(),
+            },
+            annotations: JsonText::empty_array(),
+            parameters: JsonText::empty_array(),
+            limits: StoreLimits::default(),
+            updated_ms: 0,
+        }
+    }
+
+    #[test]
+    fn names_are_written_as_the_store_spells_them() {
+        for package in [None, Some("utils")] {
+            let doc = action(package);
+            let store_name = FullyQualifiedName {
+                namespace: doc.namespace.clone(),
+                package: doc.package.clone(),
+                name: doc.name.clone(),
+            };
+            assert_eq!(fully_qualified(&doc), store_name.to_string());
+            assert_eq!(
+                path(&doc),
+                format!("{}/{}", doc.namespace, doc.name_in_namespace())
+            );
+        }
+        assert_eq!(
+            fully_qualified(&action(Some("utils"))),
+            "/guest/utils/hello"
+        );
+    }
 }

@@ -5,6 +5,7 @@
 //! deterministic simulator; the actors carry the effects out through `store::EventLog`,
 //! `bridge::ContainerDriver` and `bridge::bus::Bus`.
 
+mod annotation_list;
 mod bus_intake;
 pub mod controller_actor;
 mod convert;

@@ -18,8 +18,8 @@ mod status;
 
 pub use logs::limit_logs;
 pub use outcome::{
-    settle, ActivationAnnotations, ActivationFacts, ActivationOutcome, ActivationSpec, PhaseFacts,
-    TimeoutScope, NEVER_RAN,
+    settle, ActivationAnnotations, ActivationFacts, ActivationOutcome, ActivationSpec,
+    AnnotationValue, PhaseFacts, TimeoutScope, NEVER_RAN,
 };
 pub use response::{InitResult, RunResult};
 pub use status::ActivationStatus;

@@ -102,30 +102,49 @@ pub struct ActivationAnnotations {
     pub init_time_ms: Option<u64>,
 }
 
-impl ActivationAnnotations {
-    /// The annotations as OpenWhisk's `[{key, value}]` pairs, in OpenWhisk's order
-    /// (`limits`, `path`, `kind`, `timeout`, then `initTime` when present, then `waitTime`).
-    pub fn to_key_values(&self) -> Vec<(String, serde_json::Value)> {
-        let mut pairs = vec![
-            ("limits".to_string(), self.limits.to_json()),
-            (
-                "path".to_string(),
-                serde_json::Value::String(self.path.clone()),
-            ),
-            (
-                "kind".to_string(),
-                serde_json::Value::String(self.kind.0.clone()),
-            ),
-            ("timeout".to_string(), serde_json::Value::Bool(self.timeout)),
-        ];
-        if let Some(init) = self.init_time_ms {
-            pairs.push(("initTime".to_string(), serde_json::Value::from(init)));
+/// One annotation's value, typed, so a record can be written without building JSON values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnnotationValue<'a> {
+    Text(&'a str),
+    Number(u64),
+    Flag(bool),
+    Limits(&'a ActionLimits),
+}
+
+impl AnnotationValue<'_> {
+    /// The value as JSON.
+    pub fn to_json(self) -> serde_json::Value {
+        match self {
+            AnnotationValue::Text(text) => serde_json::Value::String(text.to_owned()),
+            AnnotationValue::Number(number) => serde_json::Value::from(number),
+            AnnotationValue::Flag(flag) => serde_json::Value::Bool(flag),
+            AnnotationValue::Limits(limits) => limits.to_json(),
         }
-        pairs.push((
-            "waitTime".to_string(),
-            serde_json::Value::from(self.wait_time_ms),
-        ));
-        pairs
+    }
+}
+
+impl ActivationAnnotations {
+    /// The annotations as OpenWhisk's key/value pairs, in OpenWhisk's order (`limits`, `path`,
+    /// `kind`, `timeout`, then `initTime` when present, then `waitTime`).
+    pub fn pairs(&self) -> impl Iterator<Item = (&'static str, AnnotationValue<'_>)> {
+        [
+            Some(("limits", AnnotationValue::Limits(&self.limits))),
+            Some(("path", AnnotationValue::Text(&self.path))),
+            Some(("kind", AnnotationValue::Text(&self.kind.0))),
+            Some(("timeout", AnnotationValue::Flag(self.timeout))),
+            self.init_time_ms
+                .map(|init| ("initTime", AnnotationValue::Number(init))),
+            Some(("waitTime", AnnotationValue::Number(self.wait_time_ms))),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// [`Self::pairs`] as JSON values.
+    pub fn to_key_values(&self) -> Vec<(String, serde_json::Value)> {
+        self.pairs()
+            .map(|(key, value)| (key.to_owned(), value.to_json()))
+            .collect()
     }
 }
 
