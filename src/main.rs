@@ -5,6 +5,10 @@ mod cli;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: see the workspace `Cargo.toml` and docs/benchmarks.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let args = cli::Cli::parse();
     cli::init_tracing(args.verbose);

@@ -30,6 +30,10 @@ use store::{
     SystemClock,
 };
 
+/// The allocator the `whirl` binary runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CODE: &str =
     "def main(args):\n    return {\"greeting\": \"Hello \" + args.get(\"name\", \"\")}\n";
 const PARAMS: &str = r#"{"name":"bench"}"#;
@@ -69,6 +73,19 @@ fn thread_cpu_ns() -> u64 {
         .split_whitespace()
         .next()
         .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Times the calling thread blocked so far (its voluntary context switches): each one is a
+/// wake-up to pay for on the way back.
+fn thread_blocks() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/status")
+        .unwrap()
+        .lines()
+        .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))
+        .unwrap()
+        .trim()
         .parse()
         .unwrap()
 }
@@ -182,16 +199,18 @@ fn main() {
         // Interleave blocks so drift on a shared machine hits all three alike.
         let block = 100;
         let mut cpu = [0u64; 3];
+        let mut blocks = [0u64; 3];
         for round in 0..runs.div_ceil(block) {
             eprintln!("round {}/{}", round + 1, runs.div_ceil(block));
-            let c0 = thread_cpu_ns();
+            let (c0, b0) = (thread_cpu_ns(), thread_blocks());
             for _ in 0..block {
                 let t = Instant::now();
                 direct.invoke(PARAMS).await.unwrap();
                 baseline.push(t.elapsed());
             }
             cpu[0] += thread_cpu_ns() - c0;
-            let c0 = thread_cpu_ns();
+            blocks[0] += thread_blocks() - b0;
+            let (c0, b0) = (thread_cpu_ns(), thread_blocks());
             for _ in 0..block {
                 let mut direct_to_invoker = message(&action);
                 direct_to_invoker.invoker = "invoker0".into();
@@ -201,7 +220,8 @@ fn main() {
                 invoker_only.push(t.elapsed());
             }
             cpu[1] += thread_cpu_ns() - c0;
-            let c0 = thread_cpu_ns();
+            blocks[1] += thread_blocks() - b0;
+            let (c0, b0) = (thread_cpu_ns(), thread_blocks());
             for _ in 0..block {
                 let t = Instant::now();
                 let accepted = controller
@@ -219,6 +239,7 @@ fn main() {
                 durable.push(t.elapsed());
             }
             cpu[2] += thread_cpu_ns() - c0;
+            blocks[2] += thread_blocks() - b0;
         }
         let per_run = |ns: u64| ns as f64 / runs as f64 / 1e3;
         println!();
@@ -232,6 +253,13 @@ fn main() {
             per_run(cpu[0]),
             per_run(cpu[1]),
             per_run(cpu[2]),
+        );
+        let blocks_per_run = |n: u64| n as f64 / runs as f64;
+        println!(
+            "Times the thread blocked per run: baseline {:.2}, invoker only {:.2}, platform until durable {:.2}",
+            blocks_per_run(blocks[0]),
+            blocks_per_run(blocks[1]),
+            blocks_per_run(blocks[2]),
         );
         for s in [&invoker, &through, &recorded] {
             println!(
