@@ -56,20 +56,33 @@ struct RecordAnnotations {
     init_time_ms: Option<u64>,
 }
 
+/// One `{"key","value"}` pair of a record's annotations, its value left as text until needed.
+#[derive(serde::Deserialize)]
+struct AnnotationPair<'a> {
+    #[serde(borrow)]
+    key: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    value: &'a serde_json::value::RawValue,
+}
+
+/// Reads `kind`, `path` and `initTime` from a record's annotations. The other values are checked
+/// and skipped, not built (this runs for every record the log follower sees).
 fn annotations(doc: &ActivationDoc) -> RecordAnnotations {
     let mut found = RecordAnnotations {
         kind: None,
         path: None,
         init_time_ms: None,
     };
-    let Ok(serde_json::Value::Array(pairs)) = doc.annotations.to_value() else {
+    let Ok(pairs) = serde_json::from_str::<Vec<AnnotationPair<'_>>>(doc.annotations.as_str())
+    else {
         return found;
     };
+    let text = |value: &serde_json::value::RawValue| serde_json::from_str(value.get()).ok();
     for pair in &pairs {
-        match (pair.get("key").and_then(|k| k.as_str()), pair.get("value")) {
-            (Some("kind"), Some(value)) => found.kind = value.as_str().map(str::to_owned),
-            (Some("path"), Some(value)) => found.path = value.as_str().map(str::to_owned),
-            (Some("initTime"), Some(value)) => found.init_time_ms = value.as_u64(),
+        match pair.key.as_ref() {
+            "kind" => found.kind = text(pair.value),
+            "path" => found.path = text(pair.value),
+            "initTime" => found.init_time_ms = serde_json::from_str(pair.value.get()).ok(),
             _ => {}
         }
     }
@@ -185,6 +198,30 @@ mod tests {
             pairs.push(json!({"key": "initTime", "value": init}));
         }
         serde_json::Value::Array(pairs)
+    }
+
+    #[test]
+    fn annotations_are_read_by_key_and_other_values_skipped() {
+        let annotations = json!([
+            {"key": "limits", "value": {"memory": 256, "nested": [{"key": "kind"}]}},
+            {"key": "path", "value": "owner/p\u{e4}ck/f \"quoted\""},
+            {"key": "kind", "value": 3},
+            {"key": "initTime", "value": 12.5},
+            {"key": "kind", "value": "nodejs:20"},
+        ]);
+        let Event::ActivationRecorded(doc) = record("f", ActivationStatus::Success, annotations)
+        else {
+            unreachable!()
+        };
+        let found = super::annotations(&doc);
+        assert_eq!(found.path.as_deref(), Some("owner/päck/f \"quoted\""));
+        assert_eq!(found.kind.as_deref(), Some("nodejs:20"));
+        assert_eq!(found.init_time_ms, None);
+        let Event::ActivationRecorded(doc) = record("f", ActivationStatus::Success, json!({}))
+        else {
+            unreachable!()
+        };
+        assert!(super::annotations(&doc).path.is_none());
     }
 
     #[test]
