@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use store::{Committed, CommittedRecords, EventLog, Store, Subscription};
+use store::{CommittedEvent, CommittedRecords, EventLog, Store, Subscription};
 
 /// Records read per pass.
 const BATCH: usize = 1024;
@@ -31,13 +31,13 @@ pub enum FollowerWake {
 /// What the thread and [`LogFollower::catch_up`] share: the position and the owner's function.
 struct Position {
     subscription: Subscription,
-    apply: Box<dyn FnMut(&Committed) + Send>,
+    apply: Box<dyn FnMut(&CommittedEvent) + Send>,
     failed: bool,
 }
 
 impl Position {
     /// Applies `batch`; false once the log failed (the follower stops moving).
-    fn apply_batch(&mut self, name: &str, batch: store::Result<Vec<Committed>>) -> bool {
+    fn apply_batch(&mut self, name: &str, batch: store::Result<Vec<CommittedEvent>>) -> bool {
         match batch {
             Ok(batch) => {
                 batch.iter().for_each(&mut self.apply);
@@ -55,7 +55,7 @@ impl Position {
     fn catch_up(&mut self, name: &str) -> usize {
         let mut read = 0;
         while !self.failed {
-            let batch = self.subscription.try_next_batch(BATCH);
+            let batch = self.subscription.try_next_events(BATCH);
             let count = batch.as_ref().map_or(0, Vec::len);
             if !self.apply_batch(name, batch) || count == 0 {
                 break;
@@ -82,7 +82,7 @@ impl LogFollower {
         from_seq: u64,
         name: &'static str,
         wake: FollowerWake,
-        apply: impl FnMut(&Committed) + Send + 'static,
+        apply: impl FnMut(&CommittedEvent) + Send + 'static,
     ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let position = Arc::new(Mutex::new(Position {

@@ -45,9 +45,9 @@ pub use error::{Error, Result};
 pub use event::{Event, InvocationAccepted, SnapshotTaken};
 pub use latency::{HistogramSnapshot, LatencyHistogram};
 pub use log::{
-    AppendTicket, Clock, CommitMode, Committed, CommittedRecords, EventLog, InMemoryEventLog,
-    LogOptions, LogWriterCounts, LogWriterStats, OnDurable, RawLog, Receipt, RetentionReport,
-    SledEventLog, Subscription, SystemClock,
+    AppendTicket, Clock, CommitMode, Committed, CommittedEvent, CommittedRecords, EventLog,
+    InMemoryEventLog, LogOptions, LogWriterCounts, LogWriterStats, OnDurable, RawLog, Receipt,
+    RetentionReport, SledEventLog, Subscription, SystemClock,
 };
 pub use model::*;
 pub use projection::{ActivationQuery, EntityDoc, FeedState, ProjectionOptions, Projections};

@@ -221,7 +221,7 @@ fn entity_readers_sleep_through_activation_records() {
     assert!(started.elapsed() >= Duration::from_millis(50));
     let mut subscription = log.subscribe(2);
     assert!(subscription
-        .next_batch_on_entity_change(10, Duration::from_millis(20))
+        .next_events_on_entity_change(10, Duration::from_millis(20))
         .unwrap()
         .iter()
         .map(|r| r.seq)
@@ -244,7 +244,7 @@ fn entity_readers_sleep_through_activation_records() {
     assert!(changed);
     assert!(waited < Duration::from_secs(10), "woke after {waited:?}");
     let seqs: Vec<u64> = subscription
-        .next_batch_on_entity_change(10, Duration::from_secs(5))
+        .next_events_on_entity_change(10, Duration::from_secs(5))
         .unwrap()
         .iter()
         .map(|r| r.seq)

@@ -49,7 +49,7 @@ impl SubjectFeeds {
             .name("whirl-subject-feeds".into())
             .spawn(move || loop {
                 let batch = match subscription
-                    .next_batch_on_entity_change(256, Duration::from_millis(200))
+                    .next_events_on_entity_change(256, Duration::from_millis(200))
                 {
                     Ok(batch) => batch,
                     Err(error) => {

@@ -97,16 +97,16 @@ impl Subscription {
 
     /// Waits up to `timeout` for a record that is not an activation's
     /// ([`Event::is_activation`](crate::Event::is_activation)), then returns up to `max` records
-    /// of any kind, as [`Subscription::next_batch`] does. For readers that only care about
-    /// entities: they sleep through a stream of activation records and read them in bulk when
-    /// an entity changes or the timeout passes.
-    pub fn next_batch_on_entity_change(
+    /// of any kind, without their hashes, as [`Subscription::try_next_events`] does. For readers
+    /// that only care about entities: they sleep through a stream of activation records and read
+    /// them in bulk when an entity changes or the timeout passes.
+    pub fn next_events_on_entity_change(
         &mut self,
         max: usize,
         timeout: Duration,
-    ) -> Result<Vec<Committed>> {
+    ) -> Result<Vec<CommittedEvent>> {
         self.source.wait_for_entity_change(self.next_seq, timeout);
-        self.try_next_batch(max)
+        self.try_next_events(max)
     }
 
     /// [`Subscription::next_batch`] without the records' hashes (see [`CommittedEvent`]).
