@@ -65,7 +65,9 @@ pub struct InvokerActor {
     driver: Arc<dyn ContainerDriver>,
     bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
-    messages: BTreeMap<CoreActivationId, ActivationMessage>,
+    /// The message of each activation the core holds, shared with its execution (an action's
+    /// code travels in it, so it is not copied per run).
+    messages: BTreeMap<CoreActivationId, Arc<ActivationMessage>>,
     workers: BTreeMap<CoreContainerId, ContainerWorker>,
     /// The driver's id of each container the core knows, once created.
     driver_ids: BTreeMap<CoreContainerId, bridge::ContainerId>,
@@ -373,7 +375,8 @@ impl Handler<Activation> for InvokerActor {
         if matches!(message.action.exec, Exec::Sequence { .. }) {
             tracing::error!(activation_id = %message.activation_id, "a sequence reached an invoker");
         }
-        self.messages.insert(spec.activation.clone(), message);
+        self.messages
+            .insert(spec.activation.clone(), Arc::new(message));
         self.step(InvokerInput::Run(spec), ctx);
     }
 }

@@ -79,7 +79,7 @@ fn http_call(message: &ActivationMessage) -> Option<bridge::HttpRequestMeta> {
 pub struct Execution {
     pub container: CoreContainerId,
     pub activation: CoreActivationId,
-    pub message: ActivationMessage,
+    pub message: Arc<ActivationMessage>,
     pub init: bool,
     pub max_result_bytes: u64,
 }

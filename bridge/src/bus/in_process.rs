@@ -63,8 +63,21 @@ impl InProcessBus {
 }
 
 /// Sends to every live subscriber, forgetting those that went away.
+/// Sends `msg` to every subscriber, dropping those that are gone. The last one gets `msg` itself:
+/// with one subscriber (the controller, in a server) nothing is copied.
 fn fan_out<T: Clone>(subscribers: &mut Vec<UnboundedSender<T>>, msg: T) {
-    subscribers.retain(|subscriber| subscriber.send(msg.clone()).is_ok());
+    let last = subscribers.len().saturating_sub(1);
+    let mut msg = Some(msg);
+    let mut index = 0;
+    subscribers.retain(|subscriber| {
+        let copy = if index == last {
+            msg.take()
+        } else {
+            msg.clone()
+        };
+        index += 1;
+        copy.is_some_and(|copy| subscriber.send(copy).is_ok())
+    });
 }
 
 #[async_trait]
@@ -250,5 +263,26 @@ mod tests {
         drop(a);
         bus.publish_ping(ping.clone()).await.unwrap();
         assert_eq!(b.recv().await.unwrap(), ping);
+    }
+
+    #[test]
+    fn fan_out_reaches_every_live_subscriber_whichever_are_gone() {
+        for gone in [vec![], vec![0], vec![2], vec![0, 2], vec![0, 1, 2]] {
+            let (senders, mut receivers): (Vec<_>, Vec<_>) =
+                (0..3).map(|_| unbounded_channel::<u32>()).unzip();
+            let mut subscribers = senders;
+            for &index in &gone {
+                receivers[index].close();
+            }
+            fan_out(&mut subscribers, 7);
+            assert_eq!(subscribers.len(), 3 - gone.len(), "gone {gone:?}");
+            for (index, receiver) in receivers.iter_mut().enumerate() {
+                let got = receiver.try_recv().ok();
+                let expected = (!gone.contains(&index)).then_some(7);
+                assert_eq!(got, expected, "subscriber {index}, gone {gone:?}");
+            }
+        }
+        let mut none: Vec<UnboundedSender<u32>> = Vec::new();
+        fan_out(&mut none, 7);
     }
 }
