@@ -45,8 +45,25 @@ impl JsonText {
     /// goes, everything else (key order included) stays as written. Cheaper than building the
     /// value: nothing is allocated but the kept text.
     pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str::<serde::de::IgnoredAny>(text)?;
+        if Self::has_surrogate_escape(text) {
+            serde_json::from_str::<serde_json::Value>(text)?;
+        } else {
+            serde_json::from_str::<serde::de::IgnoredAny>(text)?;
+        }
         Ok(Self(compact(text)))
+    }
+
+    /// Whether `text` may hold a `\uD800`-`\uDFFF` escape (a false positive only costs a slower
+    /// check). serde_json pairs surrogate escapes only when it builds a string: skipping one, as
+    /// `IgnoredAny` does, accepts a lone surrogate that building the value refuses. Text with one
+    /// is checked by building its value, so that every reader agrees on what is JSON.
+    pub fn has_surrogate_escape(text: &str) -> bool {
+        text.as_bytes().windows(4).any(|w| {
+            w[0] == b'\\'
+                && w[1] == b'u'
+                && matches!(w[2], b'd' | b'D')
+                && matches!(w[3], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+        })
     }
 
     /// The JSON text as stored.
@@ -162,6 +179,28 @@ mod tests {
             text.to_value().unwrap(),
             serde_json::json!({"z": "a b\" \\ c", "a": [1, 2500.0, null]})
         );
+    }
+
+    #[test]
+    fn parse_refuses_a_lone_surrogate_as_building_the_value_does() {
+        for lone in [
+            r#"{"a":"\ud800"}"#,
+            r#"{"a":"x\uDC00"}"#,
+            r#"["\ud800\u0041"]"#,
+        ] {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(lone).is_err(),
+                "{lone}"
+            );
+            assert!(JsonText::parse(lone).is_err(), "{lone}");
+        }
+        let pair = JsonText::parse(r#"{ "a": "\ud83d\ude00" }"#).unwrap();
+        assert_eq!(pair.as_str(), r#"{"a":"\ud83d\ude00"}"#);
+        assert_eq!(pair.to_value().unwrap()["a"], "😀");
+        assert!(!JsonText::has_surrogate_escape(
+            r#"{"a":"\u00e9 \u0041 d800"}"#
+        ));
+        assert!(JsonText::has_surrogate_escape(r#"\uDfff"#));
     }
 
     #[test]

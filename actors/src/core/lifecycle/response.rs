@@ -152,6 +152,16 @@ impl serde::de::Visitor<'_> for KeyIsErrorVisitor {
 }
 
 fn parse(body: &str) -> Parsed {
+    // Skipped strings are not checked for lone surrogates (see `JsonText::has_surrogate_escape`):
+    // an answer that may hold one is checked by building it, so it is refused as before.
+    if store::JsonText::has_surrogate_escape(body) {
+        return match serde_json::from_str::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Object(mut map)) => Parsed::Object {
+                error: map.remove("error"),
+            },
+            _ => Parsed::NotObject,
+        };
+    }
     match serde_json::from_str::<ErrorField>(body) {
         Ok(ErrorField(error)) => Parsed::Object { error },
         Err(_) => Parsed::NotObject,
@@ -308,6 +318,20 @@ mod tests {
         let r = run(true, r#"{"error":null}"#);
         assert_eq!(r.status, ActivationStatus::ApplicationError);
         assert_eq!(r.result, r#"{"error":null}"#);
+    }
+
+    #[test]
+    fn a_lone_surrogate_anywhere_is_not_json() {
+        for body in [r#"{"a":"\ud800"}"#, r#"{"a":{"b":["\udfff"]}}"#] {
+            assert_eq!(
+                run(true, body).status,
+                ActivationStatus::DeveloperError,
+                "{body}"
+            );
+        }
+        let r = run(true, r#"{"a":"\ud83d\ude00","error":"\ud83d\ude00"}"#);
+        assert_eq!(r.status, ActivationStatus::ApplicationError);
+        assert_eq!(r.result, r#"{"error":"😀"}"#);
     }
 
     #[test]
