@@ -8,7 +8,8 @@
 //! with the record) and stops when the completion (with its record) is back on the bus, the path
 //! the "adds < 100 µs" target is about; "durable" waits further until the activation record
 //! is flushed to the log (what a blocking HTTP caller waits for). It also prints the CPU time of
-//! the one thread everything here runs on, per run of each phase.
+//! the one thread everything here runs on, and how often that thread blocked, per run of each
+//! phase. It runs on the `whirl` binary's allocator (mimalloc).
 //!
 //! Run: `cargo bench -p actors --bench warm_invoke` (WHIRL_BENCH_RUNS overrides the count, 2000).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
