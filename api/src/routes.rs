@@ -92,9 +92,20 @@ macro_rules! route {
     };
 }
 
-/// Every route, in matching order.
+/// Every route, in matching order (actix tries resources in the order they are registered).
 pub fn routes() -> Vec<RouteSpec> {
     vec![
+        // An action by name first, its invocation (POST) before its other methods: the invoke path is
+        // the hottest, and neither pattern matches a path of the routes below that it now precedes
+        // (`routes_are_matched_by_the_route_that_declares_them` checks every route).
+        route!(Post, "/api/v1/namespaces/{ns}/actions/{name}", "/api/v1/namespaces/{ns}/actions/{name}", "invokeAction", "actions", Key, ["blocking", "result", "timeout"], true, [200 => "Blocking: the activation (or its result).", 202 => "Non-blocking, or still running after the wait: {\"activationId\"}.", 502 => "Blocking: the action failed (application or developer error)."], actions::invoke_action, "Invoke an action."),
+        route!(Get, "/api/v1/namespaces/{ns}/actions/{name}", "/api/v1/namespaces/{ns}/actions/{name}", "getActionByName", "actions", Key, ["code"], false, [200 => "The action."], actions::get, "Get an action."),
+        route!(Put, "/api/v1/namespaces/{ns}/actions/{name}", "/api/v1/namespaces/{ns}/actions/{name}", "updateAction", "actions", Key, ["overwrite"], true, [200 => "The action as stored."], actions::put, "Create or update an action."),
+        route!(Delete, "/api/v1/namespaces/{ns}/actions/{name}", "/api/v1/namespaces/{ns}/actions/{name}", "deleteAction", "actions", Key, [], false, [200 => "The deleted action."], actions::delete, "Delete an action."),
+        route!(Post, "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "invokeActionInPackage", "actions", Key, ["blocking", "result", "timeout"], true, [200 => "Blocking: the activation (or its result).", 202 => "Non-blocking, or still running after the wait: {\"activationId\"}.", 502 => "Blocking: the action failed."], actions::invoke_action, "Invoke an action of a package."),
+        route!(Get, "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "getActionInPackage", "actions", Key, ["code"], false, [200 => "The action, with the package's parameters."], actions::get, "Get an action of a package."),
+        route!(Put, "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "updateActionInPackage", "actions", Key, ["overwrite"], true, [200 => "The action as stored."], actions::put, "Create or update an action in a package."),
+        route!(Delete, "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "deleteActionInPackage", "actions", Key, [], false, [200 => "The deleted action."], actions::delete, "Delete an action of a package."),
         route!(Get, "/api/v1", "/api/v1", "getApiInfo", "info", Public, [], false, [200 => "The API description."], info::api_info, "Describe the API (no authentication)."),
         route!(Get, "/api/v1/api-docs", "/api/v1/api-docs", "getApiDocs", "info", Public, [], false, [200 => "This OpenAPI document."], openapi::api_docs, "The OpenAPI document of the API."),
         route!(Get, "/api/v1/namespaces", "/api/v1/namespaces", "getNamespaces", "namespaces", Key, [], false, [200 => "The caller's namespace, as a one-element array."], namespaces::list, "List the caller's namespaces."),
@@ -102,14 +113,6 @@ pub fn routes() -> Vec<RouteSpec> {
         // Actions.
         route!(Get, "/api/v1/namespaces/{ns}/actions", "/api/v1/namespaces/{ns}/actions", "getAllActions", "actions", Key, ["skip", "limit", "count"], false, [200 => "Action summaries (no code)."], actions::list, "List the actions of a namespace."),
         route!(Get, "/api/v1/namespaces/{ns}/actions/{pkg}/", "/api/v1/namespaces/{ns}/actions/{pkg}/", "getActionsInPackage", "actions", Key, ["skip", "limit"], false, [200 => "Action summaries of the package."], actions::list_in_package, "List the actions of a package."),
-        route!(Get, "/api/v1/namespaces/{ns}/actions/{name}", "/api/v1/namespaces/{ns}/actions/{name}", "getActionByName", "actions", Key, ["code"], false, [200 => "The action."], actions::get, "Get an action."),
-        route!(Put, "/api/v1/namespaces/{ns}/actions/{name}", "/api/v1/namespaces/{ns}/actions/{name}", "updateAction", "actions", Key, ["overwrite"], true, [200 => "The action as stored."], actions::put, "Create or update an action."),
-        route!(Post, "/api/v1/namespaces/{ns}/actions/{name}", "/api/v1/namespaces/{ns}/actions/{name}", "invokeAction", "actions", Key, ["blocking", "result", "timeout"], true, [200 => "Blocking: the activation (or its result).", 202 => "Non-blocking, or still running after the wait: {\"activationId\"}.", 502 => "Blocking: the action failed (application or developer error)."], actions::invoke_action, "Invoke an action."),
-        route!(Delete, "/api/v1/namespaces/{ns}/actions/{name}", "/api/v1/namespaces/{ns}/actions/{name}", "deleteAction", "actions", Key, [], false, [200 => "The deleted action."], actions::delete, "Delete an action."),
-        route!(Get, "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "getActionInPackage", "actions", Key, ["code"], false, [200 => "The action, with the package's parameters."], actions::get, "Get an action of a package."),
-        route!(Put, "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "updateActionInPackage", "actions", Key, ["overwrite"], true, [200 => "The action as stored."], actions::put, "Create or update an action in a package."),
-        route!(Post, "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "invokeActionInPackage", "actions", Key, ["blocking", "result", "timeout"], true, [200 => "Blocking: the activation (or its result).", 202 => "Non-blocking, or still running after the wait: {\"activationId\"}.", 502 => "Blocking: the action failed."], actions::invoke_action, "Invoke an action of a package."),
-        route!(Delete, "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "/api/v1/namespaces/{ns}/actions/{pkg}/{name}", "deleteActionInPackage", "actions", Key, [], false, [200 => "The deleted action."], actions::delete, "Delete an action of a package."),
         // Packages.
         route!(Get, "/api/v1/namespaces/{ns}/packages", "/api/v1/namespaces/{ns}/packages", "getAllPackages", "packages", Key, ["skip", "limit", "count"], false, [200 => "Package summaries (another namespace's: the public ones)."], packages::list, "List packages."),
         route!(Get, "/api/v1/namespaces/{ns}/packages/{name}", "/api/v1/namespaces/{ns}/packages/{name}", "getPackageByName", "packages", Key, [], false, [200 => "The package with its actions."], packages::get, "Get a package or binding."),
@@ -182,5 +185,60 @@ pub fn register(config: &mut actix_web::web::ServiceConfig) {
         config.service(
             resource.default_service(actix_web::web::to(crate::middleware::method_not_allowed)),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::dev::ResourceDef;
+
+    /// A path the pattern matches: `p1` for each parameter, `a/b` for a tail (`{x:.*}`).
+    fn sample(pattern: &str) -> String {
+        let mut path = String::new();
+        let mut rest = pattern;
+        while let Some(open) = rest.find('{') {
+            path.push_str(&rest[..open]);
+            let close = open + rest[open..].find('}').unwrap_or(rest.len() - open - 1);
+            path.push_str(if rest[open..close].contains(":.*") {
+                "a/b"
+            } else {
+                "p1"
+            });
+            rest = &rest[close + 1..];
+        }
+        path.push_str(rest);
+        path
+    }
+
+    #[test]
+    fn routes_are_matched_by_the_route_that_declares_them() {
+        let table = routes();
+        let mut resources: Vec<&str> = vec!["/healthz"];
+        for route in &table {
+            if !resources.contains(&route.path) {
+                resources.push(route.path);
+            }
+        }
+        for route in &table {
+            let path = sample(route.path);
+            let first = resources
+                .iter()
+                .find(|resource| ResourceDef::new(**resource).is_match(&path));
+            assert_eq!(first, Some(&route.path), "{path}");
+        }
+    }
+
+    #[test]
+    fn samples_fill_every_parameter() {
+        assert_eq!(
+            sample("/api/v1/namespaces/{ns}/actions/{pkg}/{name}"),
+            "/api/v1/namespaces/p1/actions/p1/p1"
+        );
+        assert_eq!(
+            sample("/api/v1/web/{ns}/{pkg}/{action:.*}"),
+            "/api/v1/web/p1/p1/a/b"
+        );
+        assert_eq!(sample("/api/v1"), "/api/v1");
     }
 }
