@@ -55,7 +55,8 @@ impl AnnotationList {
     }
 }
 
-/// `{"concurrency":1,"logs":10,"memory":256,"timeout":60000}`, as [`ActionLimits::to_json`].
+/// `{"concurrency":1,"logs":10,"memory":256,"timeout":60000}`: the `limits` annotation as
+/// OpenWhisk renders it.
 fn push_limits(text: &mut String, limits: &ActionLimits) {
     let _ = write!(
         text,
@@ -106,13 +107,37 @@ mod tests {
         list.finish().as_str().to_owned()
     }
 
+    /// The same value built with serde_json: the reference the written text must equal.
+    fn as_value(value: AnnotationValue<'_>) -> serde_json::Value {
+        match value {
+            AnnotationValue::Text(text) => serde_json::Value::from(text),
+            AnnotationValue::Number(number) => serde_json::Value::from(number),
+            AnnotationValue::Flag(flag) => serde_json::Value::from(flag),
+            AnnotationValue::Limits(limits) => serde_json::json!({
+                "concurrency": limits.concurrency,
+                "logs": limits.logs_mb,
+                "memory": limits.memory_mb,
+                "timeout": limits.timeout_ms,
+            }),
+        }
+    }
+
     /// What serde_json writes for the same pairs built as values: the text the list replaces.
     fn through_values(pairs: &[(&str, AnnotationValue<'_>)]) -> String {
         let values: Vec<serde_json::Value> = pairs
             .iter()
-            .map(|(key, value)| serde_json::json!({ "key": key, "value": value.to_json() }))
+            .map(|(key, value)| serde_json::json!({ "key": key, "value": as_value(*value) }))
             .collect();
         serde_json::Value::Array(values).to_string()
+    }
+
+    #[test]
+    fn limits_are_written_as_openwhisk_renders_them() {
+        let limits = ActionLimits::default();
+        assert_eq!(
+            written(&[("limits", AnnotationValue::Limits(&limits))]),
+            r#"[{"key":"limits","value":{"concurrency":1,"logs":10,"memory":256,"timeout":60000}}]"#
+        );
     }
 
     #[test]

@@ -89,17 +89,6 @@ impl ActionLimits {
     pub fn log_limit_bytes(&self) -> u64 {
         self.logs_mb.saturating_mul(1024 * 1024)
     }
-
-    /// The limits as the JSON object OpenWhisk puts in the `limits` annotation:
-    /// `{"concurrency":1,"logs":10,"memory":256,"timeout":60000}`.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "concurrency": self.concurrency,
-            "logs": self.logs_mb,
-            "memory": self.memory_mb,
-            "timeout": self.timeout_ms,
-        })
-    }
 }
 
 #[cfg(test)]
@@ -117,12 +106,7 @@ mod tests {
     }
 
     #[test]
-    fn limits_render_like_openwhisk() {
-        let limits = ActionLimits::default();
-        assert_eq!(
-            limits.to_json().to_string(),
-            r#"{"concurrency":1,"logs":10,"memory":256,"timeout":60000}"#
-        );
-        assert_eq!(limits.log_limit_bytes(), 10 * 1024 * 1024);
+    fn the_log_limit_counts_megabytes_of_1024_squared_bytes() {
+        assert_eq!(ActionLimits::default().log_limit_bytes(), 10 * 1024 * 1024);
     }
 }

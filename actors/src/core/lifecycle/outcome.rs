@@ -102,25 +102,15 @@ pub struct ActivationAnnotations {
     pub init_time_ms: Option<u64>,
 }
 
-/// One annotation's value, typed, so a record can be written without building JSON values.
+/// One annotation's value, typed, so a record can be written without building JSON values
+/// (`actors::annotation_list` writes them; `limits` as OpenWhisk renders it,
+/// `{"concurrency":1,"logs":10,"memory":256,"timeout":60000}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AnnotationValue<'a> {
     Text(&'a str),
     Number(u64),
     Flag(bool),
     Limits(&'a ActionLimits),
-}
-
-impl AnnotationValue<'_> {
-    /// The value as JSON.
-    pub fn to_json(self) -> serde_json::Value {
-        match self {
-            AnnotationValue::Text(text) => serde_json::Value::String(text.to_owned()),
-            AnnotationValue::Number(number) => serde_json::Value::from(number),
-            AnnotationValue::Flag(flag) => serde_json::Value::Bool(flag),
-            AnnotationValue::Limits(limits) => limits.to_json(),
-        }
-    }
 }
 
 impl ActivationAnnotations {
@@ -138,13 +128,6 @@ impl ActivationAnnotations {
         ]
         .into_iter()
         .flatten()
-    }
-
-    /// [`Self::pairs`] as JSON values.
-    pub fn to_key_values(&self) -> Vec<(String, serde_json::Value)> {
-        self.pairs()
-            .map(|(key, value)| (key.to_owned(), value.to_json()))
-            .collect()
     }
 }
 

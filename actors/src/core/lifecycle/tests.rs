@@ -108,12 +108,7 @@ fn cold_start_reports_init_time_and_counts_wait_until_init() {
         (Millis(400), Millis(800), 400)
     );
     assert_eq!(out.logs, vec!["init".to_string(), "run".to_string()]);
-    let keys: Vec<String> = out
-        .annotations
-        .to_key_values()
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
+    let keys: Vec<&str> = out.annotations.pairs().map(|(key, _)| key).collect();
     assert_eq!(
         keys,
         vec!["limits", "path", "kind", "timeout", "initTime", "waitTime"]
