@@ -227,13 +227,19 @@ async fn logs_are_cut_at_the_limit_with_a_marker() {
 async fn openwhisk_environment_variables_are_set_per_activation() {
     let t = driver(true).await;
     let code = r#"
-import os
+import os, subprocess
 def main(a):
     keys = ["__OW_API_KEY", "__OW_NAMESPACE", "__OW_ACTION_NAME", "__OW_ACTION_VERSION",
             "__OW_ACTIVATION_ID", "__OW_TRANSACTION_ID", "__OW_DEADLINE", "FROM_INIT", "FROM_SPEC"]
     seen = {k: os.environ.get(k) for k in keys}
-    # An action that overwrites its own variables does not change what the next run sees.
+    # What a child process inherits (the C environment, not only os.environ).
+    child = subprocess.run(["sh", "-c", 'printf "%s %s" "$__OW_ACTIVATION_ID" "$__OW_NAMESPACE"'],
+                           capture_output=True, check=True)
+    seen["child"] = child.stdout.decode()
+    # An action that overwrites or deletes its own variables does not change what the next run
+    # sees.
     os.environ["__OW_NAMESPACE"] = "tampered"
+    del os.environ["__OW_ACTIVATION_ID"]
     return seen
 "#;
     let mut init = init_request(code);
@@ -252,10 +258,48 @@ def main(a):
     assert_eq!(v["__OW_DEADLINE"], "4102444800000");
     assert_eq!(v["FROM_INIT"], "init-value");
     assert_eq!(v["FROM_SPEC"], "spec-value");
+    assert_eq!(v["child"], "act-1 guest");
     let v = result_json(&run(&t.driver, &id, "act-2", "{}").await);
     assert_eq!(v["__OW_ACTIVATION_ID"], "act-2");
     assert_eq!(v["__OW_TRANSACTION_ID"], "tx-act-2");
     assert_eq!(v["__OW_NAMESPACE"], "guest");
+    assert_eq!(v["child"], "act-2 guest");
+    // A longer value than the last one (its buffer grows) reaches the child as well.
+    let long_id = "x".repeat(300);
+    let v = result_json(&run(&t.driver, &id, &long_id, "{}").await);
+    assert_eq!(v["__OW_ACTIVATION_ID"], long_id.as_str());
+    assert_eq!(v["child"], format!("{long_id} guest"));
+}
+
+/// A warm container's memory does not grow with the per-run variables: the activation and
+/// transaction ids are new on every run, and setting them with setenv() kept every old value
+/// (about 180 bytes a run here).
+#[tokio::test]
+async fn per_run_variables_do_not_grow_a_warm_container() {
+    let t = driver(true).await;
+    let code = r#"
+def main(a):
+    with open("/proc/self/statm") as statm:
+        return {"rss_pages": int(statm.read().split()[1])}
+"#;
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
+    let rss = |out: &bridge::RunOutput| result_json(out)["rss_pages"].as_i64().unwrap();
+    let mut last = None;
+    for n in 0..500 {
+        last = Some(run(&t.driver, &id, &format!("warm-up-{n:05}"), "{}").await);
+    }
+    let before = rss(last.as_ref().unwrap());
+    let runs = 6000;
+    for n in 0..runs {
+        last = Some(run(&t.driver, &id, &format!("activation-{n:05}"), "{}").await);
+    }
+    let after = rss(last.as_ref().unwrap());
+    // 6,000 runs at 180 bytes would be about 260 pages.
+    assert!(
+        after - before < 64,
+        "the container grew by {} pages over {runs} runs",
+        after - before
+    );
 }
 
 #[tokio::test]
