@@ -2,7 +2,7 @@
 //!
 //! bincode 1.3 cannot encode `serde_json::Value` (it needs `deserialize_any`), so persisted documents
 //! hold JSON as text and parse it at the edges. In human-readable formats (JSON export, HTTP bodies)
-//! a `JsonText` serializes as the JSON value itself, not as a quoted string.
+//! a `JsonText` serializes as the JSON value itself, not as a quoted string: its text, unchanged.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -129,11 +129,14 @@ impl fmt::Display for JsonText {
 }
 
 impl Serialize for JsonText {
+    /// In JSON the text is written as it is (through `RawValue`, which checks it again), so a
+    /// document keeps its key order everywhere it is shown: an activation's result reads the same
+    /// in `GET /activations/{id}` as in `?result=true`. `serde_json::to_value` builds the value.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {
-            let value: serde_json::Value =
-                serde_json::from_str(&self.0).map_err(serde::ser::Error::custom)?;
-            value.serialize(serializer)
+            serde_json::value::RawValue::from_string(self.0.clone())
+                .map_err(serde::ser::Error::custom)?
+                .serialize(serializer)
         } else {
             serializer.serialize_str(&self.0)
         }
@@ -201,6 +204,33 @@ mod tests {
             r#"{"a":"\u00e9 \u0041 d800"}"#
         ));
         assert!(JsonText::has_surrogate_escape(r#"\uDfff"#));
+    }
+
+    #[test]
+    fn json_shows_the_text_with_its_key_order_inside_any_document() {
+        #[derive(Serialize)]
+        struct Record {
+            result: JsonText,
+            status: &'static str,
+        }
+        let record = Record {
+            result: JsonText::parse(r#"{"z": 1, "a": {"y": [2], "b": "\u00e9"}}"#).unwrap(),
+            status: "success",
+        };
+        assert_eq!(
+            serde_json::to_string(&record).unwrap(),
+            r#"{"result":{"z":1,"a":{"y":[2],"b":"\u00e9"}},"status":"success"}"#
+        );
+        // Pretty printing keeps the text as it is; building a value sorts the keys as before.
+        assert!(serde_json::to_string_pretty(&record)
+            .unwrap()
+            .contains(r#""result": {"z":1,"a":{"y":[2],"b":"\u00e9"}}"#));
+        let value = serde_json::to_value(&record).unwrap();
+        assert_eq!(value["result"]["a"]["b"], "é");
+        assert_eq!(
+            value["result"].to_string(),
+            r#"{"a":{"b":"é","y":[2]},"z":1}"#
+        );
     }
 
     #[test]
