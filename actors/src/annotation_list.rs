@@ -5,7 +5,7 @@
 use crate::core::action::ActionLimits;
 use crate::core::lifecycle::AnnotationValue;
 use std::fmt::Write;
-use store::JsonText;
+use store::{push_json_string, JsonText};
 
 /// The annotations of one record, written as they are pushed.
 pub(crate) struct AnnotationList {
@@ -63,35 +63,6 @@ fn push_limits(text: &mut String, limits: &ActionLimits) {
         "{{\"concurrency\":{},\"logs\":{},\"memory\":{},\"timeout\":{}}}",
         limits.concurrency, limits.logs_mb, limits.memory_mb, limits.timeout_ms
     );
-}
-
-/// `value` as a JSON string: quotes, backslashes and control characters escaped.
-fn push_json_string(text: &mut String, value: &str) {
-    text.push('"');
-    let mut plain_from = 0;
-    for (at, byte) in value.bytes().enumerate() {
-        let escape = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0x00..=0x1f => "",
-            _ => continue,
-        };
-        // Every byte matched above is ASCII, so `at` is a character boundary.
-        text.push_str(&value[plain_from..at]);
-        if escape.is_empty() {
-            let _ = write!(text, "\\u{byte:04x}");
-        } else {
-            text.push_str(escape);
-        }
-        plain_from = at + 1;
-    }
-    text.push_str(&value[plain_from..]);
-    text.push('"');
 }
 
 #[cfg(test)]

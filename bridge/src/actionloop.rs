@@ -61,11 +61,12 @@ pub fn run_line(request: &RunRequest) -> Result<String, BadParams> {
         serde_json::from_str(&request.params).map_err(|e| BadParams(e.to_string()))?
     };
     // Written straight into the line (this runs once per activation; building a JSON map and
-    // printing it showed in profiles). A key of `extra` equal to a standard one comes later on
-    // the line, and JSON parsers keep the last value, so it overrides as before.
-    let mut line = Vec::with_capacity(params.get().len() + 320);
-    line.extend_from_slice(b"{\"value\":");
-    line.extend_from_slice(params.get().as_bytes());
+    // printing it showed in profiles, then serde_json's string formatter did). A key of `extra`
+    // equal to a standard one comes later on the line, and JSON parsers keep the last value, so it
+    // overrides as before.
+    let mut line = String::with_capacity(params.get().len() + 320);
+    line.push_str("{\"value\":");
+    line.push_str(params.get());
     let deadline = request.deadline_ms.to_string();
     let standard = [
         ("activation_id", request.activation_id.as_str()),
@@ -76,25 +77,24 @@ pub fn run_line(request: &RunRequest) -> Result<String, BadParams> {
         ("deadline", deadline.as_str()),
     ];
     for (key, value) in standard {
-        push_string_field(&mut line, key, value)?;
+        push_string_field(&mut line, key, value);
     }
     if let Some(key) = &request.api_key {
-        push_string_field(&mut line, "api_key", key)?;
+        push_string_field(&mut line, "api_key", key);
     }
     for (key, value) in &request.extra {
-        push_string_field(&mut line, key, value)?;
+        push_string_field(&mut line, key, value);
     }
-    line.push(b'}');
-    String::from_utf8(line).map_err(|e| BadParams(e.to_string()))
+    line.push('}');
+    Ok(line)
 }
 
 /// `,"key":"value"`, both escaped as JSON strings.
-fn push_string_field(line: &mut Vec<u8>, key: &str, value: &str) -> Result<(), BadParams> {
-    let escape = |e: serde_json::Error| BadParams(e.to_string());
-    line.push(b',');
-    serde_json::to_writer(&mut *line, key).map_err(escape)?;
-    line.push(b':');
-    serde_json::to_writer(&mut *line, value).map_err(escape)
+fn push_string_field(line: &mut String, key: &str, value: &str) {
+    line.push(',');
+    store::push_json_string(line, key);
+    line.push(':');
+    store::push_json_string(line, value);
 }
 
 /// Splits `\x1e<id>\x1e<rest>` into `(Some(id), rest)`; untagged lines give `(None, line)`.

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+use std::fmt::Write as _;
 
 /// A JSON document stored as its (compact) text.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -128,6 +129,37 @@ impl fmt::Display for JsonText {
     }
 }
 
+/// Appends `value` as a JSON string: quotes, backslashes and control characters escaped, the
+/// same text as `serde_json` writes, without its formatter (records and run lines are written
+/// this way once per activation).
+pub fn push_json_string(text: &mut String, value: &str) {
+    text.push('"');
+    let mut plain_from = 0;
+    for (at, byte) in value.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        // Every byte matched above is ASCII, so `at` is a character boundary.
+        text.push_str(&value[plain_from..at]);
+        if escape.is_empty() {
+            let _ = write!(text, "\\u{byte:04x}");
+        } else {
+            text.push_str(escape);
+        }
+        plain_from = at + 1;
+    }
+    text.push_str(&value[plain_from..]);
+    text.push('"');
+}
+
 impl Serialize for JsonText {
     /// In JSON the text is written as it is (through `RawValue`, which checks it again), so a
     /// document keeps its key order everywhere it is shown: an activation's result reads the same
@@ -231,6 +263,27 @@ mod tests {
             value["result"].to_string(),
             r#"{"a":{"b":"é","y":[2]},"z":1}"#
         );
+    }
+
+    #[test]
+    fn push_json_string_writes_what_serde_json_writes() {
+        for value in [
+            "",
+            "plain",
+            "quote \" and backslash \\",
+            "line\nfeed\rreturn\ttab",
+            "\u{8}\u{c}\u{0}\u{1f}\u{7f}",
+            "é 😀 \u{2028}",
+            "/guest/pkg/action",
+        ] {
+            let mut written = String::from("x");
+            push_json_string(&mut written, value);
+            assert_eq!(
+                written,
+                format!("x{}", serde_json::to_string(value).unwrap()),
+                "{value:?}"
+            );
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub use changed_by::ChangedBy;
 pub use entity::{EntityKind, EntityRef};
 pub use feed::{AlarmSchedule, FeedDoc, FeedSource};
 pub use ids::{ActivationId, FullyQualifiedName, ParseIdError, SemVer};
-pub use json_text::JsonText;
+pub use json_text::{push_json_string, JsonText};
 pub use namespace::{ApiKeyDoc, KeyHash, NamespaceDoc, NamespaceLimits};
 pub use package::{PackageBinding, PackageDoc};
 pub use trigger::{RuleDoc, RuleStatus, TriggerDoc};
