@@ -133,7 +133,25 @@ impl fmt::Display for JsonText {
 /// same text as `serde_json` writes, without its formatter (records and run lines are written
 /// this way once per activation).
 pub fn push_json_string(text: &mut String, value: &str) {
+    text.reserve(value.len() + 2);
     text.push('"');
+    if needs_escape(value.as_bytes()) {
+        push_escaped(text, value);
+    } else {
+        text.push_str(value);
+    }
+    text.push('"');
+}
+
+/// Whether any byte needs an escape. Looks at every byte without stopping early, which the
+/// compiler turns into wide compares: most strings here (ids, names, versions) need none.
+fn needs_escape(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |found, &byte| {
+        found | (byte < 0x20) | (byte == b'"') | (byte == b'\\')
+    })
+}
+
+fn push_escaped(text: &mut String, value: &str) {
     let mut plain_from = 0;
     for (at, byte) in value.bytes().enumerate() {
         let escape = match byte {
@@ -157,7 +175,6 @@ pub fn push_json_string(text: &mut String, value: &str) {
         plain_from = at + 1;
     }
     text.push_str(&value[plain_from..]);
-    text.push('"');
 }
 
 impl Serialize for JsonText {
