@@ -220,12 +220,12 @@ fn entity_readers_sleep_through_activation_records() {
     assert!(!records.wait_for_entity_change(2, Duration::from_millis(50)));
     assert!(started.elapsed() >= Duration::from_millis(50));
     let mut subscription = log.subscribe(2);
+    // It then moves past them without being handed any.
     assert!(subscription
-        .next_events_on_entity_change(10, Duration::from_millis(20))
+        .next_entity_events(10, Duration::from_millis(20))
         .unwrap()
-        .iter()
-        .map(|r| r.seq)
-        .eq([2, 3]));
+        .is_empty());
+    assert_eq!(subscription.next_seq(), 4);
     // An entity change wakes a waiting reader at once, and it reads everything up to it.
     let waiter = {
         let records = log.committed_records();
@@ -244,12 +244,62 @@ fn entity_readers_sleep_through_activation_records() {
     assert!(changed);
     assert!(waited < Duration::from_secs(10), "woke after {waited:?}");
     let seqs: Vec<u64> = subscription
-        .next_events_on_entity_change(10, Duration::from_secs(5))
+        .next_entity_events(10, Duration::from_secs(5))
         .unwrap()
         .iter()
         .map(|r| r.seq)
         .collect();
-    assert_eq!(seqs, [4, 5]);
+    assert_eq!(seqs, [5]);
+    assert_eq!(subscription.next_seq(), 6);
+    // `max` counts the activation records read past: one at a time, the first read hands nothing.
+    log.append_blocking(vec![
+        common::activation("a", "x", 3, 50, 60),
+        common::action_put("a", "y", 1, "code"),
+    ])
+    .unwrap();
+    assert!(subscription
+        .next_entity_events(1, Duration::from_secs(5))
+        .unwrap()
+        .is_empty());
+    assert_eq!(subscription.next_seq(), 7);
+    let next = subscription
+        .next_entity_events(1, Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].seq, 7);
+    assert!(matches!(next[0].event, store::Event::ActionPut { .. }));
+}
+
+/// The in-memory log reads entities through the trait's default (decode, then filter): the same
+/// records as the sled log's tag peek.
+#[test]
+fn both_logs_hand_entity_readers_the_same_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let sled_log = open(dir.path());
+    let memory = InMemoryEventLog::new(
+        "sim",
+        common::ManualClock::at(common::T0),
+        CommitMode::Immediate,
+    );
+    let events = || {
+        vec![
+            common::namespace("a"),
+            common::invocation("a", "x", 1),
+            common::activation("a", "x", 1, 10, 20),
+            common::action_put("a", "x", 1, "code"),
+            common::activation("a", "x", 2, 30, 40),
+        ]
+    };
+    let logs: [&dyn EventLog; 2] = [&sled_log, &memory];
+    for log in logs {
+        log.append_blocking(events()).unwrap();
+        let mut subscription = log.subscribe(1);
+        let read = subscription
+            .next_entity_events(100, Duration::from_secs(5))
+            .unwrap();
+        assert_eq!(read.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 4]);
+        assert_eq!(subscription.next_seq(), 6);
+    }
 }
 
 #[test]

@@ -19,7 +19,7 @@ pub fn follow_feed_notices(
         .name("whirl-feed-follower".into())
         .spawn(move || {
             while actor.connected() {
-                let batch = match subscription.next_events_on_entity_change(256, Duration::from_millis(200)) {
+                let batch = match subscription.next_entity_events(256, Duration::from_millis(200)) {
                     Ok(batch) => batch,
                     Err(error) => {
                         tracing::error!(%error, "the feed follower stopped; new feeds are seen on the next restart");

@@ -48,9 +48,7 @@ impl SubjectFeeds {
         std::thread::Builder::new()
             .name("whirl-subject-feeds".into())
             .spawn(move || loop {
-                let batch = match subscription
-                    .next_events_on_entity_change(256, Duration::from_millis(200))
-                {
+                let batch = match subscription.next_entity_events(256, Duration::from_millis(200)) {
                     Ok(batch) => batch,
                     Err(error) => {
                         tracing::error!(%error, "subject feed follower stopped");

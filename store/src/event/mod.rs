@@ -52,6 +52,32 @@ pub fn decode_payload(version: u16, payload: &[u8]) -> Result<Event, PayloadErro
     }
 }
 
+/// Whether a payload of schema `version` holds an activation's event ([`Event::is_activation`]),
+/// read from its variant tag alone (bincode writes a variant's index as a little-endian u32
+/// first); `None` when the tag cannot tell (another schema version, a payload too short).
+pub fn payload_is_activation(version: u16, payload: &[u8]) -> Option<bool> {
+    if version != CURRENT_SCHEMA_VERSION {
+        return None;
+    }
+    let tag = u32::from_le_bytes(payload.get(..4)?.try_into().ok()?);
+    Some(activation_tags().contains(&tag))
+}
+
+/// The variant indexes of `InvocationAccepted` and `ActivationRecorded` in the current schema.
+fn activation_tags() -> &'static [u32; 2] {
+    static TAGS: std::sync::OnceLock<[u32; 2]> = std::sync::OnceLock::new();
+    TAGS.get_or_init(|| {
+        let index = |name: &str| {
+            Event::variant_names()
+                .iter()
+                .position(|known| *known == name)
+                .and_then(|at| u32::try_from(at).ok())
+                .unwrap_or(u32::MAX)
+        };
+        [index("InvocationAccepted"), index("ActivationRecorded")]
+    })
+}
+
 impl Event {
     /// The names of every variant of the current schema, in encoding order.
     pub fn variant_names() -> &'static [&'static str] {
@@ -185,6 +211,25 @@ mod tests {
         assert_eq!(names.first(), Some(&"NamespaceCreated"));
         assert_eq!(names.last(), Some(&"SnapshotTaken"));
         assert_eq!(names.len(), 18);
+    }
+
+    #[test]
+    fn the_variant_tag_tells_an_activation_payload() {
+        let feed = encode_payload(&Event::FeedDeleted {
+            namespace: "n".into(),
+            name: "f".into(),
+            by: ChangedBy::Admin,
+        })
+        .unwrap();
+        assert_eq!(payload_is_activation(1, &feed), Some(false));
+        let names = Event::variant_names();
+        for (at, name) in names.iter().enumerate() {
+            let tag = u32::try_from(at).unwrap().to_le_bytes();
+            let activation = matches!(*name, "InvocationAccepted" | "ActivationRecorded");
+            assert_eq!(payload_is_activation(1, &tag), Some(activation), "{name}");
+        }
+        assert_eq!(payload_is_activation(2, &feed), None);
+        assert_eq!(payload_is_activation(1, &[1, 0]), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::frame;
 use super::head::HeadSignal;
-use super::record::{decode_event, decode_record, key_of_seq, seq_of_key};
+use super::record::{decode_entity_event, decode_event, decode_record, key_of_seq, seq_of_key};
 use super::subscription::CommittedRecords;
 use super::{Committed, CommittedEvent};
 use crate::error::{Error, Result};
@@ -97,6 +97,19 @@ impl CommittedRecords for SledLogShared {
 
     fn read_events(&self, from: u64, max: usize) -> Result<Vec<CommittedEvent>> {
         self.read_decoded(from, max, decode_event)
+    }
+
+    fn read_entity_events(
+        &self,
+        from: u64,
+        max: usize,
+    ) -> Result<(Vec<CommittedEvent>, Option<u64>)> {
+        let read = self.read_decoded(from, max, decode_entity_event)?;
+        let last = read.last().map(|(seq, _)| *seq);
+        Ok((
+            read.into_iter().filter_map(|(_, event)| event).collect(),
+            last,
+        ))
     }
 
     fn wait_for_head(&self, seq: u64, timeout: Duration) -> u64 {

@@ -21,6 +21,22 @@ pub trait CommittedRecords: Send + Sync {
             .map(CommittedEvent::from)
             .collect())
     }
+    /// Up to `max` records from `from` on, as [`CommittedRecords::read_events`] reads them, without
+    /// the activations' ([`Event::is_activation`](crate::Event::is_activation)); with the seq of
+    /// the last record read (`None` when none was).
+    fn read_entity_events(
+        &self,
+        from: u64,
+        max: usize,
+    ) -> Result<(Vec<CommittedEvent>, Option<u64>)> {
+        let events = self.read_events(from, max)?;
+        let last = events.last().map(|event| event.seq);
+        let entities = events
+            .into_iter()
+            .filter(|event| !event.event.is_activation())
+            .collect();
+        Ok((entities, last))
+    }
     /// Blocks until the head reaches `seq` or the timeout passes; returns the head seq.
     fn wait_for_head(&self, seq: u64, timeout: Duration) -> u64;
     /// Blocks until a record at or after `seq` that is not an activation's
@@ -96,17 +112,24 @@ impl Subscription {
     }
 
     /// Waits up to `timeout` for a record that is not an activation's
-    /// ([`Event::is_activation`](crate::Event::is_activation)), then returns up to `max` records
-    /// of any kind, without their hashes, as [`Subscription::try_next_events`] does. For readers
-    /// that only care about entities: they sleep through a stream of activation records and read
-    /// them in bulk when an entity changes or the timeout passes.
-    pub fn next_events_on_entity_change(
+    /// ([`Event::is_activation`](crate::Event::is_activation)), then reads up to `max` records and
+    /// returns those that are not activations', without their hashes. For readers that only care
+    /// about entities: they sleep through a stream of activation records, then move past them in
+    /// bulk without decoding them (the sled log tells them apart by their variant tag).
+    pub fn next_entity_events(
         &mut self,
         max: usize,
         timeout: Duration,
     ) -> Result<Vec<CommittedEvent>> {
         self.source.wait_for_entity_change(self.next_seq, timeout);
-        self.try_next_events(max)
+        let head = self.source.head_seq();
+        if head < self.next_seq {
+            return Ok(Vec::new());
+        }
+        let (events, last_read) = self.source.read_entity_events(self.next_seq, max)?;
+        // None: records up to the head were dropped by retention, nothing to deliver below it.
+        self.next_seq = last_read.unwrap_or(head) + 1;
+        Ok(events)
     }
 
     /// [`Subscription::next_batch`] without the records' hashes (see [`CommittedEvent`]).
