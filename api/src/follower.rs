@@ -5,9 +5,9 @@
 //!
 //! A follower does not wake for every commit: activation records are the bulk of a busy log and
 //! waking several threads per commit costs the invocation path. [`FollowerWake`] says when it
-//! reads: as soon as an entity changes (activation records in between are read in the same
-//! pass), or on a period, with [`LogFollower::catch_up`] for readers that must see everything
-//! durable at the moment they ask.
+//! reads: as soon as an entity changes (then it is handed only entity records, and moves past the
+//! activation records in between without decoding them), or on a period, with
+//! [`LogFollower::catch_up`] for readers that must see everything durable at the moment they ask.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -21,8 +21,9 @@ const BATCH: usize = 1024;
 /// When a follower reads the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FollowerWake {
-    /// As soon as a record that is not an activation's is durable, and at least every `period`
-    /// (which reads the activation records that came in the meantime).
+    /// As soon as a record that is not an activation's is durable, and at least every `period`.
+    /// Such a follower is handed only those records: it moves past activation records without
+    /// decoding them.
     EntityChanges { period: Duration },
     /// Every `period`; [`LogFollower::catch_up`] reads up to the head on demand.
     Every(Duration),
@@ -32,6 +33,8 @@ pub enum FollowerWake {
 struct Position {
     subscription: Subscription,
     apply: Box<dyn FnMut(&CommittedEvent) + Send>,
+    /// Hands over only records that are not activations' ([`FollowerWake::EntityChanges`]).
+    entities_only: bool,
     failed: bool,
 }
 
@@ -51,16 +54,21 @@ impl Position {
         }
     }
 
-    /// Reads everything durable now; returns how many records.
+    /// Reads everything durable now; returns how many records it read past (handed over or not).
     fn catch_up(&mut self, name: &str) -> usize {
         let mut read = 0;
         while !self.failed {
-            let batch = self.subscription.try_next_events(BATCH);
-            let count = batch.as_ref().map_or(0, Vec::len);
-            if !self.apply_batch(name, batch) || count == 0 {
+            let from = self.subscription.next_seq();
+            let batch = if self.entities_only {
+                self.subscription.try_next_entity_events(BATCH)
+            } else {
+                self.subscription.try_next_events(BATCH)
+            };
+            let moved = self.subscription.next_seq().saturating_sub(from);
+            if !self.apply_batch(name, batch) || moved == 0 {
                 break;
             }
-            read += count;
+            read += usize::try_from(moved).unwrap_or(usize::MAX);
         }
         read
     }
@@ -88,6 +96,7 @@ impl LogFollower {
         let position = Arc::new(Mutex::new(Position {
             subscription: store.log().subscribe(from_seq),
             apply: Box::new(apply),
+            entities_only: matches!(wake, FollowerWake::EntityChanges { .. }),
             failed: false,
         }));
         let thread = {
@@ -254,6 +263,47 @@ mod tests {
         wait_until("the entity change is applied", || {
             last.load(Ordering::SeqCst) == 3
         });
+    }
+
+    #[test]
+    fn an_entity_follower_is_handed_only_entity_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("data"), StoreOptions::default()).unwrap();
+        let handed = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&handed);
+        let follower = LogFollower::start(
+            &store,
+            1,
+            "test-follower",
+            FollowerWake::EntityChanges {
+                period: Duration::from_secs(60),
+            },
+            move |record| lock_seqs(&seen).push(record.seq),
+        )
+        .unwrap();
+        store
+            .log()
+            .append_blocking(vec![activation(1), namespace("a"), activation(2)])
+            .unwrap();
+        // Everything is read past, whether the thread or this catch-up got there first.
+        follower.catch_up();
+        wait_until("the entity record is applied", || {
+            lock_seqs(&handed).as_slice() == [2]
+        });
+        store
+            .log()
+            .append_blocking(vec![activation(3), activation(4)])
+            .unwrap();
+        assert_eq!(
+            follower.catch_up(),
+            2,
+            "read past the two activation records"
+        );
+        assert_eq!(lock_seqs(&handed).as_slice(), [2]);
+    }
+
+    fn lock_seqs(seqs: &Mutex<Vec<u64>>) -> std::sync::MutexGuard<'_, Vec<u64>> {
+        seqs.lock().unwrap()
     }
 
     #[test]

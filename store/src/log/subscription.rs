@@ -122,6 +122,13 @@ impl Subscription {
         timeout: Duration,
     ) -> Result<Vec<CommittedEvent>> {
         self.source.wait_for_entity_change(self.next_seq, timeout);
+        self.try_next_entity_events(max)
+    }
+
+    /// [`Subscription::next_entity_events`] without waiting: reads up to `max` records already
+    /// durable and returns those that are not activations' ([`Subscription::next_seq`] tells how
+    /// far it read, since the batch may be empty with records read past).
+    pub fn try_next_entity_events(&mut self, max: usize) -> Result<Vec<CommittedEvent>> {
         let head = self.source.head_seq();
         if head < self.next_seq {
             return Ok(Vec::new());
