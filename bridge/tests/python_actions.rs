@@ -283,22 +283,15 @@ def main(a):
         return {"rss_pages": int(statm.read().split()[1])}
 "#;
     let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
-    let rss = |out: &bridge::RunOutput| result_json(out)["rss_pages"].as_i64().unwrap();
-    let mut last = None;
-    for n in 0..500 {
-        last = Some(run(&t.driver, &id, &format!("warm-up-{n:05}"), "{}").await);
-    }
-    let before = rss(last.as_ref().unwrap());
     let runs = 6000;
-    for n in 0..runs {
-        last = Some(run(&t.driver, &id, &format!("activation-{n:05}"), "{}").await);
-    }
-    let after = rss(last.as_ref().unwrap());
+    let grew = growth_over_runs(&t.driver, &id, 500, runs, |v| {
+        v["rss_pages"].as_i64().unwrap()
+    })
+    .await;
     // 6,000 runs at 180 bytes would be about 260 pages.
     assert!(
-        after - before < 64,
-        "the container grew by {} pages over {runs} runs",
-        after - before
+        grew < 64,
+        "the container grew by {grew} pages over {runs} runs"
     );
 }
 

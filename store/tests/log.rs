@@ -270,17 +270,18 @@ fn entity_readers_sleep_through_activation_records() {
     assert!(matches!(next[0].event, store::Event::ActionPut { .. }));
 }
 
+/// The simulator's log, at the common test time.
+fn memory_log(mode: CommitMode) -> InMemoryEventLog {
+    InMemoryEventLog::new("sim", common::ManualClock::at(common::T0), mode)
+}
+
 /// The in-memory log reads entities through the trait's default (decode, then filter): the same
 /// records as the sled log's tag peek.
 #[test]
 fn both_logs_hand_entity_readers_the_same_records() {
     let dir = tempfile::tempdir().unwrap();
     let sled_log = open(dir.path());
-    let memory = InMemoryEventLog::new(
-        "sim",
-        common::ManualClock::at(common::T0),
-        CommitMode::Immediate,
-    );
+    let memory = memory_log(CommitMode::Immediate);
     let events = || {
         vec![
             common::namespace("a"),
@@ -306,11 +307,7 @@ fn both_logs_hand_entity_readers_the_same_records() {
 fn append_then_calls_back_once_durable_on_both_logs() {
     let dir = tempfile::tempdir().unwrap();
     let sled_log = open(dir.path());
-    let memory = InMemoryEventLog::new(
-        "sim",
-        common::ManualClock::at(common::T0),
-        CommitMode::Manual,
-    );
+    let memory = memory_log(CommitMode::Manual);
     let logs: [(&dyn EventLog, bool); 2] = [(&sled_log, false), (&memory, true)];
     for (log, manual) in logs {
         let (sender, outcomes) = std::sync::mpsc::channel();

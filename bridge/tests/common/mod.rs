@@ -84,6 +84,27 @@ pub fn result_json(output: &RunOutput) -> serde_json::Value {
     serde_json::from_str(text).unwrap()
 }
 
+/// Runs `warm_up` activations in container `id`, reads `measure` from the last result, runs
+/// `runs` more (each with a new activation id) and returns how much the measure grew: a warm
+/// container's memory over many runs.
+pub async fn growth_over_runs(
+    driver: &ProcessDriver,
+    id: &ContainerId,
+    warm_up: usize,
+    runs: usize,
+    measure: impl Fn(&serde_json::Value) -> i64,
+) -> i64 {
+    let mut last = None;
+    for n in 0..warm_up {
+        last = Some(run(driver, id, &format!("warm-up-{n:05}"), "{}").await);
+    }
+    let before = measure(&result_json(last.as_ref().expect("a warm-up run")));
+    for n in 0..runs {
+        last = Some(run(driver, id, &format!("activation-{n:05}"), "{}").await);
+    }
+    measure(&result_json(last.as_ref().expect("a run"))) - before
+}
+
 pub fn messages(output: &RunOutput) -> Vec<String> {
     output
         .logs
