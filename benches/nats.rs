@@ -253,6 +253,7 @@ fn main() {
     };
     let _cleanup = RemoveUnlessKept(dir.clone());
     println!("whirl: {whirl}");
+    println!("this machine: {}", bridge::IdlePolicy::read());
     println!("(process logs in {} while the bench runs)", dir.display());
     let mut processes = Processes(Vec::new());
     let limits = [

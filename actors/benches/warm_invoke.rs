@@ -244,6 +244,7 @@ fn main() {
         }
         let per_run = |ns: u64| ns as f64 / runs as f64 / 1e3;
         println!();
+        println!("this machine: {}", bridge::IdlePolicy::read());
         let base = summarize("direct ActionLoop round trip (baseline)", &mut baseline);
         let invoker = summarize("invoker only: bus in, completion out", &mut invoker_only);
         let through = summarize("platform, until the result is back", &mut result);

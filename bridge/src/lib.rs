@@ -11,6 +11,7 @@ pub mod driver;
 pub mod error;
 pub mod http_answer;
 pub mod http_call;
+pub mod idle_policy;
 pub mod kind;
 mod launcher;
 pub mod logs;
@@ -24,6 +25,7 @@ pub use driver::{
 pub use error::{DriverError, Result};
 pub use http_answer::HttpAnswer;
 pub use http_call::{HttpCall, HTTP_CALL_PARAM};
+pub use idle_policy::IdlePolicy;
 pub use kind::{RuntimeKind, UnknownKind};
 pub use logs::{format_rfc3339_nanos, ActivationLogs, LogLine, LogStream};
 pub use process::{ProcessDriver, ProcessDriverConfig, StemCellConfig, KILLED_PROCESS};

@@ -151,6 +151,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let data_dir = &args.data_dir.path;
+    let idle = bridge::IdlePolicy::read();
+    if idle.halts_at_once() {
+        tracing::info!(
+            idle = %idle,
+            "idle vCPUs halt without polling: each wake-up on one costs tens of µs (docs/deploy.md, \"Host tuning\")"
+        );
+    }
     let controller = ControllerConfig {
         throttles: ThrottleConfig {
             invocations_per_minute: args.invocations_per_minute,

@@ -7,6 +7,7 @@
 use super::load::Stop;
 use super::stats::{PhaseStats, Summary};
 use crate::cli::output::Table;
+use bridge::IdlePolicy;
 use serde_json::{json, Value};
 
 /// Which phase a row is.
@@ -51,6 +52,8 @@ pub struct Report {
     stop: Stop,
     /// The cores of this machine (the CPU budget of the throughput target).
     cores: usize,
+    /// How this machine's CPUs idle (a halting guest pays for every wake-up on an idle vCPU).
+    idle: IdlePolicy,
     rows: Vec<(Phase, Summary, Option<String>)>,
 }
 
@@ -68,6 +71,7 @@ impl Report {
             warmup_s,
             stop,
             cores: std::thread::available_parallelism().map_or(1, usize::from),
+            idle: IdlePolicy::read(),
             rows: Vec::new(),
         }
     }
@@ -192,11 +196,14 @@ impl Report {
     /// The report as text.
     pub fn render(&self) -> String {
         let mut text = format!(
-            "whirl bench invoke: {} at concurrency {}, {} per phase after {} s of warm-up\n\n",
+            "whirl bench invoke: {} at concurrency {}, {} per phase after {} s of warm-up\n\
+             this machine: {} CPUs, {}\n\n",
             self.apihost,
             self.concurrency,
             self.measured(),
-            self.warmup_s
+            self.warmup_s,
+            self.cores,
+            self.idle
         );
         let mut table = Table::new();
         let with_cpu = self
@@ -280,6 +287,9 @@ impl Report {
             "concurrency": self.concurrency,
             "measured": self.measured(),
             "warmup_s": self.warmup_s,
+            "cores": self.cores,
+            "cpuidle_driver": self.idle.driver,
+            "guest_halt_poll_ns": self.idle.halt_poll_ns,
             "phases": phases,
             "ratios": Value::Object(
                 self.ratios().into_iter().map(|(name, value)| (name, json!(value))).collect()
@@ -326,7 +336,9 @@ mod tests {
         let text = report.render();
         assert!(text.contains("invoke, 100 actions round-robin"), "{text}");
         assert!(text.contains("NOT met"), "{text}");
+        assert!(text.contains("this machine: "), "{text}");
         let json = report.to_json();
+        assert!(json["cores"].as_u64().unwrap() >= 1, "{json}");
         assert_eq!(json["phases"]["invoke"]["requests"], 12_000);
         assert_eq!(json["targets"][3]["met"], false);
         assert!(!text.contains("CPU us/req"), "no CPU was read: {text}");
