@@ -1,8 +1,10 @@
-//! The HTTP load generator: `concurrency` threads, each with its own keep-alive connection (one
-//! `ureq` agent), sending the same request shape in a closed loop; a warm-up, then a measured
-//! window that ends after a duration or a total count, with the CPU meter read at both its ends.
+//! The HTTP load generator: `concurrency` threads, each with its own keep-alive connection
+//! (`http1::Connection`), sending the same request shape in a closed loop; a warm-up, then a
+//! measured window that ends after a duration or a total count, with the CPU meter read at both
+//! its ends.
 
 use super::cpu::CpuMeter;
+use super::http1::{Connection, PreparedRequest};
 use super::stats::PhaseStats;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
@@ -90,13 +92,18 @@ fn work(
     warmup: Duration,
     stop: Stop,
 ) -> PhaseStats {
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(5))
-        .timeout_read(Duration::from_secs(70))
-        .max_idle_connections_per_host(1)
-        .build();
     let mut stats = PhaseStats::default();
+    let prepared = prepare(request);
     barrier.wait();
+    let prepared = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            stats.errors += 1;
+            stats.first_error = Some(error);
+            return stats;
+        }
+    };
+    let mut connection = Connection::new();
     let start = Instant::now();
     let measure_from = start + warmup;
     let mut turn = worker;
@@ -111,7 +118,7 @@ fn work(
             }
         }
         let sent = Instant::now();
-        let outcome = send(&agent, request, turn);
+        let outcome = connection.exchange(&prepared[turn % prepared.len()]);
         let micros = sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
         turn += concurrency;
         if !measuring {
@@ -130,34 +137,22 @@ fn work(
     stats
 }
 
-/// One request; the body is read to the end so the connection can be reused.
-fn send(agent: &ureq::Agent, request: &Request, turn: usize) -> Result<(), String> {
-    let answer = match request {
-        Request::Get { url } => agent.get(url).call(),
+/// The requests a worker sends, built once: `Post`'s URLs are taken round-robin.
+fn prepare(request: &Request) -> Result<Vec<PreparedRequest>, String> {
+    match request {
+        Request::Get { url } => Ok(vec![PreparedRequest::get(url)?]),
         Request::Post {
             urls,
             authorization,
             body,
         } => {
-            let url = &urls[turn % urls.len()];
-            agent
-                .post(url)
-                .set("Authorization", authorization)
-                .set("Content-Type", "application/json")
-                .send_string(body)
+            if urls.is_empty() {
+                return Err("no URL to send requests to".into());
+            }
+            urls.iter()
+                .map(|url| PreparedRequest::post(url, authorization, body))
+                .collect()
         }
-    };
-    match answer {
-        Ok(response) => response
-            .into_string()
-            .map(drop)
-            .map_err(|e| format!("reading the body: {e}")),
-        Err(ureq::Error::Status(status, response)) => {
-            let text = response.into_string().unwrap_or_default();
-            let start: String = text.chars().take(200).collect();
-            Err(format!("HTTP {status}: {start}"))
-        }
-        Err(ureq::Error::Transport(transport)) => Err(transport.to_string()),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod baseline;
 mod cpu;
+mod http1;
 mod load;
 mod report;
 mod stats;
