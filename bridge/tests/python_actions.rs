@@ -538,6 +538,30 @@ async fn output_without_a_final_newline_is_kept_and_does_not_delay_the_result() 
     assert_eq!(messages(&next), vec!["stdout: no newline"]);
 }
 
+#[tokio::test]
+async fn an_action_that_replaces_sys_stdout_still_ends_its_logs() {
+    // The sentinels go to fds 1 and 2 themselves, not through whatever `sys.stdout` is now.
+    let t = driver(true).await;
+    let code = "import io, sys\ndef main(a):\n    print('to fd 1')\n    sys.stdout = io.StringIO()\n    print('captured')\n    sys.stderr.write('to stderr\\n')\n    return {}\n";
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
+    for activation in ["a1", "a2"] {
+        let out = run(&t.driver, &id, activation, "{}").await;
+        let expected: &[&str] = if activation == "a1" {
+            &["stderr: to stderr", "stdout: to fd 1"]
+        } else {
+            &["stderr: to stderr"]
+        };
+        let mut logs = messages(&out);
+        logs.sort();
+        assert_eq!(logs, expected, "{activation}");
+        assert!(
+            out.duration < Duration::from_millis(90),
+            "{activation} waited out the log grace period: {:?}",
+            out.duration
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_zygote_containers_in_a_row() {
     // The zygote's spare acknowledges its start at once; the driver must not miss it.
