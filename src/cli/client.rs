@@ -291,7 +291,8 @@ fn error_body(status: u16, text: &str, request_id: Option<String>) -> (String, S
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use std::io::{BufRead, BufReader, Read, Write};
+    use crate::cli::test_http::read_request;
+    use std::io::{BufReader, Write};
     use std::net::TcpListener;
 
     #[test]
@@ -325,23 +326,8 @@ mod tests {
             for answer in answers {
                 let (stream, _) = listener.accept().unwrap();
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut head = String::new();
-                let mut length = 0usize;
-                loop {
-                    let mut line = String::new();
-                    reader.read_line(&mut line).unwrap();
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap();
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
-                    head.push_str(&line);
-                }
-                let mut body = vec![0u8; length];
-                reader.read_exact(&mut body).unwrap();
-                head.push_str(&String::from_utf8(body).unwrap());
-                seen.push(head);
+                let request = read_request(&mut reader).unwrap();
+                seen.push(request.head + &request.body);
                 let mut stream = stream;
                 stream.write_all(answer.as_bytes()).unwrap();
             }

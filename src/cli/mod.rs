@@ -18,6 +18,8 @@ pub mod params;
 pub mod property;
 pub mod rule;
 pub mod serve;
+#[cfg(test)]
+mod test_http;
 pub mod trigger;
 
 use clap::{Parser, Subcommand};

@@ -345,7 +345,8 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use std::io::{BufRead, BufReader};
+    use crate::cli::test_http::read_request;
+    use std::io::BufReader;
     use std::net::TcpListener;
 
     /// A server that reads one request per answer in `answers` on a single connection (then
@@ -359,23 +360,8 @@ mod tests {
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut writer = stream;
             for answer in answers {
-                let mut request = String::new();
-                let mut length = 0usize;
-                loop {
-                    let mut line = String::new();
-                    reader.read_line(&mut line).unwrap();
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap();
-                    }
-                    request.push_str(&line);
-                    if line == "\r\n" {
-                        break;
-                    }
-                }
-                let mut body = vec![0u8; length];
-                reader.read_exact(&mut body).unwrap();
-                request.push_str(&String::from_utf8(body).unwrap());
-                requests.push(request);
+                let request = read_request(&mut reader).unwrap();
+                requests.push(format!("{}\r\n{}", request.head, request.body));
                 writer.write_all(answer.as_bytes()).unwrap();
             }
             requests
@@ -434,11 +420,7 @@ mod tests {
             ] {
                 let (stream, _) = listener.accept().unwrap();
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                while line != "\r\n" {
-                    line.clear();
-                    reader.read_line(&mut line).unwrap();
-                }
+                read_request(&mut reader).unwrap();
                 (&stream).write_all(answer.as_bytes()).unwrap();
             }
         });

@@ -160,7 +160,8 @@ fn prepare(request: &Request) -> Result<Vec<PreparedRequest>, String> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use std::io::{BufRead, BufReader, Write};
+    use crate::cli::test_http::read_request;
+    use std::io::{BufReader, Write};
     use std::net::TcpListener;
 
     /// A keep-alive server answering every request with 200 `{}`, or 429 for paths holding "busy".
@@ -173,25 +174,8 @@ mod tests {
                 std::thread::spawn(move || {
                     let mut reader = BufReader::new(stream.try_clone().unwrap());
                     let mut writer = stream;
-                    loop {
-                        let mut first = String::new();
-                        if reader.read_line(&mut first).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let mut length = 0usize;
-                        loop {
-                            let mut line = String::new();
-                            reader.read_line(&mut line).unwrap();
-                            let lower = line.to_ascii_lowercase();
-                            if let Some(v) = lower.strip_prefix("content-length:") {
-                                length = v.trim().parse().unwrap();
-                            }
-                            if line == "\r\n" {
-                                break;
-                            }
-                        }
-                        let mut body = vec![0u8; length];
-                        std::io::Read::read_exact(&mut reader, &mut body).unwrap();
+                    while let Some(request) = read_request(&mut reader) {
+                        let first = request.head.lines().next().unwrap_or_default();
                         let status = if first.contains("busy") {
                             "429 Too Many Requests"
                         } else {
