@@ -106,14 +106,11 @@ impl Connection {
     /// reopened once.
     pub fn exchange(&mut self, request: &PreparedRequest) -> Result<(), String> {
         let reused = self.stream.is_some();
-        match self.try_exchange(request) {
-            Err(Failure::Stale) if reused => match self.try_exchange(request) {
-                Err(Failure::Stale) => Err("the server closed the connection".into()),
-                other => other.map_err(Failure::into_message),
-            },
-            Err(Failure::Stale) => Err("the server closed the connection".into()),
-            other => other.map_err(Failure::into_message),
-        }
+        let outcome = match self.try_exchange(request) {
+            Err(Failure::Stale) if reused => self.try_exchange(request),
+            outcome => outcome,
+        };
+        outcome.map_err(Failure::into_message)
     }
 
     fn try_exchange(&mut self, request: &PreparedRequest) -> Result<(), Failure> {
