@@ -261,6 +261,38 @@ async function main(p) {
 }
 
 #[tokio::test]
+async fn an_action_that_replaces_process_stdout_write_still_ends_its_logs() {
+    // The sentinels go out through the streams' own writes, not whatever the action put in their
+    // place (a logger that silences or captures console output, say).
+    let t = driver(false).await;
+    let code = r#"
+function main(p) {
+  console.log('to fd 1');
+  process.stdout.write = () => true;
+  process.stderr.write = () => true;
+  console.log('swallowed');
+  console.error('swallowed too');
+  return { ok: true };
+}"#;
+    let id = ready(&t.driver, RuntimeKind::Nodejs20, init_request(code)).await;
+    for activation in ["a1", "a2"] {
+        let out = run(&t.driver, &id, activation, "{}").await;
+        assert_eq!(result_json(&out)["ok"], true);
+        let expected: &[&str] = if activation == "a1" {
+            &["stdout: to fd 1"]
+        } else {
+            &[]
+        };
+        assert_eq!(messages(&out), expected, "{activation}");
+        assert!(
+            out.duration < Duration::from_millis(90),
+            "{activation} waited out the log grace period: {:?}",
+            out.duration
+        );
+    }
+}
+
+#[tokio::test]
 async fn zip_action_uses_package_json_main() {
     let t = driver(false).await;
     let zip = zip_base64(&[

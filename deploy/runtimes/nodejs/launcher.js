@@ -60,6 +60,13 @@ function ownEnvironment() {
 }
 process.env = ownEnvironment();
 
+// The streams' own writes, taken before any action code runs: the sentinels go through these,
+// so an action that replaces process.stdout.write (a logger that silences or captures console
+// output) cannot swallow them. On Linux, writes to pipes and files are synchronous, so each
+// sentinel still follows what the action wrote before it.
+const writeStdout = process.stdout.write.bind(process.stdout);
+const writeStderr = process.stderr.write.bind(process.stderr);
+
 function tagFor(id) {
   return id === undefined ? '' : TAG + id + TAG;
 }
@@ -85,12 +92,9 @@ function tagStream(stream) {
 
 function answer(id, text) {
   const tag = tagFor(id);
-  // Outside the activation's context, so the tag is not added twice.
-  activationContext.exit(() => {
-    process.stdout.write(tag + SENTINEL + '\n');
-    process.stderr.write(tag + SENTINEL + '\n');
-    results.write(tag + text + '\n');
-  });
+  writeStdout(tag + SENTINEL + '\n');
+  writeStderr(tag + SENTINEL + '\n');
+  results.write(tag + text + '\n');
 }
 
 // A minimal reader of zip archives (stored and deflated entries), enough for action zips.
