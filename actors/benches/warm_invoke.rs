@@ -11,7 +11,10 @@
 //! the one thread everything here runs on, and how often that thread blocked, per run of each
 //! phase. It runs on the `whirl` binary's allocator (mimalloc).
 //!
-//! Run: `cargo bench -p actors --bench warm_invoke` (WHIRL_BENCH_RUNS overrides the count, 2000).
+//! Run: `cargo bench -p actors --bench warm_invoke` (WHIRL_BENCH_RUNS overrides the count, 2000;
+//! WHIRL_BENCH_ONLY=baseline|invoker|platform runs one phase alone, for a profiler;
+//! WHIRL_BENCH_SETTLE_MS pauses that long before each block: on this VM both change the figures,
+//! see docs/benchmarks.md, "Scheduler history").
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use actors::controller_actor::{ControllerActor, Invoke, InvokeBlocking};
@@ -47,6 +50,14 @@ struct Summary {
 }
 
 fn summarize(name: &'static str, samples: &mut [Duration]) -> Summary {
+    if samples.is_empty() {
+        return Summary {
+            name,
+            p50: Duration::ZERO,
+            p90: Duration::ZERO,
+            p99: Duration::ZERO,
+        };
+    }
     samples.sort();
     let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
     let summary = Summary {
@@ -199,20 +210,48 @@ fn main() {
         let mut durable = Vec::with_capacity(runs);
         // Interleave blocks so drift on a shared machine hits all three alike.
         let block = 100;
+        // A pause before each block (outside the timing), so a block does not start on the
+        // scheduler's history of the one before (docs/benchmarks.md, "Scheduler history").
+        let settle_for = Duration::from_millis(
+            std::env::var("WHIRL_BENCH_SETTLE_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+        );
+        let settle = || async move {
+            if !settle_for.is_zero() {
+                tokio::time::sleep(settle_for).await;
+            }
+        };
+        let only = std::env::var("WHIRL_BENCH_ONLY").unwrap_or_default();
+        assert!(
+            ["", "baseline", "invoker", "platform"].contains(&only.as_str()),
+            "WHIRL_BENCH_ONLY is baseline, invoker or platform, not {only:?}"
+        );
+        // Runs per block of a phase: none when another phase runs alone.
+        let runs_of = |phase: &str| {
+            if only.is_empty() || only == phase {
+                block
+            } else {
+                0
+            }
+        };
         let mut cpu = [0u64; 3];
         let mut blocks = [0u64; 3];
         for round in 0..runs.div_ceil(block) {
             eprintln!("round {}/{}", round + 1, runs.div_ceil(block));
+            settle().await;
             let (c0, b0) = (thread_cpu_ns(), thread_blocks());
-            for _ in 0..block {
+            for _ in 0..runs_of("baseline") {
                 let t = Instant::now();
                 direct.invoke(PARAMS).await.unwrap();
                 baseline.push(t.elapsed());
             }
             cpu[0] += thread_cpu_ns() - c0;
             blocks[0] += thread_blocks() - b0;
+            settle().await;
             let (c0, b0) = (thread_cpu_ns(), thread_blocks());
-            for _ in 0..block {
+            for _ in 0..runs_of("invoker") {
                 let mut direct_to_invoker = message(&action);
                 direct_to_invoker.invoker = "invoker0".into();
                 let t = Instant::now();
@@ -222,8 +261,9 @@ fn main() {
             }
             cpu[1] += thread_cpu_ns() - c0;
             blocks[1] += thread_blocks() - b0;
+            settle().await;
             let (c0, b0) = (thread_cpu_ns(), thread_blocks());
-            for _ in 0..block {
+            for _ in 0..runs_of("platform") {
                 let t = Instant::now();
                 let accepted = controller
                     .send(InvokeBlocking {
@@ -245,6 +285,19 @@ fn main() {
         let per_run = |ns: u64| ns as f64 / runs as f64 / 1e3;
         println!();
         println!("this machine: {}", bridge::IdlePolicy::read());
+        println!(
+            "blocks of {block} runs{}{}",
+            if only.is_empty() {
+                ", phases interleaved".to_owned()
+            } else {
+                format!(", only the {only} phase")
+            },
+            if settle_for.is_zero() {
+                String::new()
+            } else {
+                format!(", {} ms of pause before each block", settle_for.as_millis())
+            }
+        );
         let base = summarize("direct ActionLoop round trip (baseline)", &mut baseline);
         let invoker = summarize("invoker only: bus in, completion out", &mut invoker_only);
         let through = summarize("platform, until the result is back", &mut result);
@@ -264,6 +317,9 @@ fn main() {
             blocks_per_run(blocks[2]),
         );
         for s in [&invoker, &through, &recorded] {
+            if base.p50.is_zero() || s.p50.is_zero() {
+                continue; // a phase left out with WHIRL_BENCH_ONLY
+            }
             println!(
                 "{:<48} adds {:>7.1} µs at p50 ({:.2}x the baseline), {:>7.1} µs at p99",
                 s.name,
