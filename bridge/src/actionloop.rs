@@ -1,6 +1,7 @@
 //! The ActionLoop lines Whirl writes to launchers and reads back: the init line, the run
-//! line, the end-of-activation sentinel, the activation tag of concurrent containers, and
-//! the check that an answer is one JSON object. Pure functions, no I/O.
+//! line, the end-of-activation sentinel, the tag that names what an answer (and, in
+//! concurrent containers, a log line) belongs to, and the check that an answer is one JSON
+//! object. Pure functions, no I/O.
 
 use std::fmt;
 
@@ -17,8 +18,51 @@ pub const SENTINEL: &str = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX";
 /// The launcher's file descriptor for answers (ActionLoop's fd 3).
 pub const RESULT_FD: i32 = 3;
 
-/// Starts and ends the activation tag on the lines of concurrent containers.
+/// Starts and ends the tag `\x1e<key>\x1e` in front of every answer (and of the log lines of
+/// concurrent containers). JSON text never holds this character unescaped.
 pub const TAG: char = '\u{1e}';
+
+/// The key of the launcher's start acknowledgement (`__OW_WAIT_FOR_ACK`).
+pub const ACK_KEY: &str = "ack";
+
+/// The key of the answer to the init line.
+pub const INIT_KEY: &str = "init";
+
+/// One line read from a launcher's answer channel, split into what the launcher framed
+/// (`\x1e<key>\x1e<answer>`) and whatever stood in front of that frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerFrame<'a> {
+    /// The request the answer belongs to (`ack`, `init` or an activation id); `None` when the
+    /// line has no frame: it is not the launcher's (the action wrote to the channel itself).
+    pub key: Option<&'a str>,
+    /// The answer (the whole line when there is no frame).
+    pub text: &'a str,
+    /// Text in front of the frame, on the same line: the action wrote to the channel without a
+    /// newline. Not part of the answer.
+    pub stray: &'a str,
+}
+
+/// Finds the launcher's frame in an answer line. The frame is the last tag on the line, so text
+/// an action wrote to the channel before it is left out, and the answer itself (JSON) cannot hold
+/// a tag character.
+pub fn answer_frame(line: &str) -> AnswerFrame<'_> {
+    let unframed = AnswerFrame {
+        key: None,
+        text: line,
+        stray: "",
+    };
+    let Some(close) = line.rfind(TAG) else {
+        return unframed;
+    };
+    let Some(open) = line[..close].rfind(TAG) else {
+        return unframed;
+    };
+    AnswerFrame {
+        key: Some(&line[open + TAG.len_utf8()..close]),
+        text: &line[close + TAG.len_utf8()..],
+        stray: &line[..open],
+    }
+}
 
 /// The first line a launcher reads: `{"value":{"name","main","code","binary","env","concurrency"}}`.
 pub fn init_line(request: &InitRequest) -> String {
@@ -248,6 +292,39 @@ mod tests {
             split_tag("\u{1e}unterminated"),
             (None, "\u{1e}unterminated")
         );
+    }
+
+    #[test]
+    fn answer_frames_name_their_request_and_leave_out_stray_text() {
+        assert_eq!(
+            answer_frame("\u{1e}abc\u{1e}{\"a\":1}"),
+            AnswerFrame {
+                key: Some("abc"),
+                text: "{\"a\":1}",
+                stray: ""
+            }
+        );
+        assert_eq!(
+            answer_frame("garbage\u{1e}init\u{1e}{\"ok\":true}"),
+            AnswerFrame {
+                key: Some("init"),
+                text: "{\"ok\":true}",
+                stray: "garbage"
+            }
+        );
+        // A line the action wrote itself, or a lone tag character: no frame.
+        for line in ["{\"stale\":true}", "\u{1e}unterminated", ""] {
+            assert_eq!(
+                answer_frame(line),
+                AnswerFrame {
+                    key: None,
+                    text: line,
+                    stray: ""
+                }
+            );
+        }
+        // An empty key (a run line without an activation id) is still a frame.
+        assert_eq!(answer_frame("\u{1e}\u{1e}{}").key, Some(""));
     }
 
     #[test]

@@ -77,7 +77,11 @@ impl WarmPythonProcess {
                 "the launcher exited",
             )));
         }
-        Ok(self.line.trim_end().to_string())
+        // The launcher frames its answer with the request's key; the baseline sends one request
+        // at a time and takes the answer as it comes.
+        Ok(crate::actionloop::answer_frame(self.line.trim_end())
+            .text
+            .to_string())
     }
 
     /// Stops the launcher.

@@ -293,6 +293,41 @@ function main(p) {
 }
 
 #[tokio::test]
+async fn lines_an_action_writes_to_fd_3_never_become_answers() {
+    let t = driver(false).await;
+    let code = r#"
+const fs = require('fs');
+fs.writeSync(3, '{"from":"init"}\n');
+function main(p) {
+  if (p.mode === 'line') fs.writeSync(3, '{"stale":true}\n');
+  if (p.mode === 'partial') fs.writeSync(3, 'no newline');
+  return { n: p.n };
+}"#;
+    let id = ready(&t.driver, RuntimeKind::Nodejs20, init_request(code)).await;
+    for (n, mode) in [
+        (1, ""),
+        (2, "line"),
+        (3, ""),
+        (4, "partial"),
+        (5, ""),
+        (6, "line"),
+    ] {
+        let out = run(
+            &t.driver,
+            &id,
+            &format!("a{n}"),
+            &format!(r#"{{"n":{n},"mode":"{mode}"}}"#),
+        )
+        .await;
+        assert_eq!(
+            result_json(&out),
+            serde_json::json!({"n": n}),
+            "run {n} ({mode})"
+        );
+    }
+}
+
+#[tokio::test]
 async fn zip_action_uses_package_json_main() {
     let t = driver(false).await;
     let zip = zip_base64(&[

@@ -562,6 +562,36 @@ async fn an_action_that_replaces_sys_stdout_still_ends_its_logs() {
     }
 }
 
+#[tokio::test]
+async fn lines_an_action_writes_to_fd_3_never_become_answers() {
+    // Whatever an action writes to the answer channel itself (a whole JSON line, text without a
+    // newline, at init or in a run), each run gets its own answer and the next run its own.
+    let t = driver(true).await;
+    let code = "import os\nos.write(3, b'{\"from\": \"init\"}\\n')\ndef main(a):\n    if a.get('mode') == 'line':\n        os.write(3, b'{\"stale\": true}\\n')\n    if a.get('mode') == 'partial':\n        os.write(3, b'no newline')\n    return {'n': a['n']}\n";
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
+    for (n, mode) in [
+        (1, ""),
+        (2, "line"),
+        (3, ""),
+        (4, "partial"),
+        (5, ""),
+        (6, "line"),
+    ] {
+        let out = run(
+            &t.driver,
+            &id,
+            &format!("a{n}"),
+            &format!(r#"{{"n":{n},"mode":"{mode}"}}"#),
+        )
+        .await;
+        assert_eq!(
+            result_json(&out),
+            serde_json::json!({"n": n}),
+            "run {n} ({mode})"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_zygote_containers_in_a_row() {
     // The zygote's spare acknowledges its start at once; the driver must not miss it.

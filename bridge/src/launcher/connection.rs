@@ -1,7 +1,10 @@
 //! One launcher's ActionLoop connection: writes request lines to the launcher's stdin, reads
 //! answers back from its fd 3 (pipes for the process driver, one socket for Docker), and splits
-//! the stdout/stderr logs per activation at the sentinels. Concurrent containers tag every line
-//! with the activation id; single-activation containers are matched in order.
+//! the stdout/stderr logs per activation at the sentinels. Every answer carries the key of its
+//! request (`ack`, `init` or the activation id) and goes to that request only, so a line an
+//! action writes to fd 3 itself can never become the answer of a later activation. Log lines
+//! of concurrent containers are tagged with the activation id too; those of single-activation
+//! containers are matched in order.
 
 use std::collections::VecDeque;
 use std::io;
@@ -14,7 +17,7 @@ use tokio::net::UnixStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::actionloop::{split_tag, SENTINEL};
+use crate::actionloop::{answer_frame, split_tag, ACK_KEY, SENTINEL};
 use crate::launcher::lines::{BoundedLine, BoundedLines};
 use crate::logs::{ActivationLogs, LogLine, LogStream};
 
@@ -112,7 +115,7 @@ struct RouterState {
     pending: Vec<Pending>,
     /// Answers that arrived before their request was registered (a fast launcher can
     /// acknowledge its start before the driver starts waiting for it).
-    unclaimed: VecDeque<(Option<String>, Answer)>,
+    unclaimed: VecDeque<(String, Answer)>,
     answers_closed: bool,
     stdout_closed: bool,
     stderr_closed: bool,
@@ -134,7 +137,7 @@ impl Router {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Splits off the activation tag when the container is concurrent.
+    /// Splits off the activation tag of a log line when the container is concurrent.
     fn split<'a>(&self, line: &'a str) -> (Option<&'a str>, &'a str) {
         if self.tagged.load(Ordering::Relaxed) {
             split_tag(line)
@@ -143,32 +146,31 @@ impl Router {
         }
     }
 
-    fn route_answer(&self, key: Option<&str>, answer: Answer) {
+    /// Hands `answer` to the request keyed `key`; keeps it for a while if that request is not
+    /// registered yet (a fast launcher can answer before the driver starts waiting).
+    fn route_answer(&self, key: &str, answer: Answer) {
         let mut state = self.lock();
-        let target = match key {
-            Some(key) => state.pending.iter_mut().find(|p| p.key == key),
-            None => state.pending.iter_mut().find(|p| p.answer_tx.is_some()),
-        };
-        match target.and_then(|p| p.answer_tx.take()) {
-            Some(tx) => {
-                let _ = tx.send(answer);
-            }
-            None => {
-                if state.unclaimed.len() >= MAX_UNCLAIMED {
-                    tracing::warn!(container = %self.container, "dropping an answer nobody claimed");
-                    state.unclaimed.pop_front();
+        if let Some(pending) = state.pending.iter_mut().find(|p| p.key == key) {
+            match pending.answer_tx.take() {
+                Some(tx) => {
+                    let _ = tx.send(answer);
                 }
-                state.unclaimed.push_back((key.map(str::to_string), answer));
+                None => {
+                    tracing::warn!(container = %self.container, key, "a second answer for one request; ignored")
+                }
             }
+            return;
         }
+        if state.unclaimed.len() >= MAX_UNCLAIMED {
+            tracing::warn!(container = %self.container, "dropping an answer nobody claimed");
+            state.unclaimed.pop_front();
+        }
+        state.unclaimed.push_back((key.to_string(), answer));
     }
 
-    /// An answer that arrived early for `key` (or untagged), if any.
+    /// An answer that arrived early for `key`, if any.
     fn claim(state: &mut RouterState, key: &str) -> Option<Answer> {
-        let at = state
-            .unclaimed
-            .iter()
-            .position(|(k, _)| k.as_deref().unwrap_or(key) == key)?;
+        let at = state.unclaimed.iter().position(|(k, _)| k == key)?;
         state.unclaimed.remove(at).map(|(_, answer)| answer)
     }
 
@@ -266,7 +268,7 @@ impl LauncherConnection {
 
     /// Waits for the launcher's start acknowledgement (`{"ok":true}` with `__OW_WAIT_FOR_ACK`).
     pub async fn await_ack(&self, timeout: Duration) -> Exchange {
-        self.exchange("ack", None, timeout, 64 * 1024, Duration::ZERO)
+        self.exchange(ACK_KEY, None, timeout, 64 * 1024, Duration::ZERO)
             .await
     }
 
@@ -374,17 +376,25 @@ async fn read_launcher(io: ReadSide, router: Arc<Router>) {
     }
 }
 
-/// Routes one answer line; false once the answer channel is closed.
+/// Routes one answer line by its key; false once the answer channel is closed. A line without
+/// the launcher's frame was written by the action itself and is dropped.
 fn on_answer_line(router: &Router, line: io::Result<Option<BoundedLine>>) -> bool {
     match line {
         Ok(Some(line)) => {
-            let (key, text) = router.split(&line.text);
+            let frame = answer_frame(&line.text);
+            let Some(key) = frame.key else {
+                tracing::warn!(container = %router.container, bytes = line.full_len, "a line on the answer channel that the launcher did not write (the action wrote to fd 3?); ignored");
+                return true;
+            };
+            if !frame.stray.is_empty() {
+                tracing::warn!(container = %router.container, key, bytes = frame.stray.len(), "text in front of an answer (the action wrote to fd 3?); ignored");
+            }
             let answer = if line.was_cut() {
                 Answer::TooLarge {
                     size: line.full_len,
                 }
             } else {
-                Answer::Line(text.to_string())
+                Answer::Line(frame.text.to_string())
             };
             router.route_answer(key, answer);
             true

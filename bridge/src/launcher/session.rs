@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::actionloop::{check_json_object, init_answer_error, init_line, run_line};
+use crate::actionloop::{check_json_object, init_answer_error, init_line, run_line, INIT_KEY};
 use crate::driver::{ActionLimits, ContainerId, InitRequest, RunFailure, RunOutput, RunRequest};
 use crate::error::{DriverError, Result};
 use crate::launcher::connection::{Answer, LauncherConnection};
@@ -22,7 +22,7 @@ pub(crate) async fn init(
     conn.configure(limits.result_bytes, limits.log_bytes, false);
     let exchange = conn
         .exchange(
-            "init",
+            INIT_KEY,
             Some(&init_line(request)),
             timeout,
             limits.log_bytes,

@@ -8,11 +8,14 @@
 //   * stdin, every later line: one run, {"value": <params>, "activation_id", "namespace", ...};
 //     every key but "value" becomes the environment variable __OW_<KEY>;
 //     the answer is the action's result as ONE JSON line on fd 3;
+//   * every answer line starts with the key of its request, "\x1e<key>\x1e" ("ack", "init", or
+//     the run's activation id), so the driver never takes a line the action wrote to fd 3
+//     itself for an answer, nor hands one run's answer to the next;
 //   * logs go to stdout/stderr; after the init and after each run the launcher writes the
 //     sentinel XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX on both, then the answer on fd 3.
-// With "concurrency" > 1 several runs are in flight at once. Then every log line, sentinel
-// and answer starts with a tag "\x1e<activation id>\x1e" so the driver can tell them apart
-// (the action's own output is tagged through AsyncLocalStorage).
+// With "concurrency" > 1 several runs are in flight at once. Then every log line and sentinel
+// starts with the tag "\x1e<activation id>\x1e" too, so the driver can tell them apart (the
+// action's own output is tagged through AsyncLocalStorage).
 'use strict';
 
 const fs = require('fs');
@@ -90,11 +93,13 @@ function tagStream(stream) {
   };
 }
 
-function answer(id, text) {
-  const tag = tagFor(id);
+// Ends a request: the sentinels (tagged in concurrent containers, where `logTag` is the
+// activation id), then the answer framed with `key`.
+function answer(logTag, key, text) {
+  const tag = tagFor(logTag);
   writeStdout(tag + SENTINEL + '\n');
   writeStderr(tag + SENTINEL + '\n');
-  results.write(tag + text + '\n');
+  results.write(TAG + key + TAG + text + '\n');
 }
 
 // A minimal reader of zip archives (stored and deflated entries), enough for action zips.
@@ -214,7 +219,7 @@ async function runOne(fn, request, id) {
 
 function main() {
   if (process.env.__OW_WAIT_FOR_ACK) {
-    results.write('{"ok":true}\n');
+    results.write(TAG + 'ack' + TAG + '{"ok":true}\n');
   }
   const lines = readline.createInterface({ input: requests, crlfDelay: Infinity, terminal: false });
   let fn = null;
@@ -233,12 +238,12 @@ function main() {
         }
       } catch (err) {
         console.error(err && err.stack ? err.stack : String(err));
-        answer(undefined, errorText(err));
+        answer(undefined, 'init', errorText(err));
         results.end(() => process.exit(1));
         lines.close();
         return;
       }
-      answer(undefined, '{"ok":true}');
+      answer(undefined, 'init', '{"ok":true}');
       return;
     }
     if (line.trim() === '') {
@@ -247,17 +252,20 @@ function main() {
     let request;
     try {
       request = JSON.parse(line);
+      if (request === null || typeof request !== 'object') {
+        throw new Error('not a JSON object');
+      }
     } catch (err) {
       console.error('whirl launcher: bad run request: ' + err.message);
       return;
     }
+    const id = request.activation_id === undefined ? '' : String(request.activation_id);
     if (concurrent) {
-      const id = String(request.activation_id);
       activationContext.run(id, () => {
-        runOne(fn, request, id).then((text) => answer(id, text));
+        runOne(fn, request, id).then((text) => answer(id, id, text));
       });
     } else {
-      queue = queue.then(() => runOne(fn, request, undefined)).then((text) => answer(undefined, text));
+      queue = queue.then(() => runOne(fn, request, undefined)).then((text) => answer(undefined, id, text));
     }
   });
   lines.on('close', () => {

@@ -9,6 +9,9 @@ Speaks ActionLoop as Whirl's drivers do (see docs/runtimes.md):
   * stdin, every later line: one run, `{"value": <params>, "activation_id", "namespace", ...}`;
     every key but `value` becomes the environment variable `__OW_<KEY>` for that run;
     the answer is the action's result as ONE JSON line on fd 3;
+  * every answer line starts with the key of its request, `\x1e<key>\x1e` (`ack`, `init`, or
+    the run's activation id), so the driver never takes a line the action wrote to fd 3 itself
+    for an answer, nor hands one run's answer to the next;
   * logs go to stdout/stderr; after the init and after each run the launcher writes the
     sentinel `XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX` on both, then the answer on fd 3.
 
@@ -77,10 +80,14 @@ def write_sentinels():
     os.write(2, SENTINEL_LINE)
 
 
-def answer(out, text):
-    """Writes one answer line on fd 3, after the sentinels."""
+TAG = "\x1e"
+ACK_LINE = (TAG + "ack" + TAG + '{"ok":true}\n').encode()
+
+
+def answer(out, key, text):
+    """Writes one answer line on fd 3, framed with its request's key, after the sentinels."""
     write_sentinels()
-    out.write(text.encode("utf-8") + b"\n")
+    out.write((TAG + key + TAG + text + "\n").encode("utf-8"))
     out.flush()
 
 
@@ -208,8 +215,7 @@ def set_run_env(request):
         RUN_ENVIRONMENT.set("__OW_" + key.upper(), text)
 
 
-def run_one(entry_fn, line):
-    request = json.loads(line)
+def run_one(entry_fn, request):
     params = request.get("value", {})
     set_run_env(request)
     try:
@@ -234,7 +240,7 @@ def serve(stdin=None, out=None):
     except AttributeError:
         pass
     if os.environ.get("__OW_WAIT_FOR_ACK"):
-        out.write(b'{"ok":true}\n')
+        out.write(ACK_LINE)
     first = stdin.readline()
     if not first:
         return 0
@@ -243,9 +249,9 @@ def serve(stdin=None, out=None):
         entry_fn = load_action(init.get("value", init))
     except Exception as err:
         traceback.print_exc()
-        answer(out, json.dumps({"error": "%s: %s" % (type(err).__name__, err)}))
+        answer(out, "init", json.dumps({"error": "%s: %s" % (type(err).__name__, err)}))
         return 1
-    answer(out, '{"ok":true}')
+    answer(out, "init", '{"ok":true}')
     while True:
         line = stdin.readline()
         if not line:
@@ -253,11 +259,13 @@ def serve(stdin=None, out=None):
         if not line.strip():
             continue
         try:
-            text = run_one(entry_fn, line)
-        except ValueError as err:
+            request = json.loads(line)
+            key = str(request.get("activation_id", ""))
+        except (ValueError, AttributeError) as err:
             print("whirl launcher: bad run request: %s" % err, file=sys.stderr)
-            text = json.dumps({"error": "bad run request: %s" % err})
-        answer(out, text)
+            answer(out, "", json.dumps({"error": "bad run request: %s" % err}))
+            continue
+        answer(out, key, run_one(entry_fn, request))
 
 
 def connect_channel(path):
