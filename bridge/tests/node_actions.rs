@@ -293,6 +293,36 @@ function main(p) {
 }
 
 #[tokio::test]
+async fn an_action_that_closes_its_stdout_and_stderr_still_gets_its_answers() {
+    let t = driver(false).await;
+    let code = r#"
+const fs = require('fs');
+function main(p) {
+  if (p.close) {
+    fs.closeSync(1);
+    fs.closeSync(2);
+  }
+  return { n: p.n };
+}"#;
+    let id = ready(&t.driver, RuntimeKind::Nodejs20, init_request(code)).await;
+    for (n, close) in [(1, false), (2, true), (3, false)] {
+        let out = run(
+            &t.driver,
+            &id,
+            &format!("a{n}"),
+            &format!(r#"{{"n":{n},"close":{close}}}"#),
+        )
+        .await;
+        assert_eq!(result_json(&out), serde_json::json!({"n": n}), "run {n}");
+        assert!(
+            out.duration < Duration::from_millis(90),
+            "run {n} waited out the log grace period: {:?}",
+            out.duration
+        );
+    }
+}
+
+#[tokio::test]
 async fn lines_an_action_writes_to_fd_3_never_become_answers() {
     let t = driver(false).await;
     let code = r#"

@@ -563,6 +563,29 @@ async fn an_action_that_replaces_sys_stdout_still_ends_its_logs() {
 }
 
 #[tokio::test]
+async fn an_action_that_closes_its_stdout_and_stderr_still_gets_its_answers() {
+    // The launcher's sentinels then have nowhere to go; the answers must still arrive.
+    let t = driver(true).await;
+    let code = "import os\ndef main(a):\n    if a.get('close'):\n        os.close(1)\n        os.close(2)\n    return {'n': a['n']}\n";
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
+    for (n, close) in [(1, false), (2, true), (3, false)] {
+        let out = run(
+            &t.driver,
+            &id,
+            &format!("a{n}"),
+            &format!(r#"{{"n":{n},"close":{close}}}"#),
+        )
+        .await;
+        assert_eq!(result_json(&out), serde_json::json!({"n": n}), "run {n}");
+        assert!(
+            out.duration < Duration::from_millis(90),
+            "run {n} waited out the log grace period: {:?}",
+            out.duration
+        );
+    }
+}
+
+#[tokio::test]
 async fn lines_an_action_writes_to_fd_3_never_become_answers() {
     // Whatever an action writes to the answer channel itself (a whole JSON line, text without a
     // newline, at init or in a run), each run gets its own answer and the next run its own.

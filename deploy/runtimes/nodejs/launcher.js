@@ -63,12 +63,23 @@ function ownEnvironment() {
 }
 process.env = ownEnvironment();
 
-// The streams' own writes, taken before any action code runs: the sentinels go through these,
-// so an action that replaces process.stdout.write (a logger that silences or captures console
-// output) cannot swallow them. On Linux, writes to pipes and files are synchronous, so each
-// sentinel still follows what the action wrote before it.
-const writeStdout = process.stdout.write.bind(process.stdout);
-const writeStderr = process.stderr.write.bind(process.stderr);
+// Writes a sentinel on fd 1 or 2 itself, not through process.stdout/stderr: an action that
+// replaces process.stdout.write (a logger that silences or captures console output) cannot
+// swallow it, and one that closed the descriptor does not crash the launcher (the driver saw
+// that stream end and waits for no sentinel on it). On Linux, process.stdout and stderr write
+// synchronously to pipes and files, so the sentinel still follows what the action wrote.
+function writeSentinel(fd, line) {
+  for (let attempt = 0; attempt < 1000; attempt += 1) {
+    try {
+      fs.writeSync(fd, line);
+      return;
+    } catch (err) {
+      if (err.code !== 'EAGAIN') {
+        return;
+      }
+    }
+  }
+}
 
 function tagFor(id) {
   return id === undefined ? '' : TAG + id + TAG;
@@ -97,8 +108,8 @@ function tagStream(stream) {
 // activation id), then the answer framed with `key`.
 function answer(logTag, key, text) {
   const tag = tagFor(logTag);
-  writeStdout(tag + SENTINEL + '\n');
-  writeStderr(tag + SENTINEL + '\n');
+  writeSentinel(1, tag + SENTINEL + '\n');
+  writeSentinel(2, tag + SENTINEL + '\n');
   results.write(TAG + key + TAG + text + '\n');
 }
 

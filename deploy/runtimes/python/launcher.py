@@ -76,8 +76,11 @@ def write_sentinels():
             stream.flush()
         except (AttributeError, ValueError, OSError):
             pass  # closed or not a stream: nothing of it to push out
-    os.write(1, SENTINEL_LINE)
-    os.write(2, SENTINEL_LINE)
+    for fd in (1, 2):
+        try:
+            os.write(fd, SENTINEL_LINE)
+        except OSError:
+            pass  # the action closed it: the driver saw that stream end, and waits for no sentinel
 
 
 TAG = "\x1e"
