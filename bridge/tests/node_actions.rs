@@ -323,6 +323,23 @@ function main(p) {
 }
 
 #[tokio::test]
+async fn a_launcher_killed_by_a_late_exception_is_replaced_before_the_next_run() {
+    let t = driver(false).await;
+    let code = r#"
+function main(p) {
+  if (p.late) setTimeout(() => { throw new Error('late failure'); }, 20);
+  return { n: p.n, pid: process.pid };
+}"#;
+    let id = ready(&t.driver, RuntimeKind::Nodejs20, init_request(code)).await;
+    let first = run(&t.driver, &id, "a1", r#"{"n":1,"late":true}"#).await;
+    assert_eq!(result_json(&first)["n"], 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = run(&t.driver, &id, "a2", r#"{"n":2}"#).await;
+    assert_eq!(result_json(&second)["n"], 2, "{:?}", second.result);
+    assert_ne!(result_json(&second)["pid"], result_json(&first)["pid"]);
+}
+
+#[tokio::test]
 async fn lines_an_action_writes_to_fd_3_never_become_answers() {
     let t = driver(false).await;
     let code = r#"

@@ -586,6 +586,24 @@ async fn an_action_that_closes_its_stdout_and_stderr_still_gets_its_answers() {
 }
 
 #[tokio::test]
+async fn a_launcher_that_died_after_answering_is_replaced_before_the_next_run() {
+    // The action ends its own process shortly after its answer; the next activation is not its
+    // victim: it runs in a fresh launcher initialized with the same code.
+    let t = driver(true).await;
+    let code = "import os, threading\nloaded = os.getpid()\ndef main(a):\n    if a.get('exit'):\n        threading.Timer(0.02, lambda: os._exit(3)).start()\n    return {'n': a['n'], 'pid': loaded}\n";
+    let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
+    let first = run(&t.driver, &id, "a1", r#"{"n":1,"exit":true}"#).await;
+    assert_eq!(result_json(&first)["n"], 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = run(&t.driver, &id, "a2", r#"{"n":2}"#).await;
+    assert_eq!(result_json(&second)["n"], 2, "{:?}", second.result);
+    assert_ne!(result_json(&second)["pid"], result_json(&first)["pid"]);
+    let third = run(&t.driver, &id, "a3", r#"{"n":3}"#).await;
+    assert_eq!(result_json(&third)["pid"], result_json(&second)["pid"]);
+    assert_eq!(t.driver.list().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn lines_an_action_writes_to_fd_3_never_become_answers() {
     // Whatever an action writes to the answer channel itself (a whole JSON line, text without a
     // newline, at init or in a run), each run gets its own answer and the next run its own.

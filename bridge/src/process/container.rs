@@ -1,13 +1,18 @@
 //! A process "container": a launcher process group (or, for `exec`, just the command to
-//! fork per request), its lifecycle phase, and the signals that pause, thaw and kill it.
+//! fork per request), its lifecycle phase, and the signals that pause, thaw and kill it. The
+//! launcher can be swapped for a fresh one (initialized the same way) when it died between
+//! runs, so the container id outlives the process.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use rustix::process::{kill_process_group, Pid, Signal};
 use tokio::sync::Semaphore;
 
-use crate::driver::{ActionLimits, ContainerId, ContainerInfo, ContainerSpec, ContainerState};
+use crate::driver::{
+    ActionLimits, ContainerId, ContainerInfo, ContainerSpec, ContainerState, InitRequest,
+};
 use crate::kind::RuntimeKind;
 use crate::launcher::connection::LauncherConnection;
 use crate::process::exec::ExecCommand;
@@ -52,8 +57,14 @@ impl Drop for LauncherProcess {
 
 /// What a container runs.
 pub(crate) enum Body {
-    Launcher(LauncherProcess),
+    Launcher(Mutex<Arc<LauncherProcess>>),
     Exec,
+}
+
+impl Body {
+    pub fn launcher(process: LauncherProcess) -> Self {
+        Body::Launcher(Mutex::new(Arc::new(process)))
+    }
 }
 
 /// Where a container is in its life.
@@ -82,6 +93,8 @@ impl Phase {
 pub(crate) struct Initialized {
     pub limits: ActionLimits,
     pub exec: Option<ExecCommand>,
+    /// A launcher's init, kept to initialize a replacement the same way.
+    pub init: Option<(InitRequest, Duration)>,
 }
 
 /// One container the process driver owns.
@@ -93,6 +106,8 @@ pub(crate) struct Container {
     phase: Mutex<Phase>,
     /// One permit per activation allowed in flight (granted at init).
     pub permits: Semaphore,
+    /// Held while a dead launcher is replaced, so concurrent runs replace it once.
+    pub replacing: tokio::sync::Mutex<()>,
 }
 
 impl Container {
@@ -104,6 +119,7 @@ impl Container {
             body,
             phase: Mutex::new(Phase::Stem),
             permits: Semaphore::new(0),
+            replacing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -114,10 +130,29 @@ impl Container {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn launcher(&self) -> Option<&LauncherProcess> {
+    /// The launcher running now (`None` for `exec`).
+    pub fn launcher(&self) -> Option<Arc<LauncherProcess>> {
         match &self.body {
-            Body::Launcher(process) => Some(process),
+            Body::Launcher(current) => Some(Arc::clone(
+                &current
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            )),
             Body::Exec => None,
+        }
+    }
+
+    /// Puts `fresh` in place of the launcher and kills what is left of the old one's process
+    /// group (its work directory goes once nothing holds it).
+    pub fn replace_launcher(&self, fresh: LauncherProcess) {
+        if let Body::Launcher(current) = &self.body {
+            let old = std::mem::replace(
+                &mut *current
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+                Arc::new(fresh),
+            );
+            old.kill();
         }
     }
 

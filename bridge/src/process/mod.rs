@@ -146,7 +146,11 @@ impl ProcessDriver {
         self.containers().remove(&container.id);
     }
 
-    async fn create_launcher(&self, kind: RuntimeKind, spec: &ContainerSpec) -> Result<Body> {
+    async fn create_launcher(
+        &self,
+        kind: RuntimeKind,
+        spec: &ContainerSpec,
+    ) -> Result<container::LauncherProcess> {
         if spec.env.is_empty() {
             if let Some(cell) = self.inner.stem_cells.take(kind, spec.memory_mb) {
                 let cells = self.inner.stem_cells.clone();
@@ -156,15 +160,55 @@ impl ProcessDriver {
                     tokio::time::sleep(delay).await;
                     cells.refill(starter).await;
                 });
-                return Ok(Body::Launcher(cell));
+                return Ok(cell);
             }
         }
-        let process = self
-            .inner
+        self.inner
             .starter
             .start(kind, spec.memory_mb, &spec.env)
-            .await?;
-        Ok(Body::Launcher(process))
+            .await
+    }
+
+    /// The container's launcher, alive: one that died since its last run (the action ended its
+    /// own process after answering, say) is replaced by a fresh one initialized the same way, so
+    /// the next activation does not pay for the previous one's exit. If that fails, the dead
+    /// launcher is returned and the run fails as it would have.
+    async fn live_launcher(
+        &self,
+        container: &Container,
+        state: &Initialized,
+    ) -> Option<Arc<container::LauncherProcess>> {
+        let current = container.launcher()?;
+        if !current.conn.is_closed() {
+            return Some(current);
+        }
+        let Some((init, init_timeout)) = &state.init else {
+            return Some(current);
+        };
+        let _replacing = container.replacing.lock().await;
+        let current = container.launcher()?;
+        if !current.conn.is_closed() {
+            return Some(current); // another run replaced it meanwhile
+        }
+        tracing::warn!(container = %container.id, "the launcher died between runs; replacing it");
+        let fresh = match self.create_launcher(container.kind, &container.spec).await {
+            Ok(fresh) => fresh,
+            Err(error) => {
+                tracing::warn!(container = %container.id, %error, "cannot start a replacement launcher");
+                return Some(current);
+            }
+        };
+        let grace = self.inner.starter.config.log_grace;
+        match session::init(&fresh.conn, &container.id, init, *init_timeout, grace).await {
+            Ok(_) => {
+                container.replace_launcher(fresh);
+                container.launcher()
+            }
+            Err(error) => {
+                tracing::warn!(container = %container.id, %error, "the replacement launcher's init failed");
+                Some(current)
+            }
+        }
     }
 
     async fn init_launcher(
@@ -187,7 +231,7 @@ impl ProcessDriver {
         request: &RunRequest,
         timeout: Duration,
     ) -> Result<RunOutput> {
-        let Some(process) = container.launcher() else {
+        let Some(process) = self.live_launcher(container, state).await else {
             return Err(DriverError::WrongState {
                 id: container.id.clone(),
                 operation: "run",
@@ -262,13 +306,12 @@ impl ContainerDriver for ProcessDriver {
                 })
             }
         };
-        let body = match kind {
-            RuntimeKind::Exec => Body::Exec,
-            _ => self.create_launcher(kind, &spec).await?,
-        };
-        let id = match &body {
-            Body::Launcher(process) => process.id.clone(),
-            Body::Exec => self.inner.starter.next_id(),
+        let (id, body) = match kind {
+            RuntimeKind::Exec => (self.inner.starter.next_id(), Body::Exec),
+            _ => {
+                let process = self.create_launcher(kind, &spec).await?;
+                (process.id.clone(), Body::launcher(process))
+            }
         };
         tracing::debug!(container = %id, kind = %kind, memory_mb = spec.memory_mb, "container created");
         let container = Arc::new(Container::new(id.clone(), kind, spec, body));
@@ -322,9 +365,11 @@ impl ContainerDriver for ProcessDriver {
         match outcome {
             Ok((exec, logs)) => {
                 let concurrency = usize::try_from(request.limits.concurrency).unwrap_or(1);
+                let init = container.launcher().map(|_| (request.clone(), timeout));
                 *container.phase() = Phase::Ready(Arc::new(Initialized {
                     limits: request.limits,
                     exec,
+                    init,
                 }));
                 container.permits.add_permits(concurrency);
                 Ok(InitOutput {
