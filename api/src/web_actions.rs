@@ -4,7 +4,10 @@
 //! `__ow_headers`, `__ow_path`; with `raw-http`, `__ow_query` and `__ow_body` instead of merged
 //! query and body), and the result becomes the answer according to the extension: `.http`
 //! (default: `{statusCode, headers, body}`, base64 bodies decoded for binary content types),
-//! `.json`, `.html`, `.svg`, `.text`.
+//! `.json`, `.html`, `.svg`, `.text`. As in OpenWhisk, an application error answers through the
+//! extension too, with the result's `error` property in place of the result (the path ignored),
+//! so `{"error": {"statusCode": 404, "body": "..."}}` is a 404 for `.http`; an activation that
+//! failed otherwise answers 400 "There was an error processing your request.".
 
 use crate::access::{path_param, resolve_action};
 use crate::error::{Error, Result};
@@ -224,19 +227,29 @@ fn http_answer(result: &Value) -> Result<HttpResponse> {
             return Err(bad("headers is not an object"));
         };
         for (name, value) in headers {
-            let text = match value {
-                Value::String(text) => text.clone(),
-                Value::Number(_) | Value::Bool(_) => value.to_string(),
-                _ => return Err(bad("a header value is not a string, number or boolean")),
-            };
             let header_name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| bad("a header name is not valid"))?;
-            let header_value =
-                HeaderValue::from_str(&text).map_err(|_| bad("a header value is not valid"))?;
-            if header_name == CONTENT_TYPE {
-                content_type = Some(text);
+            // An array sends the header once per value (several `Set-Cookie`s, say).
+            let values = match value {
+                Value::Array(values) => values.as_slice(),
+                one => std::slice::from_ref(one),
+            };
+            for value in values {
+                let text =
+                    match value {
+                        Value::String(text) => text.clone(),
+                        Value::Number(_) | Value::Bool(_) => value.to_string(),
+                        _ => return Err(bad(
+                            "a header value is not a string, number, boolean or an array of them",
+                        )),
+                    };
+                let header_value =
+                    HeaderValue::from_str(&text).map_err(|_| bad("a header value is not valid"))?;
+                if header_name == CONTENT_TYPE && content_type.is_none() {
+                    content_type = Some(text);
+                }
+                response.append_header((header_name.clone(), header_value));
             }
-            response.insert_header((header_name, header_value));
         }
     }
     match body {
@@ -278,11 +291,7 @@ fn media_answer(extension: &str, result: &Value, path: &str) -> Result<HttpRespo
             .content_type("application/json")
             .body(value.to_string()));
     }
-    let (property, content_type) = match extension {
-        "html" => ("html", "text/html; charset=utf-8"),
-        "svg" => ("svg", "image/svg+xml"),
-        _ => ("text", "text/plain; charset=utf-8"),
-    };
+    let (property, content_type) = text_media(extension);
     match result.get(property) {
         Some(Value::String(text)) => Ok(HttpResponse::Ok()
             .content_type(content_type)
@@ -290,6 +299,35 @@ fn media_answer(extension: &str, result: &Value, path: &str) -> Result<HttpRespo
         _ => Err(Error::bad(format!(
             "The action did not return a string '{property}' for the .{extension} extension."
         ))),
+    }
+}
+
+/// The property a text extension answers by default, and its content type.
+fn text_media(extension: &str) -> (&'static str, &'static str) {
+    match extension {
+        "html" => ("html", "text/html; charset=utf-8"),
+        "svg" => ("svg", "image/svg+xml"),
+        _ => ("text", "text/plain; charset=utf-8"),
+    }
+}
+
+/// The answer for an application error: its `error` value through the extension, as OpenWhisk
+/// does (`.http` takes it as `{statusCode, headers, body}`, `.json` sends it, the text
+/// extensions need it to be a string).
+fn error_answer(extension: &str, error: &Value) -> Result<HttpResponse> {
+    match extension {
+        "http" | "json" => media_answer(extension, error, ""),
+        _ => {
+            let (_, content_type) = text_media(extension);
+            match error {
+                Value::String(text) => Ok(HttpResponse::Ok()
+                    .content_type(content_type)
+                    .body(text.clone())),
+                _ => Err(Error::bad(format!(
+                    "The action's error is not a string for the .{extension} extension."
+                ))),
+            }
+        }
     }
 }
 
@@ -360,16 +398,23 @@ pub async fn handle(
         InvokeOutcome::Recorded(record) => record,
     };
     let result = record.result.to_value().unwrap_or(Value::Null);
-    let mut response = if record.status == ActivationStatus::Success {
-        media_answer(extension, &result, &path)?
-    } else {
-        let message = match result.get("error") {
-            Some(Value::String(text)) => text.clone(),
-            Some(other) => other.to_string(),
-            None => record.status.as_str().to_owned(),
-        };
-        let status = crate::invoke::status_of_record(record.status);
-        crate::middleware::error_response(status, &message, &RequestId::of(&request))
+    let mut response = match record.status {
+        ActivationStatus::Success => media_answer(extension, &result, &path)?,
+        ActivationStatus::ApplicationError => match result.get("error") {
+            Some(error) => error_answer(extension, error)?,
+            None => {
+                return Err(Error::NotFoundNamed(
+                    "The action's error result has no 'error' property.".into(),
+                ))
+            }
+        },
+        ActivationStatus::ActionDeveloperError | ActivationStatus::WhiskInternalError => {
+            crate::middleware::error_response(
+                StatusCode::BAD_REQUEST,
+                "There was an error processing your request.",
+                &RequestId::of(&request),
+            )
+        }
     };
     if let Ok(value) = HeaderValue::from_str(&record.activation_id.to_string()) {
         response

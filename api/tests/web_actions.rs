@@ -101,6 +101,23 @@ fn web_actions_answer_http_with_every_extension() {
     assert_eq!(image.header("x-made-by"), Some("whirl"));
     assert_eq!(image.bytes, png);
 
+    // A header whose value is an array is sent once per value, as OpenWhisk does.
+    put(
+        "cookies",
+        "def main(a):\n    return {'headers': {'Set-Cookie': ['a=1', 'b=2'], 'X-One': 1}, 'body': 'ok'}",
+        json!([{"key": "web-export", "value": true}]),
+    );
+    let cookies = web.get("/api/v1/web/guest/default/cookies");
+    assert_eq!(cookies.status, 200, "{}", cookies.text);
+    let set: Vec<&str> = cookies
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, value)| value.as_str())
+        .collect();
+    assert_eq!(set, ["a=1", "b=2"]);
+    assert_eq!(cookies.header("x-one"), Some("1"));
+
     // raw-http: the query and the body arrive untouched (binary bodies base64-encoded).
     put(
         "raw",
@@ -150,13 +167,24 @@ fn web_actions_answer_http_with_every_extension() {
     assert_eq!(web.get("/api/v1/web/guest/default/keyed").status, 401);
     assert_eq!(guest.get("/api/v1/web/guest/default/keyed").text, "keyed");
 
-    // A web action in a package; a failing web action answers 502 with its error.
+    // A web action in a package. As in OpenWhisk, an application error answers through the
+    // extension with its `error` value (the path ignored), and any other failure answers 400.
     guest.put("/api/v1/namespaces/_/packages/site", &json!({}));
     let reply = guest.put(
         "/api/v1/namespaces/_/actions/site/broken",
-        &json!({"exec": {"kind": "python:3", "code": "def main(a):\n    return {'error': 'nope'}"}, "annotations": [{"key": "web-export", "value": true}]}),
+        &json!({"exec": {"kind": "python:3", "code": "def main(a):\n    if a.get('crash'):\n        raise SystemExit(1)\n    return {'error': {'statusCode': 404, 'headers': {'X-Why': 'gone'}, 'body': 'not here'}}"}, "annotations": [{"key": "web-export", "value": true}]}),
     );
     assert_eq!(reply.status, 200);
-    web.get("/api/v1/web/guest/site/broken.json")
-        .assert_error(502, "nope");
+    let http = web.get("/api/v1/web/guest/site/broken");
+    assert_eq!(http.status, 404, "{}", http.text);
+    assert_eq!(http.text, "not here");
+    assert_eq!(http.header("x-why"), Some("gone"));
+    assert!(http.header("x-openwhisk-activation-id").is_some());
+    let json_error = web.get("/api/v1/web/guest/site/broken.json/body");
+    assert_eq!(json_error.status, 200);
+    assert_eq!(json_error.json["statusCode"], 404);
+    web.get("/api/v1/web/guest/site/broken.text")
+        .assert_error(400, "not a string");
+    web.get("/api/v1/web/guest/site/broken.json?crash=true")
+        .assert_error(400, "There was an error processing your request.");
 }

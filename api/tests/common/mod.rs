@@ -238,12 +238,17 @@ impl Client {
             Err(error) => panic!("{method} {path}: {error}"),
         };
         let status = response.status();
-        let headers = response
-            .headers_names()
+        let mut names = response.headers_names();
+        let mut seen = std::collections::BTreeSet::new();
+        names.retain(|name| seen.insert(name.to_ascii_lowercase()));
+        let headers = names
             .into_iter()
-            .map(|name| {
-                let value = response.header(&name).unwrap_or("").to_owned();
-                (name, value)
+            .flat_map(|name| {
+                response
+                    .all(&name)
+                    .into_iter()
+                    .map(|value| (name.clone(), value.to_owned()))
+                    .collect::<Vec<_>>()
             })
             .collect();
         let mut bytes = Vec::new();
