@@ -2,7 +2,8 @@
 //! unless the action asks for one (`require-whisk-auth`). Only actions annotated `web-export: true`
 //! answer. The request becomes the action's arguments (query, JSON or form body, `__ow_method`,
 //! `__ow_headers`, `__ow_path`; with `raw-http`, `__ow_query` and `__ow_body` instead of merged
-//! query and body), and the result becomes the answer according to the extension: `.http`
+//! query and body; a query or body may not set a reserved `__ow_*` property, nor a parameter of
+//! an action annotated `final`), and the result becomes the answer according to the extension: `.http`
 //! (default: `{statusCode, headers, body}`, base64 bodies decoded for binary content types),
 //! `.json`, `.html`, `.svg`, `.text`. As in OpenWhisk, an application error answers through the
 //! extension too, with the result's `error` property in place of the result (the path ignored),
@@ -121,12 +122,39 @@ fn body_argument(body: &[u8], content_type: &str) -> Value {
     }
 }
 
-/// The action's arguments for this request.
+/// The arguments Whirl itself sets on a web action's request; a request may not set them.
+const RESERVED_PROPERTIES: [&str; 6] = [
+    "__ow_method",
+    "__ow_headers",
+    "__ow_path",
+    "__ow_user",
+    "__ow_body",
+    "__ow_query",
+];
+
+/// Refuses a query or body parameter that a (non-raw) request may not set: a reserved property,
+/// or a parameter the action fixed (`final`), as OpenWhisk does.
+fn check_settable(key: &str, fixed: &dyn Fn(&str) -> bool) -> Result<()> {
+    let why = if RESERVED_PROPERTIES.contains(&key) {
+        "is reserved"
+    } else if fixed(key) {
+        "is a final parameter of the action"
+    } else {
+        return Ok(());
+    };
+    Err(Error::bad(format!(
+        "Request defines parameters that are not allowed (e.g., reserved properties): '{key}' {why}."
+    )))
+}
+
+/// The action's arguments for this request. Query and body parameters may not set what
+/// `fixed` names, nor a reserved property.
 fn arguments(
     request: &HttpRequest,
     body: &[u8],
     raw: bool,
     path: &str,
+    fixed: &dyn Fn(&str) -> bool,
 ) -> Result<Map<String, Value>> {
     let content_type = header_text(request, "content-type").unwrap_or_default();
     let mut args = Map::new();
@@ -139,13 +167,19 @@ fn arguments(
     } else {
         let query = crate::query::Query::of(request)?;
         for (key, value) in query.pairs() {
+            check_settable(key, fixed)?;
             args.insert(key.clone(), Value::String(value.clone()));
         }
         if !body.is_empty() {
             let essence = content_type.split(';').next().unwrap_or("").trim();
             if essence == "application/json" || essence.ends_with("+json") {
                 match serde_json::from_slice::<Value>(body) {
-                    Ok(Value::Object(map)) => args.extend(map),
+                    Ok(Value::Object(map)) => {
+                        for key in map.keys() {
+                            check_settable(key, fixed)?;
+                        }
+                        args.extend(map)
+                    }
                     Ok(other) => {
                         args.insert("__ow_body".into(), other);
                     }
@@ -162,6 +196,7 @@ fn arguments(
                             Error::bad(format!("The request content was malformed: {error}."))
                         })?;
                 for (key, value) in pairs.into_inner() {
+                    check_settable(&key, fixed)?;
                     args.insert(key, Value::String(value));
                 }
             } else {
@@ -377,7 +412,11 @@ pub async fn handle(
     }
     let raw = annotation_is_true(&annotations, "raw-http");
     let mut params = to_object(&resolved.parameters);
-    params.extend(arguments(&request, &body, raw, &path)?);
+    // With `final` (what `wsk action create --web true` sets), the action's parameters are fixed.
+    let finals = annotation_is_true(&annotations, "final");
+    let fixed = |key: &str| finals && params.get(key).is_some_and(|value| !value.is_null());
+    let request_args = arguments(&request, &body, raw, &path, &fixed)?;
+    params.extend(request_args);
     let context = InvocationContext {
         subject: namespace.clone(),
         by,

@@ -101,6 +101,37 @@ fn web_actions_answer_http_with_every_extension() {
     assert_eq!(image.header("x-made-by"), Some("whirl"));
     assert_eq!(image.bytes, png);
 
+    // Parameters of a `final` web action (what `--web true` sets) and the reserved `__ow_*`
+    // properties cannot be set by a request, as in OpenWhisk; without `final` they can.
+    for (name, finals) in [("fixed", true), ("open", false)] {
+        let reply = guest.put(
+            &format!("/api/v1/namespaces/_/actions/{name}"),
+            &json!({"exec": {"kind": "python:3", "code": "def main(a):\n    return {'name': a['name']}"},
+                    "parameters": [{"key": "name", "value": "Jane"}],
+                    "annotations": [{"key": "web-export", "value": true}, {"key": "final", "value": finals}]}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text);
+    }
+    assert_eq!(
+        web.get("/api/v1/web/guest/default/fixed.json").json["name"],
+        "Jane"
+    );
+    web.get("/api/v1/web/guest/default/fixed.json?name=Bob")
+        .assert_error(400, "'name' is a final parameter of the action");
+    web.raw(
+        "POST",
+        "/api/v1/web/guest/default/fixed.json",
+        Some(br#"{"name":"Bob"}"#),
+        &[("Content-Type", "application/json")],
+    )
+    .assert_error(400, "'name' is a final parameter");
+    web.get("/api/v1/web/guest/default/open.json?__ow_method=put")
+        .assert_error(400, "'__ow_method' is reserved");
+    assert_eq!(
+        web.get("/api/v1/web/guest/default/open.json?name=Bob").json["name"],
+        "Bob"
+    );
+
     // A header whose value is an array is sent once per value, as OpenWhisk does.
     put(
         "cookies",
