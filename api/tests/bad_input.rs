@@ -116,7 +116,6 @@ fn bad_input_gets_the_openwhisk_status_and_a_message_that_says_what_to_fix() {
         case("GET", &format!("{actions}?limit=201"), b"", 400, "The value '201' is not in the range of 0 to 200"),
         case("GET", &format!("{actions}?skip=-1"), b"", 400, "'skip' must be a non-negative integer"),
         case("GET", "/api/v1/namespaces/_/activations?since=yesterday", b"", 400, "'since' must be a non-negative integer"),
-        case("GET", "/api/v1/namespaces/_/activations?name=bad%20name%20", b"", 400, "The action name 'bad name ' is not valid"),
         case("POST", &format!("{actions}/ok?blocking=maybe"), b"{}", 400, "The query parameter 'blocking' must be true or false, not 'maybe'."),
         case("POST", &format!("{actions}/ok?blocking=true&timeout=70000"), b"{}", 400, "'timeout' must be between 1 and 60000 milliseconds"),
         case("PUT", &format!("{actions}/ok?overwrite=yes"), b"{}", 400, "'overwrite' must be true or false"),

@@ -16,16 +16,12 @@ pub async fn list(request: HttpRequest, state: web::Data<ApiState>) -> Result<Ht
     scope.require_own()?;
     let query = Query::of(&request)?;
     let (skip, limit) = query.page(state.config.default_list_limit, state.config.max_list_limit)?;
-    // `pkg/action` filters on the action name, as records name the action without its package.
-    let name = query
-        .get("name")
-        .filter(|name| !name.is_empty())
-        .map(|name| name.rsplit('/').next().unwrap_or(name).to_owned());
-    if let Some(name) = &name {
-        crate::names::check_name("action", name)?;
-    }
     let filter = ActivationQuery {
-        name,
+        // `pkg/action` filters on the action name, as records name the action without its package.
+        name: query
+            .get("name")
+            .filter(|name| !name.is_empty())
+            .map(|name| name.rsplit('/').next().unwrap_or(name).to_owned()),
         since_ms: query.number("since")?,
         upto_ms: query.number("upto")?,
         skip,
