@@ -292,6 +292,30 @@ fn sequences_run_each_component_as_its_own_activation() {
         json!({"error": "stop here"})
     );
     assert_eq!(reply.json["logs"].as_array().unwrap().len(), 2);
+    // A component deleted after the sequence was made: the sequence ends with an application
+    // error naming it, as OpenWhisk's does.
+    guest.put(
+        "/api/v1/namespaces/_/actions/gone",
+        &python("def main(a):\n    return a"),
+    );
+    guest.put(
+        "/api/v1/namespaces/_/actions/seq3",
+        &json!({"exec": {"kind": "sequence", "components": ["/_/inc", "/_/gone"]}}),
+    );
+    assert_eq!(
+        guest.delete("/api/v1/namespaces/_/actions/gone").status,
+        200
+    );
+    let reply = guest.post(
+        "/api/v1/namespaces/_/actions/seq3?blocking=true",
+        &json!({}),
+    );
+    assert_eq!(reply.status, 502, "{}", reply.text);
+    assert_eq!(reply.json["response"]["status"], "application error");
+    assert_eq!(
+        reply.json["response"]["result"],
+        json!({"error": "Sequence component does not exist: '/guest/gone'."})
+    );
     // Non-blocking: 202, then the record.
     let reply = guest.post("/api/v1/namespaces/_/actions/seq", &json!({"n": 0}));
     assert_eq!(reply.status, 202);

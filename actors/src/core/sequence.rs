@@ -110,8 +110,10 @@ pub enum ComponentOutcome {
         result: Value,
         duration_ms: u64,
     },
-    /// It could not be invoked (throttled, no invoker, missing by now); `error` says why.
+    /// It could not be invoked (throttled, no invoker, did not finish in time); `error` says why.
     NotInvoked { error: String },
+    /// It does not exist (any more): as in OpenWhisk, the sequence ends with an application error.
+    Missing { component: String },
 }
 
 /// One run of a sequence.
@@ -160,6 +162,12 @@ impl SequenceRun {
             ComponentOutcome::NotInvoked { error } => self.finish(
                 ActivationStatus::WhiskError,
                 serde_json::json!({ "error": error }),
+            ),
+            ComponentOutcome::Missing { component } => self.finish(
+                ActivationStatus::ApplicationError,
+                serde_json::json!({
+                    "error": format!("Sequence component does not exist: '{component}'.")
+                }),
             ),
             ComponentOutcome::Recorded {
                 activation_id,
@@ -340,6 +348,23 @@ mod tests {
             SequenceStep::Finish { status, result } => {
                 assert_eq!(status, ActivationStatus::WhiskError);
                 assert_eq!(result["error"], "throttled");
+            }
+            other => panic!("expected the end, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_component_that_no_longer_exists_ends_the_sequence_with_an_application_error() {
+        let (mut run, _) = SequenceRun::start(2, json!({}));
+        match run.component_ended(ComponentOutcome::Missing {
+            component: "/guest/gone".into(),
+        }) {
+            SequenceStep::Finish { status, result } => {
+                assert_eq!(status, ActivationStatus::ApplicationError);
+                assert_eq!(
+                    result["error"],
+                    "Sequence component does not exist: '/guest/gone'."
+                );
             }
             other => panic!("expected the end, got {other:?}"),
         }

@@ -121,6 +121,11 @@ async fn run_component(
         .and_then(|name| resolve_action(state, &context.subject, &name));
     let resolved = match resolved {
         Ok(resolved) => resolved,
+        Err(Error::NotFound | Error::NotFoundNamed(_)) => {
+            return ComponentOutcome::Missing {
+                component: component.to_owned(),
+            }
+        }
         Err(error) => {
             return ComponentOutcome::NotInvoked {
                 error: format!("Sequence component '{component}' cannot be invoked: {error}"),
