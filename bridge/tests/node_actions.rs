@@ -284,11 +284,7 @@ function main(p) {
             &[]
         };
         assert_eq!(messages(&out), expected, "{activation}");
-        assert!(
-            out.duration < Duration::from_millis(90),
-            "{activation} waited out the log grace period: {:?}",
-            out.duration
-        );
+        assert_no_log_grace_wait(&out, activation);
     }
 }
 
@@ -305,20 +301,8 @@ function main(p) {
   return { n: p.n };
 }"#;
     let id = ready(&t.driver, RuntimeKind::Nodejs20, init_request(code)).await;
-    for (n, close) in [(1, false), (2, true), (3, false)] {
-        let out = run(
-            &t.driver,
-            &id,
-            &format!("a{n}"),
-            &format!(r#"{{"n":{n},"close":{close}}}"#),
-        )
-        .await;
-        assert_eq!(result_json(&out), serde_json::json!({"n": n}), "run {n}");
-        assert!(
-            out.duration < Duration::from_millis(90),
-            "run {n} waited out the log grace period: {:?}",
-            out.duration
-        );
+    for (n, extra) in [(1, ""), (2, r#","close":true"#), (3, "")] {
+        run_numbered(&t.driver, &id, n, extra).await;
     }
 }
 
@@ -351,27 +335,7 @@ function main(p) {
   return { n: p.n };
 }"#;
     let id = ready(&t.driver, RuntimeKind::Nodejs20, init_request(code)).await;
-    for (n, mode) in [
-        (1, ""),
-        (2, "line"),
-        (3, ""),
-        (4, "partial"),
-        (5, ""),
-        (6, "line"),
-    ] {
-        let out = run(
-            &t.driver,
-            &id,
-            &format!("a{n}"),
-            &format!(r#"{{"n":{n},"mode":"{mode}"}}"#),
-        )
-        .await;
-        assert_eq!(
-            result_json(&out),
-            serde_json::json!({"n": n}),
-            "run {n} ({mode})"
-        );
-    }
+    run_between_stray_answers(&t.driver, &id).await;
 }
 
 #[tokio::test]

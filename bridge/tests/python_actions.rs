@@ -554,11 +554,7 @@ async fn an_action_that_replaces_sys_stdout_still_ends_its_logs() {
         let mut logs = messages(&out);
         logs.sort();
         assert_eq!(logs, expected, "{activation}");
-        assert!(
-            out.duration < Duration::from_millis(90),
-            "{activation} waited out the log grace period: {:?}",
-            out.duration
-        );
+        assert_no_log_grace_wait(&out, activation);
     }
 }
 
@@ -568,20 +564,8 @@ async fn an_action_that_closes_its_stdout_and_stderr_still_gets_its_answers() {
     let t = driver(true).await;
     let code = "import os\ndef main(a):\n    if a.get('close'):\n        os.close(1)\n        os.close(2)\n    return {'n': a['n']}\n";
     let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
-    for (n, close) in [(1, false), (2, true), (3, false)] {
-        let out = run(
-            &t.driver,
-            &id,
-            &format!("a{n}"),
-            &format!(r#"{{"n":{n},"close":{close}}}"#),
-        )
-        .await;
-        assert_eq!(result_json(&out), serde_json::json!({"n": n}), "run {n}");
-        assert!(
-            out.duration < Duration::from_millis(90),
-            "run {n} waited out the log grace period: {:?}",
-            out.duration
-        );
+    for (n, extra) in [(1, ""), (2, r#","close":true"#), (3, "")] {
+        run_numbered(&t.driver, &id, n, extra).await;
     }
 }
 
@@ -610,27 +594,7 @@ async fn lines_an_action_writes_to_fd_3_never_become_answers() {
     let t = driver(true).await;
     let code = "import os\nos.write(3, b'{\"from\": \"init\"}\\n')\ndef main(a):\n    if a.get('mode') == 'line':\n        os.write(3, b'{\"stale\": true}\\n')\n    if a.get('mode') == 'partial':\n        os.write(3, b'no newline')\n    return {'n': a['n']}\n";
     let id = ready(&t.driver, RuntimeKind::Python3, init_request(code)).await;
-    for (n, mode) in [
-        (1, ""),
-        (2, "line"),
-        (3, ""),
-        (4, "partial"),
-        (5, ""),
-        (6, "line"),
-    ] {
-        let out = run(
-            &t.driver,
-            &id,
-            &format!("a{n}"),
-            &format!(r#"{{"n":{n},"mode":"{mode}"}}"#),
-        )
-        .await;
-        assert_eq!(
-            result_json(&out),
-            serde_json::json!({"n": n}),
-            "run {n} ({mode})"
-        );
-    }
+    run_between_stray_answers(&t.driver, &id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -79,6 +79,57 @@ pub async fn run(
         .unwrap()
 }
 
+/// Runs activation `a<n>` with the params `{"n": n<extra>}` (`extra`: more fields, each with a
+/// leading comma) and checks that it got its own answer, `{"n": n}`, without waiting out the
+/// log grace period (both sentinels seen).
+pub async fn run_numbered(
+    driver: &ProcessDriver,
+    id: &ContainerId,
+    n: u32,
+    extra: &str,
+) -> RunOutput {
+    let out = run(
+        driver,
+        id,
+        &format!("a{n}"),
+        &format!(r#"{{"n":{n}{extra}}}"#),
+    )
+    .await;
+    assert_eq!(
+        result_json(&out),
+        serde_json::json!({ "n": n }),
+        "run {n} ({extra})"
+    );
+    assert_no_log_grace_wait(&out, &format!("run {n} ({extra})"));
+    out
+}
+
+/// Checks that a run saw both sentinels: it did not wait out the driver's 100 ms log grace.
+pub fn assert_no_log_grace_wait(out: &RunOutput, what: &str) {
+    assert!(
+        out.duration < std::time::Duration::from_millis(90),
+        "{what} waited out the log grace period: {:?}",
+        out.duration
+    );
+}
+
+/// Plain runs between runs whose action writes to the answer channel itself: a whole line
+/// (`"mode":"line"`) or text without a newline (`"mode":"partial"`); each must get its own answer.
+pub async fn run_between_stray_answers(driver: &ProcessDriver, id: &ContainerId) {
+    let line = r#","mode":"line""#;
+    let partial = r#","mode":"partial""#;
+    for (n, extra) in [
+        (1, ""),
+        (2, line),
+        (3, ""),
+        (4, partial),
+        (5, ""),
+        (6, line),
+    ] {
+        run_numbered(driver, id, n, extra).await;
+    }
+}
+
 pub fn result_json(output: &RunOutput) -> serde_json::Value {
     let text = output.result.as_ref().expect("a result");
     serde_json::from_str(text).unwrap()
