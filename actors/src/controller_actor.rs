@@ -293,7 +293,7 @@ fn failure_reason(record: &ActivationDoc) -> String {
 }
 
 fn request(message: &ActivationMessage) -> InvocationRequest {
-    let limits = convert::limits(&message.action);
+    let limits = convert::run_limits(&message.action);
     InvocationRequest {
         activation: convert::core_id(&message.activation_id),
         action: convert::invocation_key(message),

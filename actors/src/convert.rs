@@ -178,6 +178,18 @@ pub fn limits(doc: &ActionDoc) -> ActionLimits {
     }
 }
 
+/// The limits an invoker runs the action with: the action's, with `concurrency` capped at what
+/// its runtime interleaves (a Python launcher runs one activation at a time, so the containers
+/// of a Python action with `concurrency: 5` take one activation each, as the pool and the
+/// dispatcher then count them).
+pub fn run_limits(doc: &ActionDoc) -> ActionLimits {
+    let mut limits = limits(doc);
+    if let Ok(kind) = doc.exec.kind().parse::<bridge::RuntimeKind>() {
+        limits.concurrency = limits.concurrency.min(kind.max_concurrency());
+    }
+    limits
+}
+
 pub fn core_id(id: &ActivationId) -> CoreActivationId {
     CoreActivationId::new(id.to_string())
 }

@@ -278,7 +278,7 @@ fn run_spec(message: &ActivationMessage, max_result_bytes: u64) -> RunSpec {
         action: convert::invocation_key(message),
         path: convert::path(&message.action),
         kind: convert::kind(&message.action),
-        limits: convert::limits(&message.action),
+        limits: convert::run_limits(&message.action),
         max_result_bytes,
         accepted_at: Millis(message.accepted_at_ms),
         scaling: convert::scaling(&message.action),
@@ -498,7 +498,7 @@ impl Handler<ScaleAction> for InvokerActor {
     type Result = ();
 
     fn handle(&mut self, scale: ScaleAction, ctx: &mut Self::Context) {
-        let limits = convert::limits(&scale.action);
+        let limits = convert::run_limits(&scale.action);
         let request = crate::core::pool::ScaleRequest {
             action: crate::core::action::ActionKey::new(
                 scale.namespace,

@@ -350,3 +350,55 @@ fn without_an_invoker_invocations_answer_503() {
         json!({"activations": 0})
     );
 }
+
+/// An action the backend cannot run as asked fails on its own, as the action's fault, and never
+/// takes the invoker out of service for everyone else (found by fuzzing the API: three runs of
+/// such an action used to mark the only invoker unhealthy, so every invocation answered 503).
+#[test]
+fn an_action_the_backend_cannot_run_fails_alone_and_the_invoker_stays_in_service() {
+    let server = TestServer::start();
+    let guest = server.guest();
+    // A Python launcher runs one activation at a time: `concurrency: 5` gives containers that take
+    // one each, and the action runs.
+    let mut concurrent = python("def main(a):\n    return {'n': a.get('n')}");
+    concurrent["limits"] = json!({"concurrency": 5});
+    let put = guest.put("/api/v1/namespaces/_/actions/five", &concurrent);
+    assert_eq!(put.status, 200, "{}", put.text);
+    assert_eq!(put.json["limits"]["concurrency"], 5);
+    // A blackbox image on the process backend: a developer error naming the way out.
+    let put = guest.put(
+        "/api/v1/namespaces/_/actions/boxed",
+        &json!({"exec": {"kind": "blackbox", "image": "example/skeleton:1"}}),
+    );
+    assert_eq!(put.status, 200, "{}", put.text);
+    for n in 0..4 {
+        let reply = guest.post(
+            "/api/v1/namespaces/_/actions/five?blocking=true&result=true",
+            &json!({"n": n}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        assert_eq!(reply.json, json!({"n": n}));
+        let reply = guest.post(
+            "/api/v1/namespaces/_/actions/boxed?blocking=true",
+            &json!({}),
+        );
+        assert_eq!(reply.status, 502, "{}", reply.text);
+        assert_eq!(
+            reply.json["response"]["status"], "action developer error",
+            "{}",
+            reply.text
+        );
+        let error = reply.json["response"]["result"]["error"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            error.contains("example/skeleton:1") && error.contains("--backend docker"),
+            "{error}"
+        );
+    }
+    let reply = guest.post(
+        "/api/v1/namespaces/_/actions/five?blocking=true&result=true",
+        &json!({"n": "after"}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+}

@@ -510,7 +510,13 @@ async fn blackbox_images_are_not_for_the_process_driver() {
         ..ContainerSpec::runtime(RuntimeKind::Python3, 256)
     };
     let err = t.driver.create(spec).await.unwrap_err();
-    assert!(matches!(err, DriverError::Unsupported { .. }), "{err:?}");
+    // The action's fault (a developer error), not the platform's.
+    assert!(
+        matches!(&err, DriverError::ImageUnavailable { image, .. } if image == "openwhisk/dockerskeleton"),
+        "{err:?}"
+    );
+    assert!(err.is_developer_error());
+    assert!(err.to_string().contains("--backend docker"), "{err}");
     assert_eq!(
         t.driver.kinds(),
         vec![

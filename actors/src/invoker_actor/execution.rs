@@ -19,7 +19,7 @@ use store::{Clock, Exec};
 /// The limits the driver enforces for an action: its log limit, and result bytes a little above
 /// the platform's so the lifecycle can report the true size of an oversize answer.
 pub fn driver_limits(message: &ActivationMessage, max_result_bytes: u64) -> DriverLimits {
-    let limits = convert::limits(&message.action);
+    let limits = convert::run_limits(&message.action);
     DriverLimits {
         result_bytes: usize::try_from(max_result_bytes.saturating_mul(2)).unwrap_or(usize::MAX),
         log_bytes: usize::try_from(limits.log_limit_bytes()).unwrap_or(usize::MAX),

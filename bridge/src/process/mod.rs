@@ -299,10 +299,12 @@ impl ContainerDriver for ProcessDriver {
     async fn create(&self, spec: ContainerSpec) -> Result<ContainerId> {
         let kind = match &spec.image {
             ContainerImage::Runtime(kind) => *kind,
+            // The action asks for what this backend cannot give: its fault, as a missing image is
+            // on Docker (rejected without retries, and no mark against the invoker's health).
             ContainerImage::Blackbox(image) => {
-                return Err(DriverError::Unsupported {
-                    driver: DRIVER,
-                    what: format!("blackbox image {image}"),
+                return Err(DriverError::ImageUnavailable {
+                    image: image.clone(),
+                    reason: "this server runs actions as processes; blackbox images need `whirl serve --backend docker`".into(),
                 })
             }
         };
