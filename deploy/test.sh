@@ -75,6 +75,10 @@ read -r passed failed < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if 
 log "openwhisk npm client against whirl serve (tests/openwhisk-client)"
 tests/openwhisk-client/run.sh
 
+log "REST API fuzzed from its OpenAPI document with Schemathesis (tests/api-fuzz)"
+tests/api-fuzz/run.sh
+passed=$((passed + 1))
+
 log "web console in headless Chromium (tests/console)"
 tests/console/run.sh
 

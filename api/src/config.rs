@@ -3,6 +3,9 @@
 use actors::core::throttle::ThrottleConfig;
 use store::ActionLimits;
 
+/// The most entries a list answers by default (OpenWhisk: 200).
+pub const DEFAULT_MAX_LIST_LIMIT: usize = 200;
+
 /// The allowed range of each action limit, and the default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionLimitRanges {
@@ -62,7 +65,7 @@ impl Default for ApiConfig {
             max_parameters_bytes: 1024 * 1024,
             max_code_bytes: 48 * 1024 * 1024,
             default_list_limit: 30,
-            max_list_limit: 200,
+            max_list_limit: DEFAULT_MAX_LIST_LIMIT,
             max_blocking_wait_ms: 60_000,
             max_sequence_actions: 50,
             metrics_token: None,

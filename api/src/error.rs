@@ -18,8 +18,9 @@ pub enum Error {
     /// A resource that does not exist, named (e.g. a sequence component or a rule's trigger).
     #[error("{0}")]
     NotFoundNamed(String),
+    /// A method the path does not take; `allow` lists the ones it does (the `Allow` header).
     #[error("The requested method is not allowed for this resource.")]
-    MethodNotAllowed,
+    MethodNotAllowed { allow: String },
     #[error("resource already exists")]
     Conflict,
     #[error("{0}")]
@@ -77,7 +78,7 @@ impl ResponseError for Error {
             }
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound | Error::NotFoundNamed(_) => StatusCode::NOT_FOUND,
-            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Error::Conflict | Error::ConflictDetail(_) => StatusCode::CONFLICT,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -130,7 +130,17 @@ pub async fn request_context(
             } else {
                 status
             };
-            response.into_response(error_response(status, &message, &request_id))
+            // RFC 9110: a 405 lists the methods the resource takes.
+            let allow = match error.as_error::<Error>() {
+                Some(Error::MethodNotAllowed { allow }) => HeaderValue::from_str(allow).ok(),
+                _ => None,
+            };
+            let mut response =
+                response.into_response(error_response(status, &message, &request_id));
+            if let Some(allow) = allow {
+                response.headers_mut().insert(header::ALLOW, allow);
+            }
+            response
         }
         None => response.map_into_boxed_body(),
     };
@@ -149,9 +159,9 @@ pub async fn no_route() -> Result<HttpResponse, Error> {
     Err(Error::NotFound)
 }
 
-/// The fallback of a known path for a method it does not take.
-pub async fn method_not_allowed() -> Result<HttpResponse, Error> {
-    Err(Error::MethodNotAllowed)
+/// The fallback of a known path for a method it does not take; `allow` lists the methods it takes.
+pub fn method_not_allowed(allow: String) -> Error {
+    Error::MethodNotAllowed { allow }
 }
 
 impl Error {

@@ -400,14 +400,39 @@ fn the_api_describes_itself_with_cors_and_request_ids() {
     }
     let namespaces = server.guest().get("/api/v1/namespaces");
     assert_eq!(namespaces.json, json!(["guest"]));
+    // `limit` is checked with `count=true` too (every collection).
+    for collection in ["actions", "triggers", "rules", "packages", "activations"] {
+        server
+            .guest()
+            .get(&format!(
+                "/api/v1/namespaces/_/{collection}?count=true&limit=-3"
+            ))
+            .assert_error(400, "query parameter 'limit'");
+    }
     // Unknown routes and methods.
     anonymous
         .get("/api/v1/nothing/here")
         .assert_error(404, "does not exist");
-    server
+    let refused = server
         .guest()
-        .request("PATCH", "/api/v1/namespaces/_/actions/x", None)
-        .assert_error(405, "method is not allowed");
+        .request("PATCH", "/api/v1/namespaces/_/actions/x", None);
+    // RFC 9110: a 405 says which methods the resource takes.
+    assert_eq!(
+        refused.header("allow"),
+        Some("POST, GET, HEAD, PUT, DELETE, OPTIONS"),
+        "{:?}",
+        refused.headers
+    );
+    refused.assert_error(405, "method is not allowed");
+    let refused = anonymous.request("TRACE", "/api/v1/web/guest/default/x.json", None);
+    assert_eq!(refused.status, 405, "{}", refused.text);
+    assert!(refused
+        .header("allow")
+        .is_some_and(|allow| allow.contains("PATCH") && !allow.contains("TRACE")));
+    // HEAD is GET without the body.
+    let head = anonymous.request("HEAD", "/api/v1", None);
+    assert_eq!(head.status, 200);
+    assert!(head.bytes.is_empty());
     let health = anonymous.get("/healthz");
     assert_eq!(health.text, "OK");
 }

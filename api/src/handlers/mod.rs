@@ -77,11 +77,12 @@ pub(crate) fn list_own<T: Serialize>(
     scope.require_own()?;
     let query = crate::query::Query::of(request)?;
     let projections = state.store.projections();
+    // Checked with `count=true` too, as the activation and package lists do.
+    let (skip, limit) = query.page(state.config.default_list_limit, state.config.max_list_limit)?;
     if query.flag("count", false)? {
         let count = projections.count_entities(&scope.namespace, kind);
         return Ok(ok_json(&crate::wire::count_body(collection, count)));
     }
-    let (skip, limit) = query.page(state.config.default_list_limit, state.config.max_list_limit)?;
     let items: Vec<T> = projections
         .list_entities(&scope.namespace, kind, skip, limit)
         .map_err(Error::store("list entities"))?

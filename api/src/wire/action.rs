@@ -1,6 +1,7 @@
 //! Actions on the wire: the full document (`GET`), the list summary (no code), and the `PUT` body.
 
 use super::{from_json_text, ActionLimitsBody, ActionLimitsPut, ExecBody, KeyValue};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use store::ActionDoc;
 
@@ -13,7 +14,7 @@ pub(crate) fn action_namespace_path(doc: &ActionDoc) -> String {
 }
 
 /// An action as `GET /namespaces/{ns}/actions/[{pkg}/]{name}` returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Action {
     /// `ns` or `ns/pkg`.
     pub namespace: String,
@@ -46,13 +47,13 @@ impl Action {
 }
 
 /// `exec` in a list summary: only whether the code is binary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ActionExecSummary {
     pub binary: bool,
 }
 
 /// One action of `GET /namespaces/{ns}/actions` (no code, no parameters).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ActionSummary {
     pub namespace: String,
     pub name: String,
@@ -86,15 +87,31 @@ impl ActionSummary {
 /// The body of `PUT /namespaces/{ns}/actions/[{pkg}/]{name}`. On create `exec` is required; on
 /// update (`overwrite=true`) a field left out keeps its current value (`parameters` and
 /// `annotations` are replaced when given; the server sets the `exec` annotation).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ActionPut {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::strict::optional_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub exec: Option<ExecBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::strict::optional_objects",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parameters: Option<Vec<KeyValue>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::strict::optional_objects",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub annotations: Option<Vec<KeyValue>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::strict::optional_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limits: Option<ActionLimitsPut>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<bool>,

@@ -2,18 +2,19 @@
 //! summary, and the `{"activationId"}` body of accepted invocations and trigger fires.
 
 use super::{from_json_text, KeyValue};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use store::ActivationDoc;
 
 /// `{"activationId": "<32 hex>"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ActivationIdBody {
     #[serde(rename = "activationId")]
     pub activation_id: String,
 }
 
 /// `response` of an activation record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ActivationResponse {
     /// `success`, `application error`, `action developer error` or `whisk internal error`.
     pub status: String,
@@ -40,7 +41,7 @@ impl ActivationResponse {
 
 /// An activation record as `GET /namespaces/{ns}/activations/{id}` (and a blocking invoke)
 /// returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Activation {
     pub namespace: String,
     pub name: String,
@@ -80,7 +81,7 @@ impl Activation {
 }
 
 /// `GET .../activations/{id}/result`: the response without its status code.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ActivationResult {
     pub status: String,
     pub success: bool,
@@ -102,13 +103,13 @@ impl ActivationResult {
 }
 
 /// `GET .../activations/{id}/logs`: `{"logs": [...]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ActivationLogs {
     pub logs: Vec<String>,
 }
 
 /// One activation of `GET /namespaces/{ns}/activations` without `docs=true`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ActivationSummary {
     pub namespace: String,
     pub name: String,

@@ -1,10 +1,11 @@
 //! The error body of every non-2xx answer (`{"error", "code"}`), and [`WireError`]: why a request
 //! body does not describe a valid entity.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// OpenWhisk's error body: a message and the request id (`X-Request-ID`) as `code`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorBody {
     pub error: String,
     pub code: String,

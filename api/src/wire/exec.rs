@@ -3,6 +3,7 @@
 //! `{kind:"exec", code:"<command>"}` for a command that reads stdin and writes stdout.
 
 use super::WireError;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use store::Exec;
 
@@ -32,9 +33,15 @@ pub fn resolve_kind(kind: &str) -> Result<&'static str, WireError> {
     }
 }
 
+/// `kind` in the OpenAPI document: one of [`KNOWN_KINDS`].
+fn kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "string", "enum": KNOWN_KINDS})
+}
+
 /// The `exec` object of an action, in requests and responses.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ExecBody {
+    #[schemars(schema_with = "kind_schema")]
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,

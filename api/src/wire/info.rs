@@ -1,9 +1,10 @@
 //! `GET /api/v1`: the API description document.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Where the API's description lives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SwaggerPaths {
     pub ui: String,
     #[serde(rename = "api-docs")]
@@ -11,7 +12,7 @@ pub struct SwaggerPaths {
 }
 
 /// OpenWhisk's `GET /api/v1` document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ApiInfo {
     pub description: String,
     pub api_version: String,

@@ -1,12 +1,13 @@
 //! `[{key, value}]`: how OpenWhisk writes annotations and parameters, and the operations on them
 //! (lookup, merge with override, conversion to a JSON object and to the stored `JsonText`).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use store::JsonText;
 
 /// One annotation or parameter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct KeyValue {
     pub key: String,
     pub value: Value,

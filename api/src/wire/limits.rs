@@ -1,10 +1,11 @@
 //! An action's `limits` object: `{timeout (ms), memory (MB), logs (MB), concurrency}`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use store::ActionLimits;
 
 /// The limits of an action as responses show them (every field set).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ActionLimitsBody {
     pub timeout: u64,
     pub memory: u32,
@@ -25,7 +26,7 @@ impl From<&ActionLimits> for ActionLimitsBody {
 
 /// The limits a `PUT` may set; a field left out keeps its current (or default) value. Ranges are
 /// checked by the server.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ActionLimitsPut {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u64>,

@@ -17,6 +17,7 @@ mod namespace;
 mod openfaas;
 mod package;
 mod rule;
+mod strict;
 mod trigger;
 
 pub use action::{Action, ActionExecSummary, ActionPut, ActionSummary};

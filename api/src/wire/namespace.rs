@@ -1,10 +1,11 @@
 //! Namespaces on the wire: `GET /namespaces/{ns}/limits` and the `count=true` bodies.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// `GET /namespaces/{ns}/limits`: the limits in force for the namespace (OpenWhisk's
 /// `UserLimits` with the system's action limits).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NamespaceLimitsBody {
     pub invocations_per_minute: u32,
@@ -32,7 +33,7 @@ pub fn count_body(collection: &str, count: usize) -> serde_json::Value {
 }
 
 /// Per-namespace throttle overrides, as the operator sets them (absent: the system default).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NamespaceThrottles {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,15 +65,15 @@ impl From<NamespaceThrottles> for store::NamespaceLimits {
 }
 
 /// `POST /admin/v1/namespaces`: a namespace to create, with optional throttle overrides.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct NamespaceCreate {
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::strict::object_or_default")]
     pub limits: NamespaceThrottles,
 }
 
 /// The answer of a namespace creation: its first key, shown once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct IssuedNamespaceKey {
     pub namespace: String,
     pub uuid: String,
@@ -87,7 +88,7 @@ impl IssuedNamespaceKey {
 }
 
 /// One namespace of `GET /admin/v1/namespaces`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct NamespaceListing {
     pub namespace: String,
     /// The uuids of its keys.

@@ -2,11 +2,12 @@
 //! to `/system/*` and read back. Field names are OpenFaaS's (camelCase); absent collections are
 //! empty rather than `null` on the way out.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// `limits` / `requests` of a deployment (`{"memory": "128Mi", "cpu": "100m"}`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct FunctionResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
@@ -15,7 +16,7 @@ pub struct FunctionResources {
 }
 
 /// `POST`/`PUT /system/functions`: a function to deploy or update.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionDeployment {
     pub service: String,
@@ -35,16 +36,24 @@ pub struct FunctionDeployment {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::strict::optional_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limits: Option<FunctionResources>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::strict::optional_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub requests: Option<FunctionResources>,
     #[serde(default)]
     pub read_only_root_filesystem: bool,
 }
 
 /// `GET /system/functions` (a list) and `GET /system/function/{name}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionStatus {
     pub name: String,
@@ -80,14 +89,14 @@ pub struct FunctionStatus {
 }
 
 /// `DELETE /system/functions`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionDeletion {
     pub function_name: String,
 }
 
 /// `POST /system/scale-function/{name}`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ScaleServiceRequest {
     #[serde(default)]
@@ -96,7 +105,7 @@ pub struct ScaleServiceRequest {
 }
 
 /// The version part of `/system/info`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct VersionInfo {
     pub sha: String,
     pub release: String,
@@ -105,7 +114,7 @@ pub struct VersionInfo {
 }
 
 /// The provider part of `/system/info`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ProviderInfo {
     pub provider: String,
     pub orchestration: String,
@@ -113,7 +122,7 @@ pub struct ProviderInfo {
 }
 
 /// `GET /system/info`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct GatewayInfo {
     pub provider: ProviderInfo,
     pub version: VersionInfo,
@@ -121,7 +130,7 @@ pub struct GatewayInfo {
 }
 
 /// One line of `/system/logs` (NDJSON).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FunctionLogLine {
     pub name: String,
     pub namespace: String,

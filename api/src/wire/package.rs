@@ -2,11 +2,12 @@
 //! `{namespace, name}` for a binding to another package.
 
 use super::{from_json_text, KeyValue};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use store::{ActionDoc, PackageBinding, PackageDoc};
 
 /// `binding`: empty for a plain package, `{namespace, name}` for a binding.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PackageBindingBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -50,7 +51,7 @@ impl PackageBindingBody {
 }
 
 /// One action listed inside a package.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PackageActionSummary {
     pub name: String,
     pub version: String,
@@ -69,7 +70,7 @@ impl PackageActionSummary {
 
 /// A package as `GET /namespaces/{ns}/packages/{name}` returns it. For a binding, `parameters`
 /// are the bound package's merged with the binding's, and `actions` are the bound package's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Package {
     pub namespace: String,
     pub name: String,
@@ -104,7 +105,7 @@ impl Package {
 }
 
 /// One package of `GET /namespaces/{ns}/packages`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PackageSummary {
     pub namespace: String,
     pub name: String,
@@ -130,15 +131,27 @@ impl PackageSummary {
 }
 
 /// The body of `PUT /namespaces/{ns}/packages/{name}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PackagePut {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::strict::optional_objects",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub annotations: Option<Vec<KeyValue>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::strict::optional_objects",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parameters: Option<Vec<KeyValue>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::strict::optional_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub binding: Option<PackageBindingBody>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,

@@ -2,11 +2,12 @@
 //! `{"trigger":"/_/t","action":"/_/a"}` in `PUT` bodies.
 
 use super::{from_json_text, KeyValue};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use store::{FullyQualifiedName, RuleDoc};
 
 /// `{path, name}`: an entity by its namespace path (`ns` or `ns/pkg`) and name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct EntityPath {
     pub path: String,
     pub name: String,
@@ -25,7 +26,7 @@ impl From<&FullyQualifiedName> for EntityPath {
 }
 
 /// A rule as `GET /namespaces/{ns}/rules/{name}` returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Rule {
     pub namespace: String,
     pub name: String,
@@ -56,13 +57,17 @@ impl Rule {
 
 /// The body of `PUT /namespaces/{ns}/rules/{name}`: fully-qualified names, where the namespace
 /// `_` means the caller's (`/_/t`, `/guest/pkg/a`, or a bare `t`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RulePut {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trigger: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::strict::optional_objects",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub annotations: Option<Vec<KeyValue>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<bool>,
@@ -71,7 +76,7 @@ pub struct RulePut {
 }
 
 /// The body of `POST /namespaces/{ns}/rules/{name}`: `{"status":"active"|"inactive"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RuleStatusBody {
     pub status: String,
 }

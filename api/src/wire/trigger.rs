@@ -1,19 +1,20 @@
 //! Triggers on the wire: the document with the rules that name it, and the `PUT` body.
 
 use super::{from_json_text, EntityPath, KeyValue};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use store::{RuleDoc, TriggerDoc};
 
 /// One rule of a trigger's `rules` map.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TriggerRule {
     pub action: EntityPath,
     pub status: String,
 }
 
 /// A trigger as `GET /namespaces/{ns}/triggers/{name}` returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Trigger {
     pub namespace: String,
     pub name: String,
@@ -60,13 +61,21 @@ impl Trigger {
 }
 
 /// The body of `PUT /namespaces/{ns}/triggers/{name}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TriggerPut {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::strict::optional_objects",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub annotations: Option<Vec<KeyValue>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::strict::optional_objects",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parameters: Option<Vec<KeyValue>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
