@@ -40,7 +40,8 @@ printf 'def main(args):\n    return {"args": args}\n' >"$code"
 "$WHIRL" action invoke fuzzed --blocking >/dev/null
 
 status=0
-cd "$here"
+# Schemathesis keeps its cache in the working directory: the run's scratch one, not the clone.
+cd "$WHIRL_SCRATCH"
 # Everything but deletions first (so the fixtures stay for most of the run), then deletions.
 "$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$WHIRL_APIHOST/api/v1/api-docs" \
   --max-time "${WHIRL_FUZZ_SECONDS:-90}" --exclude-method DELETE --exclude-path-regex '^/console' \
