@@ -76,6 +76,8 @@ fn bad_input_gets_the_openwhisk_status_and_a_message_that_says_what_to_fix() {
         case("PUT", &format!("{actions}/x"), b"{\"exec\":5}", 400, "invalid type: integer `5`"),
         case("PUT", &format!("{actions}/x"), b"{\"exec\":{\"kind\":\"python:3\",\"code\":\"x\"},\"parameters\":\"p\"}", 400, "invalid type: string \"p\""),
         case("PUT", &format!("{actions}/x"), b"{\"exec\":{\"kind\":\"python:3\",\"code\":\"x\"},\"limits\":{\"memory\":\"big\"}}", 400, "invalid type"),
+        // serde alone would read an array positionally: the timeout and the memory here.
+        case("PUT", &format!("{actions}/x"), b"{\"exec\":{\"kind\":\"python:3\",\"code\":\"x\"},\"limits\":[1000,256]}", 400, "invalid type: sequence, expected a JSON object"),
         case("PUT", &format!("{actions}/x"), b"[]", 400, "the action is not valid"),
         case("PUT", &format!("{actions}/x"), b"{\"exec\":{\"kind\":\"python:3\",\"code\":\"x\"},\"parameters\":[{\"key\":\"\",\"value\":1}]}", 400, "needs a non-empty key"),
         // Kinds and exec.

@@ -5,7 +5,7 @@
 //! Use with `#[serde(default, deserialize_with = "...")]`; an absent field or `null` reads as
 //! `None`.
 
-use serde::de::{DeserializeOwned, Error};
+use serde::de::{DeserializeOwned, Error, Unexpected};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -34,10 +34,10 @@ where
             .map(object_of)
             .collect::<Result<Vec<T>, _>>()
             .map(Some),
-        Some(other) => Err(Error::custom(format!(
-            "invalid type: {}, expected an array of JSON objects",
-            kind(&other)
-        ))),
+        Some(other) => Err(Error::invalid_type(
+            unexpected(&other),
+            &"an array of JSON objects",
+        )),
     }
 }
 
@@ -52,22 +52,25 @@ where
 
 fn object_of<T: DeserializeOwned, E: Error>(value: Value) -> Result<T, E> {
     if !value.is_object() {
-        return Err(E::custom(format!(
-            "invalid type: {}, expected a JSON object",
-            kind(&value)
-        )));
+        return Err(E::invalid_type(unexpected(&value), &"a JSON object"));
     }
     serde_json::from_value(value).map_err(E::custom)
 }
 
-fn kind(value: &Value) -> &'static str {
+/// The value as serde's messages name it ("integer `5`", "sequence").
+fn unexpected(value: &Value) -> Unexpected<'_> {
     match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+        Value::Null => Unexpected::Unit,
+        Value::Bool(b) => Unexpected::Bool(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(u), _, _) => Unexpected::Unsigned(u),
+            (None, Some(i), _) => Unexpected::Signed(i),
+            (None, None, Some(f)) => Unexpected::Float(f),
+            (None, None, None) => Unexpected::Other("number"),
+        },
+        Value::String(s) => Unexpected::Str(s),
+        Value::Array(_) => Unexpected::Seq,
+        Value::Object(_) => Unexpected::Map,
     }
 }
 
