@@ -9,7 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../support/whirl-server.sh"
 
 version=4.32.5
-venv=${WHIRL_FUZZ_VENV:-$HOME/.cache/whirl-schemathesis-$version}
+hypothesis=6.170.17
+venv=${WHIRL_FUZZ_VENV:-$HOME/.cache/whirl-schemathesis-$version-$hypothesis}
 if [ ! -x "$venv/bin/schemathesis" ]; then
   if ! python3 -c 'import ensurepip, venv' 2>/dev/null && [ "${WHIRL_SKIP_INSTALL:-0}" != 1 ]; then
     echo "installing python3-venv" >&2
@@ -19,7 +20,7 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   echo "installing schemathesis $version into $venv" >&2
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$version"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$version" "hypothesis==$hypothesis"
 fi
 
 # Throttles lifted so the fuzzer reaches the handlers instead of 429s.
