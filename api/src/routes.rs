@@ -13,6 +13,9 @@ use crate::{admin, console, info, openapi, openfaas, web_actions};
 use actix_web::Route;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 
+/// The methods OpenWhisk's web actions take.
+const WEB_METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+
 /// The HTTP method of a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HttpMethod {
@@ -48,9 +51,7 @@ impl HttpMethod {
             HttpMethod::Put => &["PUT"],
             HttpMethod::Post => &["POST"],
             HttpMethod::Delete => &["DELETE"],
-            HttpMethod::Web | HttpMethod::Any => {
-                &["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
-            }
+            HttpMethod::Web | HttpMethod::Any => WEB_METHODS,
         }
     }
 
@@ -62,18 +63,9 @@ impl HttpMethod {
             HttpMethod::Put => actix_web::web::put(),
             HttpMethod::Post => actix_web::web::post(),
             HttpMethod::Delete => actix_web::web::delete(),
-            HttpMethod::Web => {
-                use actix_web::guard;
-                actix_web::web::route().guard(
-                    guard::Any(guard::Get())
-                        .or(guard::Head())
-                        .or(guard::Post())
-                        .or(guard::Put())
-                        .or(guard::Delete())
-                        .or(guard::Patch())
-                        .or(guard::Options()),
-                )
-            }
+            HttpMethod::Web => actix_web::web::route().guard(actix_web::guard::fn_guard(|ctx| {
+                WEB_METHODS.contains(&ctx.head().method.as_str())
+            })),
             HttpMethod::Any => actix_web::web::route(),
         }
     }
