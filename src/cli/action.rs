@@ -203,10 +203,18 @@ fn invoke(client: &ApiClient, json: bool, args: &InvokeArgs) -> Result<(), Clien
             action: name.to_string(),
             activation_id: activation.activation_id,
             status: activation.response.status,
-            message: error_text(&activation.response.result),
+            message: error_text_raw(&activation.response.result),
         });
     }
     Ok(())
+}
+
+/// The `error` of a failed result (raw JSON from the server), as text.
+fn error_text_raw(result: &serde_json::value::RawValue) -> String {
+    match serde_json::from_str::<Value>(result.get()) {
+        Ok(value) => error_text(&value),
+        Err(_) => result.get().to_owned(),
+    }
 }
 
 /// The `error` of a failed result, as text.

@@ -292,7 +292,7 @@ fn result(client: &ApiClient, json: bool, which: &Which) -> Result<(), ClientErr
         return Ok(());
     }
     let result: ActivationResult = response.decode(&doing)?;
-    output::print_json(&result.result);
+    output::print_raw_json(&result.result);
     Ok(())
 }
 

@@ -33,6 +33,15 @@ pub fn print_json(value: &serde_json::Value) {
     line(&pretty(value));
 }
 
+/// Raw JSON from the server, pretty-printed with sorted keys like [`print_json`]; text nested
+/// deeper than serde_json parses is re-indented as it came.
+pub fn print_raw_json(raw: &serde_json::value::RawValue) {
+    match serde_json::from_str::<serde_json::Value>(raw.get()) {
+        Ok(value) => print_json(&value),
+        Err(_) => print_body(raw.get()),
+    }
+}
+
 /// A server's JSON body, pretty-printed with its keys in the order the server sent them.
 pub fn print_body(body_text: &str) {
     if body_text.trim().is_empty() {

@@ -4,6 +4,7 @@
 use super::{from_json_text, KeyValue};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use store::ActivationDoc;
 
 /// `{"activationId": "<32 hex>"}`.
@@ -14,14 +15,17 @@ pub struct ActivationIdBody {
 }
 
 /// `response` of an activation record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ActivationResponse {
     /// `success`, `application error`, `action developer error` or `whisk internal error`.
     pub status: String,
     #[serde(rename = "statusCode")]
     pub status_code: u8,
     pub success: bool,
-    pub result: serde_json::Value,
+    /// The stored JSON text as it is: re-parsing it would lose a result nested deeper than
+    /// serde_json's recursion limit (128), which the log keeps.
+    #[schemars(with = "serde_json::Value")]
+    pub result: Box<RawValue>,
     /// Bytes of the result's JSON text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
@@ -33,15 +37,22 @@ impl ActivationResponse {
             status: doc.status.as_str().to_owned(),
             status_code: doc.status.status_code(),
             success: doc.status == store::ActivationStatus::Success,
-            result: doc.result.to_value().unwrap_or(serde_json::Value::Null),
+            result: raw_result(doc),
             size: Some(doc.result.as_str().len() as u64),
         }
     }
 }
 
+/// A record's result as raw JSON (`null` if the stored text were not JSON, which the log never
+/// stores).
+fn raw_result(doc: &ActivationDoc) -> Box<RawValue> {
+    RawValue::from_string(doc.result.as_str().to_owned())
+        .unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
 /// An activation record as `GET /namespaces/{ns}/activations/{id}` (and a blocking invoke)
 /// returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Activation {
     pub namespace: String,
     pub name: String,
@@ -81,11 +92,12 @@ impl Activation {
 }
 
 /// `GET .../activations/{id}/result`: the response without its status code.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ActivationResult {
     pub status: String,
     pub success: bool,
-    pub result: serde_json::Value,
+    #[schemars(with = "serde_json::Value")]
+    pub result: Box<RawValue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
 }
@@ -171,6 +183,31 @@ mod tests {
             logs: vec!["2024-01-01T00:00:00.000000000Z stdout: hi".into()],
             annotations: JsonText::parse(r#"[{"key":"path","value":"guest/hello"}]"#).unwrap(),
         }
+    }
+
+    #[test]
+    fn a_result_nested_deeper_than_serde_json_parses_is_served_as_stored() {
+        let deep = format!(
+            "{}{}",
+            r#"{"d":"#.repeat(300),
+            "{}".to_owned() + &"}".repeat(300)
+        );
+        let mut record = doc();
+        record.result = JsonText::parse(&deep).unwrap();
+        let text = serde_json::to_string(&ActivationResult::from_doc(&record)).unwrap();
+        assert!(text.contains(&deep), "{text}");
+        let text = serde_json::to_string(&Activation::from_doc(&record)).unwrap();
+        assert!(text.contains(&deep));
+        // Clients decode the same type from the text, or from an already parsed value.
+        let decoded: ActivationResult =
+            serde_json::from_str(r#"{"status":"success","success":true,"result":{"a":1}}"#)
+                .unwrap();
+        assert_eq!(decoded.result.get(), r#"{"a":1}"#);
+        let decoded: ActivationResult = serde_json::from_value(
+            json!({"status": "success", "success": true, "result": {"a": 1}}),
+        )
+        .unwrap();
+        assert_eq!(decoded.result.get(), r#"{"a":1}"#);
     }
 
     #[test]
