@@ -131,6 +131,17 @@ fn a_user_session_reads_like_wsk() {
         server.ok(&["action", "delete", "hello"]),
         "ok: deleted action hello\n"
     );
+
+    // A result nested deeper than serde_json builds values for (128 levels) still prints.
+    let deep = server.file(
+        "deep.py",
+        "def main(a):\n    r = {}\n    for _ in range(200):\n        r = {'d': r}\n    return r\n",
+    );
+    server.ok(&["action", "create", "deep", path(&deep)]);
+    let levels = |text: &str| text.matches("\"d\": {").count();
+    assert_eq!(levels(&server.ok(&["action", "invoke", "deep", "-r"])), 200);
+    assert_eq!(levels(&server.ok(&["action", "invoke", "deep", "-b"])), 200);
+    assert_eq!(levels(&server.ok(&["activation", "result", "--last"])), 200);
 }
 
 #[test]
