@@ -32,6 +32,7 @@ pub mod provisioning;
 mod query;
 pub mod queue;
 pub mod routes;
+pub mod serving;
 mod state;
 pub mod web_actions;
 pub mod wire;

@@ -6,10 +6,9 @@ use crate::bootstrap::{apply_namespace_limits, ensure_catalog, ensure_guest, wri
 use crate::config::ApiConfig;
 use crate::error::{Error, Result};
 use crate::nats::{ActivationPublisher, TriggerSubscriber};
+use crate::serving::{ServerHandle, ServingOptions};
 use crate::state::ApiState;
 use actix::Addr;
-use actix_web::dev::ServerHandle;
-use actix_web::HttpServer;
 use actors::controller_actor::ControllerActor;
 use actors::core::action::Kind;
 use actors::core::controller::ControllerConfig;
@@ -50,8 +49,10 @@ pub struct PlatformOptions {
     pub backend: Backend,
     /// Where the API listens (port 0: any free port; see [`Platform::address`]).
     pub listen: SocketAddr,
-    /// HTTP worker threads.
+    /// actix-web worker threads for HTTP; 0 (the default): HTTP is served on the platform's own
+    /// thread, beside the controller and the invoker (see [`crate::serving`]).
     pub http_workers: usize,
+
     /// Memory the invoker offers to actions, in MB.
     pub user_memory_mb: u64,
     /// When idle action containers are removed (and, for the histogram policies, pre-warmed).
@@ -87,7 +88,7 @@ impl Default for PlatformOptions {
         Self {
             backend: Backend::Process,
             listen: SocketAddr::from(([127, 0, 0, 1], 3233)),
-            http_workers: 2,
+            http_workers: 0,
             user_memory_mb: 2048,
             keep_alive: KeepAlivePolicy::DEFAULT,
             pause_grace_ms: 10_000,
@@ -341,24 +342,16 @@ impl Platform {
             None => None,
         };
 
-        let app_state = state.clone();
-        let mut server = HttpServer::new(move || crate::app(app_state.clone()))
-            .workers(options.http_workers.max(1))
-            .backlog(1024);
-        if !options.handle_signals {
-            server = server.disable_signals();
-        }
-        let server = server
-            .bind(options.listen)
-            .map_err(|e| startup("bind the API address")(format!("{}: {e}", options.listen)))?;
-        let address = server
-            .addrs()
-            .first()
-            .copied()
-            .ok_or_else(|| startup("bind the API address")("no address bound".into()))?;
-        let server = server.run();
-        let handle = server.handle();
-        let server = actix_rt::spawn(server);
+        let serving = crate::serving::start(
+            state.clone(),
+            ServingOptions {
+                listen: options.listen,
+                http_workers: options.http_workers,
+                signals: options.handle_signals,
+            },
+        )
+        .map_err(|e| startup("serve the API")(format!("{}: {e}", options.listen)))?;
+        let address = serving.address;
         let url = format!("http://{address}");
         std::fs::write(data_dir.join("api.url"), format!("{url}\n"))
             .map_err(|e| startup("write api.url")(e.to_string()))?;
@@ -377,8 +370,8 @@ impl Platform {
             state,
             driver,
             _activations: activations,
-            handle,
-            server,
+            handle: serving.handle,
+            server: serving.served,
         })
     }
 

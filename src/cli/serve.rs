@@ -120,9 +120,12 @@ pub struct ServeArgs {
     /// Do not create the `guest` namespace (and `<data-dir>/guest.auth`) on first start.
     #[arg(long)]
     pub no_guest: bool,
-    /// HTTP worker threads.
-    #[arg(long, default_value_t = 2)]
+    /// HTTP worker threads: 0 serves HTTP on the platform's own thread, beside the controller
+    /// and the invoker (fewest thread hand-offs per invocation); N > 0 uses N actix-web workers
+    /// (HTTP parsing spread over N cores, one hand-off each way to the platform thread).
+    #[arg(long, default_value_t = 0)]
     pub http_workers: usize,
+
     /// Default action invocations per minute of a namespace (OpenWhisk: 60).
     #[arg(long, default_value_t = 60)]
     pub invocations_per_minute: u32,

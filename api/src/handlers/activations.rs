@@ -28,22 +28,45 @@ pub async fn list(request: HttpRequest, state: web::Data<ApiState>) -> Result<Ht
         limit,
     };
     read_up_to_head(&state).await?;
-    let projections = state.store.projections();
-    if query.flag("count", false)? {
-        let count = projections
-            .count_activations(&scope.namespace, &filter)
-            .map_err(Error::store("count activations"))?;
-        return Ok(ok_json(&count_body("activations", count)));
-    }
-    let docs = projections
-        .list_activations(&scope.namespace, &filter)
-        .map_err(Error::store("list activations"))?;
-    if query.flag("docs", false)? {
+    let count = query.flag("count", false)?;
+    let docs = query.flag("docs", false)?;
+    // A count, or a page far down the list, walks many index rows and reads records from the
+    // log: off the thread that also serves invocations (`api::serving`).
+    let reading = state.clone();
+    let namespace = scope.namespace.to_string();
+    let found = web::block(move || {
+        let projections = reading.store.projections();
+        if count {
+            projections
+                .count_activations(&namespace, &filter)
+                .map(Listed::Count)
+                .map_err(Error::store("count activations"))
+        } else {
+            projections
+                .list_activations(&namespace, &filter)
+                .map(Listed::Docs)
+                .map_err(Error::store("list activations"))
+        }
+    })
+    .await
+    .map_err(|error| Error::internal("read the activation indexes", error))??;
+    let docs_wanted = docs;
+    let docs = match found {
+        Listed::Count(count) => return Ok(ok_json(&count_body("activations", count))),
+        Listed::Docs(docs) => docs,
+    };
+    if docs_wanted {
         let full: Vec<Activation> = docs.iter().map(Activation::from_doc).collect();
         return Ok(ok_json(&full));
     }
     let summaries: Vec<ActivationSummary> = docs.iter().map(ActivationSummary::from_doc).collect();
     Ok(ok_json(&summaries))
+}
+
+/// What a list request read.
+enum Listed {
+    Count(usize),
+    Docs(Vec<ActivationDoc>),
 }
 
 /// Waits until the projections have applied every record durable now, so a list or a read
