@@ -6,10 +6,14 @@
 //! The throughput target counts the load generator's CPU ("load generator included"), and a
 //! general client spends most of its time per request on what a closed loop of identical
 //! requests does not need: parsing the URL, building header maps, buffered readers.
+//!
+//! Connections are tokio streams: the load generator runs all of them on one thread's event
+//! loop (see `load`), as wrk does.
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::TcpStream;
+use std::io::ErrorKind;
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// How much of an error's body the first-error message keeps.
 const ERROR_PREVIEW_CHARS: usize = 200;
@@ -104,23 +108,23 @@ impl Connection {
     /// Sends `request` and reads its answer to the end: `Ok` for a 2xx status, otherwise the
     /// status and the start of the body. A connection the server had already closed is
     /// reopened once.
-    pub fn exchange(&mut self, request: &PreparedRequest) -> Result<(), String> {
+    pub async fn exchange(&mut self, request: &PreparedRequest) -> Result<(), String> {
         let reused = self.stream.is_some();
-        let outcome = match self.try_exchange(request) {
-            Err(Failure::Stale) if reused => self.try_exchange(request),
+        let outcome = match self.try_exchange(request).await {
+            Err(Failure::Stale) if reused => self.try_exchange(request).await,
             outcome => outcome,
         };
         outcome.map_err(Failure::into_message)
     }
 
-    fn try_exchange(&mut self, request: &PreparedRequest) -> Result<(), Failure> {
+    async fn try_exchange(&mut self, request: &PreparedRequest) -> Result<(), Failure> {
         if self.stream.is_none() {
-            self.stream = Some(connect(&request.authority)?);
+            self.stream = Some(connect(&request.authority).await?);
         }
         let Some(stream) = self.stream.as_mut() else {
             return Err(Failure::Other("no connection".into()));
         };
-        if let Err(err) = stream.write_all(&request.bytes) {
+        if let Err(err) = stream.write_all(&request.bytes).await {
             self.stream = None;
             return Err(match err.kind() {
                 ErrorKind::BrokenPipe | ErrorKind::ConnectionReset => Failure::Stale,
@@ -128,7 +132,9 @@ impl Connection {
             });
         }
         self.buf.clear();
-        let outcome = read_answer(stream, &mut self.buf);
+        let outcome = tokio::time::timeout(READ_TIMEOUT, read_answer(stream, &mut self.buf))
+            .await
+            .unwrap_or_else(|_| Err(Failure::Other("no answer within 70 s".into())));
         match outcome {
             Ok(answer) => {
                 if answer.close {
@@ -151,17 +157,17 @@ impl Connection {
     }
 }
 
-fn connect(authority: &str) -> Result<TcpStream, Failure> {
+async fn connect(authority: &str) -> Result<TcpStream, Failure> {
     let failed = |err: std::io::Error| Failure::Other(format!("connecting to {authority}: {err}"));
-    let addrs = std::net::ToSocketAddrs::to_socket_addrs(authority).map_err(failed)?;
+    let addrs = tokio::net::lookup_host(authority).await.map_err(failed)?;
     let mut last = None;
     for addr in addrs {
-        match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
+        let connected = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+            .await
+            .unwrap_or_else(|_| Err(std::io::Error::new(ErrorKind::TimedOut, "timed out")));
+        match connected {
             Ok(stream) => {
                 stream.set_nodelay(true).map_err(failed)?;
-                stream
-                    .set_read_timeout(Some(READ_TIMEOUT))
-                    .map_err(failed)?;
                 return Ok(stream);
             }
             Err(err) => last = Some(err),
@@ -206,12 +212,12 @@ enum Framing {
 }
 
 /// Reads one whole answer into `buf`.
-fn read_answer(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Answer, Failure> {
+async fn read_answer(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Answer, Failure> {
     let head_end = loop {
         if let Some(at) = find(buf, b"\r\n\r\n") {
             break at + 4;
         }
-        if fill(stream, buf)? == 0 {
+        if fill(stream, buf).await? == 0 {
             return Err(if buf.is_empty() {
                 Failure::Stale
             } else {
@@ -254,14 +260,14 @@ fn read_answer(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Answer, Fail
     match framing {
         Framing::Length(length) => {
             while buf.len() < head_end + length {
-                if fill(stream, buf)? == 0 {
+                if fill(stream, buf).await? == 0 {
                     return Err(Failure::Other("the answer ended inside its body".into()));
                 }
             }
         }
-        Framing::Chunked => read_chunked(stream, buf, head_end)?,
+        Framing::Chunked => read_chunked(stream, buf, head_end).await?,
         Framing::UntilClose => {
-            while fill(stream, buf)? != 0 {}
+            while fill(stream, buf).await? != 0 {}
             close = true;
         }
     }
@@ -273,7 +279,7 @@ fn read_answer(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Answer, Fail
 }
 
 /// Reads a chunked body that starts at `body_start` and leaves it decoded there.
-fn read_chunked(
+async fn read_chunked(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
     body_start: usize,
@@ -285,7 +291,7 @@ fn read_chunked(
             if let Some(end) = find(&buf[at..], b"\r\n") {
                 break at + end;
             }
-            if fill(stream, buf)? == 0 {
+            if fill(stream, buf).await? == 0 {
                 return Err(Failure::Other(
                     "the answer ended inside a chunk size".into(),
                 ));
@@ -298,7 +304,7 @@ fn read_chunked(
         let data_start = line_end + 2;
         // The chunk, then its CRLF (for the last chunk: the CRLF that ends the trailers).
         while buf.len() < data_start + size + 2 {
-            if fill(stream, buf)? == 0 {
+            if fill(stream, buf).await? == 0 {
                 return Err(Failure::Other("the answer ended inside a chunk".into()));
             }
         }
@@ -314,22 +320,17 @@ fn read_chunked(
 }
 
 /// Reads what the socket has into the end of `buf`; 0 at the end of the stream.
-fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<usize, Failure> {
-    let len = buf.len();
-    buf.resize(len + 16 * 1024, 0);
-    let read = loop {
-        match stream.read(&mut buf[len..]) {
-            Ok(read) => break read,
+async fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<usize, Failure> {
+    let empty = buf.is_empty();
+    buf.reserve(16 * 1024);
+    loop {
+        match stream.read_buf(buf).await {
+            Ok(read) => return Ok(read),
             Err(err) if err.kind() == ErrorKind::Interrupted => continue,
-            Err(err) if err.kind() == ErrorKind::ConnectionReset && len == 0 => break 0,
-            Err(err) => {
-                buf.truncate(len);
-                return Err(Failure::Other(format!("reading the answer: {err}")));
-            }
+            Err(err) if err.kind() == ErrorKind::ConnectionReset && empty => return Ok(0),
+            Err(err) => return Err(Failure::Other(format!("reading the answer: {err}"))),
         }
-    };
-    buf.truncate(len + read);
-    Ok(read)
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -343,8 +344,16 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::cli::test_http::read_request;
-    use std::io::BufReader;
+    use std::io::{BufReader, Write};
     use std::net::TcpListener;
+
+    /// The event loop a test's connection lives on (a tokio stream stays with its runtime).
+    fn event_loop() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
 
     /// A server that reads one request per answer in `answers` on a single connection (then
     /// closes it) and hands back the requests it read.
@@ -376,8 +385,9 @@ mod tests {
             PreparedRequest::post(&format!("{base}/api/v1/x?blocking=true"), "Basic abc", "{}")
                 .unwrap();
         let mut connection = Connection::new();
-        connection.exchange(&request).unwrap();
-        connection.exchange(&request).unwrap();
+        let runtime = event_loop();
+        runtime.block_on(connection.exchange(&request)).unwrap();
+        runtime.block_on(connection.exchange(&request)).unwrap();
         let requests = server.join().unwrap();
         assert_eq!(requests.len(), 2, "both on one kept-alive connection");
         let authority = base.trim_start_matches("http://");
@@ -399,10 +409,11 @@ mod tests {
         ]);
         let request = PreparedRequest::get(&format!("{base}/api/v1")).unwrap();
         let mut connection = Connection::new();
-        connection.exchange(&request).unwrap();
-        let error = connection.exchange(&request).unwrap_err();
+        let runtime = event_loop();
+        runtime.block_on(connection.exchange(&request)).unwrap();
+        let error = runtime.block_on(connection.exchange(&request)).unwrap_err();
         assert_eq!(error, "HTTP 429: {\"error\":1}");
-        connection.exchange(&request).unwrap();
+        runtime.block_on(connection.exchange(&request)).unwrap();
         assert_eq!(server.join().unwrap().len(), 3);
     }
 
@@ -423,8 +434,9 @@ mod tests {
         });
         let request = PreparedRequest::get(&format!("{base}/")).unwrap();
         let mut connection = Connection::new();
-        connection.exchange(&request).unwrap();
-        connection.exchange(&request).unwrap();
+        let runtime = event_loop();
+        runtime.block_on(connection.exchange(&request)).unwrap();
+        runtime.block_on(connection.exchange(&request)).unwrap();
         server.join().unwrap();
     }
 
@@ -433,7 +445,8 @@ mod tests {
         let (base, server) = serve(vec!["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}"]);
         let request = PreparedRequest::get(&format!("{base}/")).unwrap();
         let mut connection = Connection::new();
-        let error = connection.exchange(&request).unwrap_err();
+        let runtime = event_loop();
+        let error = runtime.block_on(connection.exchange(&request)).unwrap_err();
         assert!(error.contains("inside its body"), "{error}");
         server.join().unwrap();
     }

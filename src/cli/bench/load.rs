@@ -1,12 +1,14 @@
-//! The HTTP load generator: `concurrency` threads, each with its own keep-alive connection
-//! (`http1::Connection`), sending the same request shape in a closed loop; a warm-up, then a
-//! measured window that ends after a duration or a total count, with the CPU meter read at both
-//! its ends.
+//! The HTTP load generator: `concurrency` keep-alive connections (`http1::Connection`), each
+//! sending the same request shape in a closed loop, all on one thread's event loop (as wrk runs
+//! its connections): the thread sleeps only when every connection waits for its answer, where a
+//! thread per connection woke once per answer. A warm-up, then a measured window that ends after
+//! a duration or a total count, with the CPU meter read at both its ends.
 
 use super::cpu::CpuMeter;
 use super::http1::{Connection, PreparedRequest};
 use super::stats::PhaseStats;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -40,26 +42,12 @@ pub fn run(
     meter: &CpuMeter,
 ) -> PhaseStats {
     let concurrency = concurrency.max(1);
-    let barrier = Arc::new(Barrier::new(concurrency + 1));
-    let issued = Arc::new(AtomicU64::new(0));
-    let workers: Vec<_> = (0..concurrency)
-        .map(|worker| {
-            let request = request.clone();
-            let barrier = barrier.clone();
-            let issued = issued.clone();
-            std::thread::spawn(move || {
-                work(
-                    &request,
-                    worker,
-                    concurrency,
-                    &barrier,
-                    &issued,
-                    warmup,
-                    stop,
-                )
-            })
-        })
-        .collect();
+    let barrier = Arc::new(Barrier::new(2));
+    let generator = {
+        let request = request.clone();
+        let barrier = barrier.clone();
+        std::thread::spawn(move || generate(&request, concurrency, &barrier, warmup, stop))
+    };
     barrier.wait();
     let started = Instant::now();
     std::thread::sleep(warmup);
@@ -68,13 +56,12 @@ pub fn run(
         Stop::After(duration) => Some(meter.read_after(duration)),
         Stop::Count(_) => None,
     };
-    let parts: Vec<PhaseStats> = workers
-        .into_iter()
-        .map(|worker| worker.join().unwrap_or_default())
-        .collect();
+    let parts = generator
+        .join()
+        .unwrap_or_else(|_| vec![failed("the load generator's thread panicked".into())]);
     let cpu = opened.until(&closed.unwrap_or_else(|| meter.read()));
-    // Timed: every worker measured exactly that window. Counted: from the end of the warm-up
-    // until the last worker finished.
+    // Timed: every connection measured exactly that window. Counted: from the end of the
+    // warm-up until the last connection finished.
     let window = match stop {
         Stop::After(duration) => duration,
         Stop::Count(_) => started.elapsed().saturating_sub(warmup),
@@ -83,29 +70,74 @@ pub fn run(
     PhaseStats::merge(parts, window, cpu)
 }
 
-fn work(
+/// Stats holding only an error.
+fn failed(error: String) -> PhaseStats {
+    PhaseStats {
+        errors: 1,
+        first_error: Some(error),
+        ..PhaseStats::default()
+    }
+}
+
+/// The event loop of the phase: one task per connection; their stats.
+fn generate(
     request: &Request,
-    worker: usize,
     concurrency: usize,
     barrier: &Barrier,
-    issued: &AtomicU64,
     warmup: Duration,
+    stop: Stop,
+) -> Vec<PhaseStats> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let prepared = prepare(request);
+    barrier.wait();
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(error) => return vec![failed(format!("cannot start the event loop: {error}"))],
+    };
+    let prepared = match prepared {
+        Ok(prepared) => Rc::new(prepared),
+        Err(error) => return vec![failed(error)],
+    };
+    let issued = Rc::new(Cell::new(0u64));
+    let measure_from = Instant::now() + warmup;
+    tokio::task::LocalSet::new().block_on(&runtime, async {
+        let connections: Vec<_> = (0..concurrency)
+            .map(|worker| {
+                tokio::task::spawn_local(work(
+                    Rc::clone(&prepared),
+                    worker,
+                    concurrency,
+                    Rc::clone(&issued),
+                    measure_from,
+                    stop,
+                ))
+            })
+            .collect();
+        let mut parts = Vec::with_capacity(concurrency);
+        for connection in connections {
+            parts.push(
+                connection
+                    .await
+                    .unwrap_or_else(|error| failed(format!("a connection's task failed: {error}"))),
+            );
+        }
+        parts
+    })
+}
+
+/// One connection's closed loop.
+async fn work(
+    prepared: Rc<Vec<PreparedRequest>>,
+    worker: usize,
+    concurrency: usize,
+    issued: Rc<Cell<u64>>,
+    measure_from: Instant,
     stop: Stop,
 ) -> PhaseStats {
     let mut stats = PhaseStats::default();
-    let prepared = prepare(request);
-    barrier.wait();
-    let prepared = match prepared {
-        Ok(prepared) => prepared,
-        Err(error) => {
-            stats.errors += 1;
-            stats.first_error = Some(error);
-            return stats;
-        }
-    };
     let mut connection = Connection::new();
-    let start = Instant::now();
-    let measure_from = start + warmup;
     let mut turn = worker;
     loop {
         let now = Instant::now();
@@ -113,12 +145,18 @@ fn work(
         if measuring {
             match stop {
                 Stop::After(duration) if now >= measure_from + duration => break,
-                Stop::Count(count) if issued.fetch_add(1, Ordering::Relaxed) >= count => break,
+                Stop::Count(count) => {
+                    let sent = issued.get();
+                    if sent >= count {
+                        break;
+                    }
+                    issued.set(sent + 1);
+                }
                 _ => {}
             }
         }
         let sent = Instant::now();
-        let outcome = connection.exchange(&prepared[turn % prepared.len()]);
+        let outcome = connection.exchange(&prepared[turn % prepared.len()]).await;
         let micros = sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
         turn += concurrency;
         if !measuring {

@@ -45,7 +45,8 @@ pub struct InvokeBenchArgs {
     /// The action to invoke; by default the bench creates (or updates) a trivial Python action
     /// named whirl-bench-noop.
     pub action: Option<String>,
-    /// Requests in flight at once (one thread and one keep-alive connection each).
+    /// Requests in flight at once (one keep-alive connection each, all on one event-loop
+    /// thread).
     #[arg(short = 'c', long, default_value_t = 8)]
     pub concurrency: usize,
     /// Seconds each phase is measured.
