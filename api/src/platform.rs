@@ -52,7 +52,6 @@ pub struct PlatformOptions {
     /// actix-web worker threads for HTTP; 0 (the default): HTTP is served on the platform's own
     /// thread, beside the controller and the invoker (see [`crate::serving`]).
     pub http_workers: usize,
-
     /// Memory the invoker offers to actions, in MB.
     pub user_memory_mb: u64,
     /// When idle action containers are removed (and, for the histogram policies, pre-warmed).

@@ -29,7 +29,7 @@ pub async fn list(request: HttpRequest, state: web::Data<ApiState>) -> Result<Ht
     };
     read_up_to_head(&state).await?;
     let count = query.flag("count", false)?;
-    let docs = query.flag("docs", false)?;
+    let docs_wanted = query.flag("docs", false)?;
     // A count, or a page far down the list, walks many index rows and reads records from the
     // log: off the thread that also serves invocations (`api::serving`).
     let reading = state.clone();
@@ -50,7 +50,6 @@ pub async fn list(request: HttpRequest, state: web::Data<ApiState>) -> Result<Ht
     })
     .await
     .map_err(|error| Error::internal("read the activation indexes", error))??;
-    let docs_wanted = docs;
     let docs = match found {
         Listed::Count(count) => return Ok(ok_json(&count_body("activations", count))),
         Listed::Docs(docs) => docs,
