@@ -10,7 +10,12 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/whirl-target}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# A whole-workspace build from CI gains nothing from incremental state, which is the biggest thing in the target
+# directory after the test binaries.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 log() { printf '\n== %s\n' "$*" >&2; }
+source deploy/target-cache.sh
+bound_target_dir
 
 # --- packages -----------------------------------------------------------------------------------------------------
 # command → Debian package. Installed only when the command is missing.
