@@ -75,11 +75,17 @@ pub struct DataDir {
     pub path: PathBuf,
 }
 
+/// actix-http reports every connection a client broke (a malformed request line or header, a
+/// bad `Content-Length`, a body cut short, a reset) as an ERROR from its dispatcher, after it has
+/// answered 400 or closed the connection itself. Those are the client's faults, not the server's:
+/// by default they are not logged; `-v` or `RUST_LOG` (e.g. `info,actix_http=debug`) shows them.
+const CLIENT_CONNECTION_ERRORS_OFF: &str = "actix_http::h1::dispatcher=off";
+
 pub fn init_tracing(verbose: u8) {
     let default = match verbose {
-        0 => "info",
-        1 => "debug",
-        _ => "trace",
+        0 => format!("info,{CLIENT_CONNECTION_ERRORS_OFF}"),
+        1 => "debug".to_owned(),
+        _ => "trace".to_owned(),
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
