@@ -8,7 +8,7 @@
 //!
 //! Each at concurrency 1 and 8 (one keep-alive connection per client thread).
 //! Run: `cargo bench -p api --bench http_invoke` (WHIRL_BENCH_SECONDS per phase, default 4;
-//! WHIRL_BENCH_HTTP_WORKERS, default 2).
+//! WHIRL_BENCH_HTTP_WORKERS, default `whirl serve`'s: 0, HTTP on the platform thread).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use actors::controller_actor::InvokeBlocking;
@@ -33,7 +33,7 @@ fn main() {
     let http_workers: usize = std::env::var("WHIRL_BENCH_HTTP_WORKERS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(2);
+        .unwrap_or(PlatformOptions::default().http_workers);
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
