@@ -182,6 +182,22 @@ fn the_page_and_its_assets_are_served_from_the_binary() {
 }
 
 #[test]
+fn console_event_stream_refuses_a_bad_from_and_takes_the_largest() {
+    let server = TestServer::start();
+    for from in ["abc", "-1", "1.5", "18446744073709551616", ""] {
+        server
+            .guest()
+            .get(&format!("/console/api/events?from={from}"))
+            .assert_error(400, "must be a non-negative integer");
+    }
+    // The largest seq there can be: the stream opens (`open_events_from` waits for its `ready`)
+    // and the server goes on serving; nothing will ever come after it.
+    let _events = open_events_from(&server, &server.guest, "?from=18446744073709551615");
+    let session = server.guest().get("/console/api/session");
+    assert_eq!(session.status, 200, "{}", session.text);
+}
+
+#[test]
 fn console_endpoints_refuse_requests_without_a_valid_key() {
     let server = TestServer::start();
     let wrong = format!("{}:{}", uuid::Uuid::new_v4(), "0".repeat(64));
