@@ -7,6 +7,34 @@ use store::FullyQualifiedName;
 /// The longest entity name.
 pub const MAX_NAME_LENGTH: usize = 256;
 
+/// One name without its anchors (`NAME_PATTERN`'s body).
+macro_rules! segment {
+    () => {
+        "[A-Za-z0-9_]([A-Za-z0-9_@ .&-]{0,254}[A-Za-z0-9_@.&-])?"
+    };
+}
+/// `is_valid_name` as a regular expression, for the OpenAPI document (a name is one segment).
+pub const NAME_PATTERN: &str = concat!("^", segment!(), "$");
+
+/// What `parse_qualified` takes, as a regular expression: `/ns/name`, `/ns/pkg/name`, `name` or
+/// `pkg/name`, each segment a name.
+pub const QUALIFIED_NAME_PATTERN: &str = concat!(
+    "^(",
+    "/",
+    segment!(),
+    "/",
+    segment!(),
+    "(/",
+    segment!(),
+    ")?",
+    "|",
+    segment!(),
+    "(/",
+    segment!(),
+    ")?",
+    ")$"
+);
+
 fn word(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
@@ -102,6 +130,49 @@ pub fn parse_qualified(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn the_patterns_agree_with_the_checks() {
+        let name = regex::Regex::new(NAME_PATTERN).unwrap();
+        let qualified = regex::Regex::new(QUALIFIED_NAME_PATTERN).unwrap();
+        let long = "a".repeat(MAX_NAME_LENGTH);
+        let too_long = "a".repeat(MAX_NAME_LENGTH + 1);
+        let samples = [
+            "a", "_", "hello", "a b", "a.b", "a-b&c@d", "x-", "9", "", " a", "a ", "-a", ".a",
+            "a/b", "a\\b", "a\u{e9}", "é", "a\tb", &long, &too_long,
+        ];
+        for sample in samples {
+            assert_eq!(name.is_match(sample), is_valid_name(sample), "{sample:?}");
+        }
+        let qualified_samples = [
+            "a",
+            "p/a",
+            "/ns/a",
+            "/ns/p/a",
+            "/_/a",
+            "/_/p/a",
+            "",
+            "/",
+            "/a",
+            "a/",
+            "//a",
+            "/ns//a",
+            "p/q/a",
+            "/ns/p/q/a",
+            "/ns/ a",
+            "/ns/a ",
+            "a b/c",
+            &long,
+            &too_long,
+        ];
+        for sample in qualified_samples {
+            assert_eq!(
+                qualified.is_match(sample),
+                parse_qualified("rule's trigger", sample, "guest").is_ok(),
+                "{sample:?}"
+            );
+        }
+    }
 
     #[test]
     fn the_entity_name_rule() {

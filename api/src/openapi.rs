@@ -1,21 +1,30 @@
 //! The OpenAPI 3 document of the API, generated from the route table (`routes::routes`) and served
 //! at `/api/v1/api-docs`.
 
-use crate::config::DEFAULT_MAX_LIST_LIMIT;
-use crate::names::MAX_NAME_LENGTH;
+use crate::config::{ActionLimitRanges, ApiConfig};
+use crate::names::{MAX_NAME_LENGTH, NAME_PATTERN};
 use crate::routes::{routes, schema_of, Auth, Body, OPENFAAS_TAG};
+use crate::state::ApiState;
 use crate::wire::ErrorBody;
-use actix_web::HttpResponse;
+use actix_web::{web, HttpResponse};
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{json, Map, Value};
-use std::sync::OnceLock;
+use store::EntityKind;
 
-/// What a query parameter is.
-fn query_parameter(name: &str) -> Value {
+/// What a query parameter of a route of `tag` is.
+fn query_parameter(name: &str, tag: &str, config: &ApiConfig) -> Value {
+    if tag == OPENFAAS_TAG {
+        return openfaas_query_parameter(name);
+    }
     let schema = match name {
-        "skip" => json!({"type": "integer", "minimum": 0}),
-        "limit" => json!({"type": "integer", "minimum": 0, "maximum": DEFAULT_MAX_LIST_LIMIT}),
-        "since" | "upto" | "timeout" => json!({"type": "integer", "minimum": 0}),
+        "skip" | "since" | "upto" => {
+            json!({"type": "integer", "minimum": 0, "maximum": u64::MAX})
+        }
+        "limit" => json!({"type": "integer", "minimum": 0, "maximum": config.max_list_limit}),
+        "timeout" => {
+            json!({"type": "integer", "minimum": 1, "maximum": config.max_blocking_wait_ms})
+        }
+        "minutes" => json!({"type": "integer", "minimum": 1, "maximum": 1440}),
         // A bare flag (`?blocking`, an empty value) reads as true (`Query::flag`).
         "count" | "docs" | "code" | "overwrite" | "blocking" | "result" | "force" => {
             json!({"anyOf": [{"type": "boolean"}, {"type": "string", "enum": [""]}]})
@@ -23,22 +32,66 @@ fn query_parameter(name: &str) -> Value {
         _ => json!({"type": "string"}),
     };
     let description = match name {
-        "skip" => "Entries to skip (default 0).",
-        "limit" => "Entries to return (default 30, at most 200; 0 means 200).",
-        "count" => "Answer only {\"<collection>\": N}.",
-        "docs" => "Full activation records instead of summaries.",
-        "since" => "Only activations that started at or after this time (epoch ms).",
-        "upto" => "Only activations that started at or before this time (epoch ms).",
-        "name" => "Only activations of this action or trigger.",
-        "code" => "Include the action's code (default true).",
-        "overwrite" => "Update the entity if it exists (default false: 409).",
-        "blocking" => "Wait for the activation to end (default false).",
-        "result" => "Blocking: answer only the activation's result.",
-        "timeout" => "Blocking: the longest wait in ms (at most 60000).",
-        "force" => "Delete a package with its actions.",
-        _ => "",
+        "skip" => "Entries to skip (default 0).".to_owned(),
+        "limit" => format!(
+            "Entries to return (default {}, at most {max}; 0 means {max}).",
+            config.default_list_limit,
+            max = config.max_list_limit
+        ),
+        "timeout" => format!(
+            "Blocking: the longest wait in ms (at most {}).",
+            config.max_blocking_wait_ms
+        ),
+        "count" => "Answer only {\"<collection>\": N}.".to_owned(),
+        "docs" => "Full activation records instead of summaries.".to_owned(),
+        "since" => "Only activations that started at or after this time (epoch ms).".to_owned(),
+        "upto" => "Only activations that started at or before this time (epoch ms).".to_owned(),
+        "name" => "Only activations of this action or trigger.".to_owned(),
+        "code" => "Include the action's code (default true).".to_owned(),
+        "overwrite" => "Update the entity if it exists (default false: 409).".to_owned(),
+        "blocking" => "Wait for the activation to end (default false).".to_owned(),
+        "result" => "Blocking: answer only the activation's result.".to_owned(),
+        "force" => "Delete a package with its actions.".to_owned(),
+        "minutes" => {
+            "The window of the statistics in minutes (default 60, at most 1440).".to_owned()
+        }
+        _ => String::new(),
     };
     json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description})
+}
+
+/// The query parameters of the OpenFaaS gateway's routes (`/system/logs`, `namespace`).
+fn openfaas_query_parameter(name: &str) -> Value {
+    let (required, schema, description) = match name {
+        "name" => (
+            true,
+            json!({"type": "string", "minLength": 1}),
+            "The function.",
+        ),
+        // RFC 3339 in UTC (`Z` or `+00:00`), or unix seconds (`openfaas::logs::parse_since`).
+        "since" => (
+            false,
+            json!({"type": "string", "pattern": "^([0-9]{1,15}|(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|\\+00:00))$"}),
+            "Only lines at or after this time: RFC 3339 in UTC, or unix seconds.",
+        ),
+        "tail" => (
+            false,
+            json!({"type": "integer"}),
+            "Only the last N lines (negative: all).",
+        ),
+        "follow" => (
+            false,
+            json!({"type": "string"}),
+            "`true` or `1` keeps the stream open.",
+        ),
+        "namespace" => (
+            false,
+            json!({"type": "string"}),
+            "The function's namespace (the key's by default).",
+        ),
+        _ => (false, json!({"type": "string"}), ""),
+    };
+    json!({"name": name, "in": "query", "required": required, "schema": schema, "description": description})
 }
 
 /// OpenWhisk's entity-name rule (`names::is_valid_name`) as a schema.
@@ -46,7 +99,7 @@ fn entity_name() -> Value {
     json!({
         "type": "string",
         "maxLength": MAX_NAME_LENGTH,
-        "pattern": "^[A-Za-z0-9_]([A-Za-z0-9_@ .&-]*[A-Za-z0-9_@.&-])?$"
+        "pattern": NAME_PATTERN
     })
 }
 
@@ -64,6 +117,15 @@ fn path_parameters(path: &str) -> Vec<Value> {
                 "id" => (
                     "An activation id (32 lowercase hex characters).",
                     json!({"type": "string", "pattern": "^[0-9a-f]{32}$"}),
+                ),
+                "kind" => (
+                    "The kind of entity.",
+                    // The console keeps no history of API keys.
+                    json!({"type": "string", "enum": EntityKind::ALL
+                        .into_iter()
+                        .filter(|kind| *kind != EntityKind::ApiKey)
+                        .map(EntityKind::as_str)
+                        .collect::<Vec<_>>()}),
                 ),
                 "action" => (
                     "The action, with an optional extension and path: name[.ext][/path].",
@@ -86,8 +148,8 @@ fn error_response(tag: &str, generator: &mut SchemaGenerator) -> Value {
     }
 }
 
-/// Builds the document.
-pub fn document() -> Value {
+/// Builds the document for a server that enforces `config`.
+pub fn document(config: &ApiConfig) -> Value {
     let mut generator = SchemaSettings::openapi3().into_generator();
     let mut paths = Map::new();
     for route in routes() {
@@ -95,7 +157,12 @@ pub fn document() -> Value {
             .entry(route.doc_path.to_owned())
             .or_insert_with(|| Value::Object(Map::new()));
         let mut parameters = path_parameters(route.doc_path);
-        parameters.extend(route.query.iter().map(|name| query_parameter(name)));
+        parameters.extend(
+            route
+                .query
+                .iter()
+                .map(|name| query_parameter(name, route.tag, config)),
+        );
         let mut responses = Map::new();
         for (code, description, schema) in route.responses {
             let mut response = json!({"description": description});
@@ -130,9 +197,16 @@ pub fn document() -> Value {
                 operation["requestBody"] =
                     json!({"required": false, "content": {"*/*": {"schema": {}}}});
             }
+            // The OpenFaaS gateway's routes want their JSON document, as OpenFaaS's do.
+            Body::Of(schema) if route.tag == OPENFAAS_TAG => {
+                operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema(&mut generator)}}});
+            }
             Body::Of(schema) => {
-                // An empty body reads as `{}` (`handlers::parse_body`).
-                operation["requestBody"] = json!({"required": false, "description": "A JSON object; an empty body means {}.", "content": {"application/json": {"schema": schema(&mut generator)}}});
+                // An empty body reads as `{}` (`handlers::parse_body`), which is enough unless
+                // the document has required fields.
+                let schema = schema(&mut generator);
+                let required = has_required_fields(&schema, &generator);
+                operation["requestBody"] = json!({"required": required, "description": "A JSON object; an empty body means {}.", "content": {"application/json": {"schema": schema}}});
             }
         }
         if let Value::Object(methods) = entry {
@@ -141,7 +215,8 @@ pub fn document() -> Value {
             }
         }
     }
-    let schemas = generator.take_definitions(true);
+    let mut schemas = generator.take_definitions(true);
+    apply_action_limit_ranges(&mut schemas, &config.action_limits);
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -162,13 +237,61 @@ pub fn document() -> Value {
     })
 }
 
-/// `GET /api/v1/api-docs`.
-pub async fn api_docs() -> HttpResponse {
-    static DOCUMENT: OnceLock<String> = OnceLock::new();
-    let text = DOCUMENT.get_or_init(|| document().to_string());
+/// Whether the schema (a `$ref` to a definition, or inline) lists required properties.
+fn has_required_fields(schema: &schemars::Schema, generator: &SchemaGenerator) -> bool {
+    let value = schema.as_value();
+    let definition = match value.get("$ref").and_then(Value::as_str) {
+        Some(reference) => reference
+            .rsplit('/')
+            .next()
+            .and_then(|name| generator.definitions().get(name)),
+        None => Some(value),
+    };
+    definition
+        .and_then(|definition| definition.get("required"))
+        .and_then(Value::as_array)
+        .is_some_and(|required| !required.is_empty())
+}
+
+/// The server's ranges of an action's limits (`ApiConfig::action_limits`) on `ActionLimitsPut`.
+fn apply_action_limit_ranges(schemas: &mut Map<String, Value>, ranges: &ActionLimitRanges) {
+    let Some(properties) = schemas
+        .get_mut("ActionLimitsPut")
+        .and_then(|schema| schema.get_mut("properties"))
+    else {
+        return;
+    };
+    let bounds = [
+        ("timeout", ranges.timeout_ms.0, ranges.timeout_ms.1),
+        (
+            "memory",
+            ranges.memory_mb.0.into(),
+            ranges.memory_mb.1.into(),
+        ),
+        ("logs", ranges.logs_mb.0.into(), ranges.logs_mb.1.into()),
+        (
+            "concurrency",
+            ranges.concurrency.0.into(),
+            ranges.concurrency.1.into(),
+        ),
+    ];
+    for (field, min, max) in bounds {
+        if let Some(Value::Object(property)) = properties.get_mut(field) {
+            property.insert("minimum".into(), min.into());
+            property.insert("maximum".into(), max.into());
+        }
+    }
+}
+
+/// `GET /api/v1/api-docs`: built once per server (it depends on the server's configuration).
+pub async fn api_docs(state: web::Data<ApiState>) -> HttpResponse {
+    let text = state
+        .api_docs
+        .get_or_init(|| document(&state.config).to_string())
+        .clone();
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(text.as_str())
+        .body(text)
 }
 
 #[cfg(test)]
@@ -177,7 +300,7 @@ mod tests {
 
     #[test]
     fn every_route_is_in_the_document() {
-        let document = document();
+        let document = document(&ApiConfig::default());
         for route in routes() {
             for method in route.method.openapi_names() {
                 assert!(
@@ -200,7 +323,7 @@ mod tests {
 
     #[test]
     fn errors_are_documented_in_the_shape_each_gateway_answers() {
-        let document = document();
+        let document = document(&ApiConfig::default());
         let paths = &document["paths"];
         let whisk =
             &paths["/api/v1/namespaces/{ns}/actions/{name}"]["post"]["responses"]["default"];
@@ -220,5 +343,58 @@ mod tests {
                 "{path}: {error}"
             );
         }
+    }
+
+    #[test]
+    fn the_document_carries_the_servers_ranges() {
+        let config = ApiConfig {
+            max_list_limit: 500,
+            max_blocking_wait_ms: 90_000,
+            action_limits: ActionLimitRanges {
+                memory_mb: (64, 2048),
+                ..ActionLimitRanges::default()
+            },
+            ..ApiConfig::default()
+        };
+        let document = document(&config);
+        let parameter = |path: &str, method: &str, name: &str| {
+            document["paths"][path][method]["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|parameter| parameter["name"] == name)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let limit = parameter("/api/v1/namespaces/{ns}/actions", "get", "limit");
+        assert_eq!(limit["schema"]["maximum"], 500, "{limit}");
+        let timeout = parameter("/api/v1/namespaces/{ns}/actions/{name}", "post", "timeout");
+        assert_eq!(timeout["schema"]["minimum"], 1, "{timeout}");
+        assert_eq!(timeout["schema"]["maximum"], 90_000, "{timeout}");
+        let memory = &document["components"]["schemas"]["ActionLimitsPut"]["properties"]["memory"];
+        assert_eq!(memory["minimum"], 64, "{memory}");
+        assert_eq!(memory["maximum"], 2048, "{memory}");
+    }
+
+    #[test]
+    fn a_body_with_required_fields_is_required() {
+        let document = document(&ApiConfig::default());
+        let body =
+            |path: &str, method: &str| document["paths"][path][method]["requestBody"].clone();
+        // `{"name"}` and `{"status"}` cannot be left out; an action's `PUT` can be `{}`.
+        assert_eq!(body("/admin/v1/namespaces", "post")["required"], true);
+        assert_eq!(
+            body("/api/v1/namespaces/{ns}/rules/{name}", "post")["required"],
+            true
+        );
+        assert_eq!(
+            body("/api/v1/namespaces/{ns}/actions/{name}", "put")["required"],
+            false
+        );
+        // OpenFaaS's routes want their document.
+        assert_eq!(
+            body("/system/scale-function/{name}", "post")["required"],
+            true
+        );
     }
 }

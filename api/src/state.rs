@@ -39,6 +39,8 @@ pub struct ApiState {
     invocation_queue: Option<Arc<dyn bridge::bus::InvocationQueue>>,
     /// What the OpenFaaS gateway routes share (calls in flight, the backend's kind).
     pub gateway: Arc<crate::openfaas::Gateway>,
+    /// The OpenAPI document, built on its first request (`openapi::api_docs`).
+    pub(crate) api_docs: Arc<std::sync::OnceLock<String>>,
 }
 
 /// Where the started alarm feed actor is kept (so it is started once per state).
@@ -95,6 +97,7 @@ impl ApiState {
             invoker: None,
             invocation_queue: None,
             gateway: Arc::default(),
+            api_docs: Arc::default(),
         })
     }
 

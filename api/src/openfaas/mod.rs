@@ -38,5 +38,5 @@ pub use info::{gateway_info, system_info};
 pub use invoke::call_function;
 pub use logs::{function_logs, parse_since};
 pub use resume::{interrupted_calls, resume, InterruptedCalls, OrphanedCall};
-pub use scale::{scale_function, scale_in_pool};
+pub use scale::{scale_function, scale_in_pool, MAX_REPLICAS};
 pub use settings::{deployment_of, scaling_labels, ScalingLabels};

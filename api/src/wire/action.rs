@@ -94,6 +94,7 @@ pub struct ActionPut {
         deserialize_with = "super::strict::optional_object",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(schema_with = "super::exec::exec_put_schema")]
     pub exec: Option<ExecBody>,
     #[serde(
         default,

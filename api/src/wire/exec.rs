@@ -38,6 +38,46 @@ fn kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({"type": "string", "enum": KNOWN_KINDS})
 }
 
+/// `exec` as a `PUT` gives it (absent or `null`: the action's current exec): an `ExecBody` with
+/// what its kind needs (`ExecBody::to_exec`): code for a runtime, a command that is not blank for
+/// `exec`, an image for `blackbox`, components for `sequence`. Responses leave the code out when
+/// asked to (`code=false`), so only requests carry these rules.
+pub fn exec_put_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let body = generator.subschema_for::<ExecBody>();
+    schemars::json_schema!({
+        "nullable": true,
+        "allOf": [body],
+        "oneOf": [
+            {
+                "properties": {
+                    "kind": {"enum": ["python:3", "python:default", "nodejs:20", "nodejs:default"]},
+                    "code": {"type": "string"}
+                },
+                "required": ["kind", "code"]
+            },
+            {
+                "properties": {"kind": {"enum": ["exec"]}, "code": {"type": "string", "pattern": "\\S"}},
+                "required": ["kind", "code"]
+            },
+            {
+                "properties": {"kind": {"enum": ["blackbox"]}, "image": {"type": "string", "minLength": 1}},
+                "required": ["kind", "image"]
+            },
+            {
+                "properties": {
+                    "kind": {"enum": ["sequence"]},
+                    "components": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "pattern": crate::names::QUALIFIED_NAME_PATTERN}
+                    }
+                },
+                "required": ["kind", "components"]
+            }
+        ]
+    })
+}
+
 /// The `exec` object of an action, in requests and responses.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct ExecBody {

@@ -9,6 +9,7 @@ use store::JsonText;
 /// One annotation or parameter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct KeyValue {
+    #[schemars(length(min = 1))]
     pub key: String,
     pub value: Value,
     /// OpenWhisk's init-time parameter flag (kept when given).

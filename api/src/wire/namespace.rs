@@ -67,6 +67,7 @@ impl From<NamespaceThrottles> for store::NamespaceLimits {
 /// `POST /admin/v1/namespaces`: a namespace to create, with optional throttle overrides.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct NamespaceCreate {
+    #[schemars(pattern(crate::names::NAME_PATTERN))]
     pub name: String,
     #[serde(default, deserialize_with = "super::strict::object_or_default")]
     pub limits: NamespaceThrottles,

@@ -101,6 +101,7 @@ pub struct FunctionDeletion {
 pub struct ScaleServiceRequest {
     #[serde(default)]
     pub service_name: String,
+    #[schemars(range(max = crate::openfaas::MAX_REPLICAS))]
     pub replicas: u64,
 }
 

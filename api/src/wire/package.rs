@@ -10,8 +10,10 @@ use store::{ActionDoc, PackageBinding, PackageDoc};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PackageBindingBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(required, pattern(crate::names::NAME_PATTERN))]
     pub namespace: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(required, pattern(crate::names::NAME_PATTERN))]
     pub name: Option<String>,
 }
 

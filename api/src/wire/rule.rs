@@ -60,8 +60,10 @@ impl Rule {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RulePut {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(crate::names::QUALIFIED_NAME_PATTERN))]
     pub trigger: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(crate::names::QUALIFIED_NAME_PATTERN))]
     pub action: Option<String>,
     #[serde(
         default,
@@ -78,6 +80,7 @@ pub struct RulePut {
 /// The body of `POST /namespaces/{ns}/rules/{name}`: `{"status":"active"|"inactive"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RuleStatusBody {
+    #[schemars(extend("enum" = ["active", "inactive"]))]
     pub status: String,
 }
 
