@@ -60,7 +60,7 @@ fn serve(verbose: bool) -> Serve {
         serve.port,
         b"GET /api/v1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     )
-    .map_or(true, |answer| !answer.starts_with("HTTP/1.1 200"))
+    .is_none_or(|answer| !answer.starts_with("HTTP/1.1 200"))
     {
         assert!(Instant::now() < deadline, "whirl serve did not come up");
         std::thread::sleep(Duration::from_millis(100));
