@@ -71,13 +71,13 @@ fn openfaas_query_parameter(name: &str) -> Value {
         // RFC 3339 in UTC (`Z` or `+00:00`), or unix seconds (`openfaas::logs::parse_since`).
         "since" => (
             false,
-            json!({"type": "string", "pattern": "^([0-9]{1,15}|(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|\\+00:00))$"}),
+            json!({"type": "string", "pattern": "^(|[0-9]{1,15}|(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|\\+00:00))$"}),
             "Only lines at or after this time: RFC 3339 in UTC, or unix seconds.",
         ),
         "tail" => (
             false,
-            json!({"type": "integer"}),
-            "Only the last N lines (negative: all).",
+            json!({"anyOf": [{"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX}, {"type": "string", "enum": [""]}]}),
+            "Only the last N lines (negative or empty: all).",
         ),
         "follow" => (
             false,
@@ -217,6 +217,9 @@ pub fn document(config: &ApiConfig) -> Value {
     }
     let mut schemas = generator.take_definitions(true);
     apply_action_limit_ranges(&mut schemas, &config.action_limits);
+    for schema in schemas.values_mut() {
+        bound_integer_formats(schema);
+    }
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -251,6 +254,41 @@ fn has_required_fields(schema: &schemars::Schema, generator: &SchemaGenerator) -
         .and_then(|definition| definition.get("required"))
         .and_then(Value::as_array)
         .is_some_and(|required| !required.is_empty())
+}
+
+/// Gives every integer of a sized format (`uint32`, `int64`, ... as schemars writes Rust's integer
+/// types) the bounds of its type, where the schema has none: a larger number does not parse.
+fn bound_integer_formats(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            let bounds: Option<(i128, i128)> = match object.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some((0, u8::MAX.into())),
+                Some("uint16") => Some((0, u16::MAX.into())),
+                Some("uint32") => Some((0, u32::MAX.into())),
+                Some("uint64" | "uint") => Some((0, u64::MAX.into())),
+                Some("int8") => Some((i8::MIN.into(), i8::MAX.into())),
+                Some("int16") => Some((i16::MIN.into(), i16::MAX.into())),
+                Some("int32") => Some((i32::MIN.into(), i32::MAX.into())),
+                Some("int64" | "int") => Some((i64::MIN.into(), i64::MAX.into())),
+                _ => None,
+            };
+            if let Some((min, max)) = bounds {
+                for (key, bound) in [("minimum", min), ("maximum", max)] {
+                    if !object.contains_key(key) {
+                        let number = match (u64::try_from(bound), i64::try_from(bound)) {
+                            (Ok(unsigned), _) => Value::from(unsigned),
+                            (_, Ok(signed)) => Value::from(signed),
+                            _ => continue,
+                        };
+                        object.insert(key.into(), number);
+                    }
+                }
+            }
+            object.values_mut().for_each(bound_integer_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integer_formats),
+        _ => {}
+    }
 }
 
 /// The server's ranges of an action's limits (`ApiConfig::action_limits`) on `ActionLimitsPut`.
@@ -371,6 +409,9 @@ mod tests {
         let timeout = parameter("/api/v1/namespaces/{ns}/actions/{name}", "post", "timeout");
         assert_eq!(timeout["schema"]["minimum"], 1, "{timeout}");
         assert_eq!(timeout["schema"]["maximum"], 90_000, "{timeout}");
+        let fires = &document["components"]["schemas"]["NamespaceThrottles"]["properties"]
+            ["firesPerMinute"];
+        assert_eq!(fires["maximum"], u32::MAX, "{fires}");
         let memory = &document["components"]["schemas"]["ActionLimitsPut"]["properties"]["memory"];
         assert_eq!(memory["minimum"], 64, "{memory}");
         assert_eq!(memory["maximum"], 2048, "{memory}");

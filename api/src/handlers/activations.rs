@@ -19,7 +19,7 @@ pub async fn list(request: HttpRequest, state: web::Data<ApiState>) -> Result<Ht
     let filter = ActivationQuery {
         // `pkg/action` filters on the action name, as records name the action without its package.
         name: query
-            .get("name")
+            .value("name")?
             .filter(|name| !name.is_empty())
             .map(|name| name.rsplit('/').next().unwrap_or(name).to_owned()),
         since_ms: query.number("since")?,

@@ -35,7 +35,7 @@ fn namespace_of(caller: &Caller, asked: Option<&str>) -> Result<String, Box<Http
 fn query_namespace(request: &HttpRequest) -> Option<String> {
     Query::of(request)
         .ok()
-        .and_then(|query| query.get("namespace").map(str::to_owned))
+        .and_then(|query| query.value("namespace").ok().flatten().map(str::to_owned))
 }
 
 /// The status of one function (its invocations as committed before the call).

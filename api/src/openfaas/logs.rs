@@ -73,19 +73,19 @@ pub fn parse_since(text: &str) -> Option<u64> {
 fn logs_query(request: &HttpRequest) -> Result<LogsQuery, Box<HttpResponse>> {
     let bad = |message: String| Box::new(bad_request(message));
     let query = Query::of(request).map_err(|error| bad(format!("{error}\n")))?;
-    let name = query
-        .get("name")
+    let value = |name: &str| query.value(name).map_err(|error| bad(format!("{error}\n")));
+    let name = value("name")?
         .filter(|name| !name.is_empty())
         .ok_or_else(|| bad("the name of the function is required\n".to_owned()))?
         .to_owned();
-    let since_ms = match query.get("since").filter(|since| !since.is_empty()) {
+    let since_ms = match value("since")?.filter(|since| !since.is_empty()) {
         None => None,
         Some(since) => Some(
             parse_since(since)
                 .ok_or_else(|| bad(format!("since is not an RFC 3339 time: {since}\n")))?,
         ),
     };
-    let tail = match query.get("tail").filter(|tail| !tail.is_empty()) {
+    let tail = match value("tail")?.filter(|tail| !tail.is_empty()) {
         None => None,
         Some(tail) => match tail.parse::<i64>() {
             Ok(n) if n < 0 => None,
@@ -93,7 +93,7 @@ fn logs_query(request: &HttpRequest) -> Result<LogsQuery, Box<HttpResponse>> {
             Err(_) => return Err(bad(format!("tail is not a number: {tail}\n"))),
         },
     };
-    let follow = matches!(query.get("follow"), Some("true" | "1"));
+    let follow = matches!(value("follow")?, Some("true" | "1"));
     Ok(LogsQuery {
         name,
         since_ms,
