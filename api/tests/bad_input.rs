@@ -117,6 +117,7 @@ fn bad_input_gets_the_openwhisk_status_and_a_message_that_says_what_to_fix() {
         case("GET", &format!("{actions}?limit=abc"), b"", 400, "The query parameter 'limit' must be a non-negative integer, not 'abc'."),
         case("GET", &format!("{actions}?limit=201"), b"", 400, "The value '201' is not in the range of 0 to 200"),
         case("GET", &format!("{actions}?skip=-1"), b"", 400, "'skip' must be a non-negative integer"),
+        case("GET", &format!("{actions}?skip=1&skip=2"), b"", 400, "The query parameter 'skip' is given more than once."),
         case("GET", "/api/v1/namespaces/_/activations?since=yesterday", b"", 400, "'since' must be a non-negative integer"),
         case("POST", &format!("{actions}/ok?blocking=maybe"), b"{}", 400, "The query parameter 'blocking' must be true or false, not 'maybe'."),
         case("POST", &format!("{actions}/ok?blocking=true&timeout=70000"), b"{}", 400, "'timeout' must be between 1 and 60000 milliseconds"),
