@@ -69,7 +69,9 @@ impl From<NamespaceThrottles> for store::NamespaceLimits {
 pub struct NamespaceCreate {
     #[schemars(pattern(crate::names::NAME_PATTERN))]
     pub name: String,
+    /// `null` or left out: the server's defaults.
     #[serde(default, deserialize_with = "super::strict::object_or_default")]
+    #[schemars(with = "Option<NamespaceThrottles>")]
     pub limits: NamespaceThrottles,
 }
 
