@@ -2,6 +2,7 @@
 //! at `/api/v1/api-docs`.
 
 use crate::config::{ActionLimitRanges, ApiConfig};
+use crate::console::stats;
 use crate::names::{MAX_NAME_LENGTH, NAME_PATTERN};
 use crate::routes::{routes, schema_of, Auth, Body, OPENFAAS_TAG};
 use crate::state::ApiState;
@@ -24,7 +25,7 @@ fn query_parameter(name: &str, tag: &str, config: &ApiConfig) -> Value {
         "timeout" => {
             json!({"type": "integer", "minimum": 1, "maximum": config.max_blocking_wait_ms})
         }
-        "minutes" => json!({"type": "integer", "minimum": 1, "maximum": 1440}),
+        "minutes" => json!({"type": "integer", "minimum": 1, "maximum": stats::MAX_MINUTES}),
         // A bare flag (`?blocking`, an empty value) reads as true (`Query::flag`).
         "count" | "docs" | "code" | "overwrite" | "blocking" | "result" | "force" => {
             json!({"anyOf": [{"type": "boolean"}, {"type": "string", "enum": [""]}]})
@@ -52,9 +53,11 @@ fn query_parameter(name: &str, tag: &str, config: &ApiConfig) -> Value {
         "blocking" => "Wait for the activation to end (default false).".to_owned(),
         "result" => "Blocking: answer only the activation's result.".to_owned(),
         "force" => "Delete a package with its actions.".to_owned(),
-        "minutes" => {
-            "The window of the statistics in minutes (default 60, at most 1440).".to_owned()
-        }
+        "minutes" => format!(
+            "The window of the statistics in minutes (default {}, at most {}).",
+            stats::DEFAULT_MINUTES,
+            stats::MAX_MINUTES
+        ),
         _ => String::new(),
     };
     json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description})

@@ -80,14 +80,18 @@ pub async fn show(request: HttpRequest, state: web::Data<ApiState>) -> HttpRespo
     answer(&request, result)
 }
 
+/// The window of the statistics when `minutes` is not given, and the longest one (a day).
+pub const DEFAULT_MINUTES: u64 = 60;
+pub const MAX_MINUTES: u64 = 1440;
+
 async fn stats(request: &HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse> {
     let caller = caller(&state, request)?;
     let minutes = match Query::of(request)?.number("minutes")? {
-        None => 60,
-        Some(minutes @ 1..=1440) => minutes,
+        None => DEFAULT_MINUTES,
+        Some(minutes @ 1..=MAX_MINUTES) => minutes,
         Some(other) => {
             return Err(Error::bad(format!(
-                "The query parameter 'minutes' must be between 1 and 1440, not '{other}'."
+                "The query parameter 'minutes' must be between 1 and {MAX_MINUTES}, not '{other}'."
             )))
         }
     };

@@ -44,13 +44,18 @@ fn kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 /// asked to (`code=false`), so only requests carry these rules.
 pub fn exec_put_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
     let body = generator.subschema_for::<ExecBody>();
+    let runtimes: Vec<&str> = KNOWN_KINDS
+        .iter()
+        .copied()
+        .filter(|kind| !matches!(*kind, "exec" | "blackbox" | "sequence"))
+        .collect();
     schemars::json_schema!({
         "nullable": true,
         "allOf": [body],
         "oneOf": [
             {
                 "properties": {
-                    "kind": {"enum": ["python:3", "python:default", "nodejs:20", "nodejs:default"]},
+                    "kind": {"enum": runtimes},
                     "code": {"type": "string"}
                 },
                 "required": ["kind", "code"]
