@@ -240,6 +240,17 @@ fn the_watchdog_variables_status_codes_and_namespaces() {
     // faas-cli namespace list: the key's own.
     assert_eq!(dev.get("/system/namespaces").json, json!(["dev"]));
 
+    // `?namespace=` names the key's own namespace or is refused; given twice, it is a 400.
+    assert_eq!(dev.get("/system/functions?namespace=dev").status, 200);
+    assert_eq!(dev.get("/system/functions?namespace=guest").status, 403);
+    let twice = dev.get("/system/functions?namespace=dev&namespace=guest");
+    assert_eq!(twice.status, 400, "{}", twice.text);
+    assert!(
+        twice.text.contains("given more than once"),
+        "{}",
+        twice.text
+    );
+
     // /system/info names the provider.
     let info = guest.get("/system/info");
     assert_eq!(info.json["provider"]["provider"], "whirl");

@@ -32,10 +32,15 @@ fn namespace_of(caller: &Caller, asked: Option<&str>) -> Result<String, Box<Http
     }
 }
 
-fn query_namespace(request: &HttpRequest) -> Option<String> {
+/// The `namespace` query parameter; a malformed query string or a repeated parameter is a 400.
+fn query_namespace(request: &HttpRequest) -> Result<Option<String>, Box<HttpResponse>> {
     Query::of(request)
-        .ok()
-        .and_then(|query| query.value("namespace").ok().flatten().map(str::to_owned))
+        .and_then(|query| {
+            query
+                .value("namespace")
+                .map(|value| value.map(str::to_owned))
+        })
+        .map_err(|error| Box::new(bad_request(format!("{error}\n"))))
 }
 
 /// The status of one function (its invocations as committed before the call).
@@ -104,10 +109,11 @@ pub async fn list(request: HttpRequest, state: web::Data<ApiState>) -> HttpRespo
         Ok(caller) => caller,
         Err(answer) => return *answer,
     };
-    let namespace = match namespace_of(&caller, query_namespace(&request).as_deref()) {
-        Ok(namespace) => namespace,
-        Err(answer) => return *answer,
-    };
+    let namespace =
+        match query_namespace(&request).and_then(|asked| namespace_of(&caller, asked.as_deref())) {
+            Ok(namespace) => namespace,
+            Err(answer) => return *answer,
+        };
     let docs = match functions_in(&state, &namespace) {
         Ok(docs) => docs,
         Err(error) => return from_error(&error),
@@ -125,10 +131,11 @@ pub async fn get(request: HttpRequest, state: web::Data<ApiState>) -> HttpRespon
         Ok(caller) => caller,
         Err(answer) => return *answer,
     };
-    let namespace = match namespace_of(&caller, query_namespace(&request).as_deref()) {
-        Ok(namespace) => namespace,
-        Err(answer) => return *answer,
-    };
+    let namespace =
+        match query_namespace(&request).and_then(|asked| namespace_of(&caller, asked.as_deref())) {
+            Ok(namespace) => namespace,
+            Err(answer) => return *answer,
+        };
     let name = request.match_info().get("name").unwrap_or_default();
     match read_function(&state, &namespace, name) {
         Ok(Some(doc)) => HttpResponse::Ok().json(status_of(&state, &doc).await),
@@ -255,10 +262,11 @@ pub async fn delete(
         Ok(caller) => caller,
         Err(answer) => return *answer,
     };
-    let namespace = match namespace_of(&caller, query_namespace(&request).as_deref()) {
-        Ok(namespace) => namespace,
-        Err(answer) => return *answer,
-    };
+    let namespace =
+        match query_namespace(&request).and_then(|asked| namespace_of(&caller, asked.as_deref())) {
+            Ok(namespace) => namespace,
+            Err(answer) => return *answer,
+        };
     let deletion: FunctionDeletion = match serde_json::from_slice(&body) {
         Ok(deletion) => deletion,
         Err(error) => return bad_request(format!("invalid request: {error}\n")),
